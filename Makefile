@@ -1,0 +1,77 @@
+# concprof: which Python concurrency model fits this workload?
+# `make help` lists the targets; a fresh clone needs only Python 3 and make.
+
+PYTHON3 ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.concprof-installed
+
+# make profile variables (empty = the tool's default)
+SCENARIO ?= io
+SIZE ?=
+MODELS ?=
+WORKERS ?=
+REPEAT ?=
+RECORDERS ?=
+PYTHON ?=
+START_METHOD ?=
+RUN ?= reports/$(SCENARIO)/latest
+
+PROFILE_ARGS = $(SCENARIO) \
+	$(if $(SIZE),--size $(SIZE)) \
+	$(if $(MODELS),--models $(MODELS)) \
+	$(if $(WORKERS),--workers $(WORKERS)) \
+	$(if $(REPEAT),--repeat $(REPEAT)) \
+	$(if $(RECORDERS),--recorders $(RECORDERS)) \
+	$(if $(PYTHON),--python $(PYTHON)) \
+	$(if $(START_METHOD),--start-method $(START_METHOD))
+
+.DEFAULT_GOAL := help
+.PHONY: help profile report list doctor test test-fast lint bench clean venv
+
+help: ## Show this help
+	@echo "usage: make TARGET [VAR=value ...]"
+	@echo
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  %-10s %s\n", $$1, $$2}'
+	@echo
+	@echo "profile variables: SCENARIO=io|cpu|path/to/file.py  SIZE=quick|default|large"
+	@echo "  MODELS=sequential,threads,processes,asyncio  WORKERS=N  REPEAT=N"
+	@echo "  RECORDERS=auto|none|name,name  PYTHON=3.13|/path/to/python  START_METHOD=fork|spawn|forkserver"
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON3) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[recorders,dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP) ## Create .venv and install the project (done automatically)
+
+profile: $(STAMP) ## Profile a scenario under every model (SCENARIO=io by default)
+	$(PY) -m profiler profile $(PROFILE_ARGS)
+
+report: $(STAMP) ## Re-render a run directory from its saved artifacts (RUN=path)
+	$(PY) -m profiler report $(RUN)
+
+list: $(STAMP) ## List the built-in scenarios
+	$(PY) -m profiler list
+
+doctor: $(STAMP) ## Say which recorders work on this machine, and how to enable the others
+	$(PY) -m profiler doctor
+
+test: $(STAMP) ## Run the whole test suite (unit, integration, end-to-end)
+	MPLBACKEND=Agg $(PY) -m pytest -q
+
+test-fast: $(STAMP) ## Run the unit tests only
+	MPLBACKEND=Agg $(PY) -m pytest -q tests/unit
+
+lint: $(STAMP) ## ruff and mypy --strict on profiler/
+	$(PY) -m ruff check profiler tests bench
+	$(PY) -m ruff format --check profiler tests bench
+	$(PY) -m mypy
+
+bench: $(STAMP) ## Speed and memory benchmarks; writes docs/benchmarks.md
+	MPLBACKEND=Agg $(PY) bench/run.py --out docs/benchmarks.md
+
+clean: ## Remove the venv, caches and generated reports
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info
+	find reports -mindepth 1 -maxdepth 1 ! -name README.md ! -name .gitignore -exec rm -rf {} +

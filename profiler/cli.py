@@ -1,0 +1,166 @@
+"""The `concprof` command: thin commands that parse arguments and call the library.
+
+Exit codes: 0 success; 1 the workload or a recorder failed; 2 bad usage or input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from profiler.errors import RunFailed, UsageError
+
+Command = Callable[[argparse.Namespace, Console], int]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (the problem and the choices), exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"concprof: {message} (see {self.prog} --help)\n")
+        sys.exit(2)
+
+
+def cmd_profile(args: argparse.Namespace, console: Console) -> int:
+    """Profile a scenario under each concurrency model and write a report."""
+    from profiler import session
+    from profiler.render.terminal import print_summary
+
+    config = session.ProfileConfig(
+        scenario=args.scenario,
+        models=session.parse_models(args.models),
+        size=args.size,
+        workers=args.workers,
+        repeat=args.repeat,
+        python=args.python,
+        start_method=args.start_method,
+        reports=Path(args.out),
+        recorders=args.recorders,
+    )
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[last]}"),
+    )
+    with Progress(*columns, console=console, transient=True) as bar:
+        task_id = bar.add_task("timing runs", total=None, last="")
+
+        def on_progress(step: session.Progress) -> None:
+            last = f"{step.model} r{step.rep}: " + (
+                f"{step.wall_s:.3f} s" if step.wall_s is not None else "failed"
+            )
+            bar.update(task_id, completed=step.done, total=step.total, last=last)
+
+        run_dir, tables = session.profile(config, on_progress)
+    manifest_repeat = int(tables["timing"]["rep"].max())
+    print_summary(console, run_dir, tables["comparison"], manifest_repeat)
+    return 0
+
+
+def cmd_report(args: argparse.Namespace, console: Console) -> int:
+    """Re-render tables, figures and index.html of a run directory from its raw/ files."""
+    from profiler.session import rebuild
+
+    run_dir = Path(args.run_dir)
+    if not (run_dir / "run.json").is_file():
+        raise UsageError(f"{run_dir} is not a run directory (no run.json); see reports/<scenario>/")
+    rebuild(run_dir.resolve())
+    console.print(f"report: {run_dir / 'index.html'}")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace, console: Console) -> int:
+    """List the built-in scenarios with their one-line descriptions."""
+    from rich.table import Table
+
+    from profiler.interpreters import resolve_python
+    from profiler.scenario import builtin_names, load_scenario
+
+    python = resolve_python(args.python)
+    table = Table("scenario", "tasks", "workers", "asyncio", "claims", "what it does")
+    for name in builtin_names():
+        s = load_scenario(name, python)
+        table.add_row(
+            s.name,
+            str(s.tasks),
+            str(s.workers or "cores"),
+            "atask" if s.has_atask else "task in loop",
+            ",".join(map(str, s.claims)),
+            s.summary,
+        )
+    console.print(table)
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace, console: Console) -> int:
+    """Say which recorders work on this machine and, for the others, why not and the fix."""
+    from profiler.doctor import doctor_rows
+    from rich.table import Table
+
+    table = Table("check", "ok", "details")
+    for name, ok, detail in doctor_rows(args.python):
+        table.add_row(name, "[green]yes[/green]" if ok else "[red]no[/red]", detail)
+    console.print(table)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from profiler.models import MODEL_NAMES, START_METHODS
+    from profiler.scenario import SIZES
+
+    parser = _Parser(prog="concprof", description=__doc__.splitlines()[0] if __doc__ else None)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def add(name: str, fn: Command) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=(fn.__doc__ or "").splitlines()[0], description=fn.__doc__)
+        p.set_defaults(func=fn)
+        return p
+
+    p = add("profile", cmd_profile)
+    p.add_argument("scenario", nargs="?", default="io", help="built-in name or path (default io)")
+    p.add_argument("--models", default=",".join(MODEL_NAMES), help="comma-separated models")
+    p.add_argument("--size", default="default", choices=list(SIZES))
+    p.add_argument("--workers", type=int, help="worker count (default: scenario's, else cores)")
+    p.add_argument("--repeat", type=int, help="timing runs per model (default 5; quick 3)")
+    p.add_argument("--recorders", default="auto", help="auto, none, or comma-separated names")
+    p.add_argument("--python", help="workload interpreter: a version (3.13) or a path")
+    p.add_argument("--start-method", choices=list(START_METHODS), help="for processes")
+    p.add_argument("--out", default="reports", help="reports directory (default reports)")
+
+    p = add("report", cmd_report)
+    p.add_argument("run_dir")
+
+    p = add("list", cmd_list)
+    p.add_argument("--python", help="interpreter used to read the scenario files")
+
+    p = add("doctor", cmd_doctor)
+    p.add_argument("--python", help="workload interpreter to check")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    console = Console(stderr=False)
+    if not console.is_terminal:  # piped or captured: do not squeeze tables into 80 columns
+        console = Console(stderr=False, width=max(console.width, 120))
+    err = Console(stderr=True)
+    try:
+        code: int = args.func(args, console)
+        return code
+    except UsageError as exc:
+        err.print(f"concprof: {exc}", markup=False, highlight=False, soft_wrap=True)
+        return 2
+    except RunFailed as exc:
+        err.print(f"concprof: {exc}", markup=False, highlight=False, soft_wrap=True)
+        return 1
+    except KeyboardInterrupt:
+        err.print("concprof: interrupted; every workload process was stopped", markup=False)
+        return 130

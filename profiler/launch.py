@@ -1,0 +1,99 @@
+"""Start the stdlib-only runner in the workload's interpreter, and always clean up.
+
+Each run is a child in its own session (process group); whatever happens
+(failure, timeout, Ctrl-C), the whole group is ended before we return, so no
+worker or helper server outlives the run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import profiler
+from profiler.errors import UsageError
+
+PACKAGE_DIR = Path(profiler.__file__).resolve().parent
+
+
+@contextmanager
+def package_path() -> Iterator[str]:
+    """A directory holding only a link to this package, for the runner's PYTHONPATH.
+
+    Putting the toolkit's site-packages on another interpreter's path would
+    mix two Pythons' compiled modules; this exposes `profiler` alone.
+    """
+    with tempfile.TemporaryDirectory(prefix="concprof-path-") as tmp:
+        (Path(tmp) / "profiler").symlink_to(PACKAGE_DIR, target_is_directory=True)
+        yield tmp
+
+
+def runner_env(path_dir: str, extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = path_dir
+    env.pop("PYTHONHOME", None)
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update(extra or {})
+    return env
+
+
+def kill_group(proc: subprocess.Popen[Any]) -> None:
+    """End the child's whole process group (workers, servers) and reap the child."""
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        pass
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()
+
+
+def run_group(
+    argv: Sequence[str], env: dict[str, str], timeout_s: float | None, cwd: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run argv in a new process group; kill the group on exit, error or timeout."""
+    proc = subprocess.Popen(
+        list(argv),
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        out, err = proc.communicate(timeout=timeout_s)
+    except BaseException:
+        kill_group(proc)
+        raise
+    kill_group(proc)  # stragglers in the group (a worker the pool did not reap)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+def describe_scenario(python: str, scenario_path: str) -> dict[str, Any]:
+    """Ask the workload interpreter to import and check the scenario file."""
+    with package_path() as path_dir:
+        done = run_group(
+            [python, "-m", "profiler.runner", "describe", scenario_path],
+            runner_env(path_dir),
+            timeout_s=120,
+        )
+    if done.returncode != 0:
+        lines = done.stderr.strip().splitlines()
+        reason = lines[-1] if lines else f"exit code {done.returncode}"
+        raise UsageError(reason.removeprefix("concprof: "))
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result

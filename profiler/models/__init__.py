@@ -1,0 +1,37 @@
+"""Concurrency models: each runs a scenario's tasks and returns a `ModelRun`.
+
+Stdlib-only: these modules run inside the workload's interpreter.
+"""
+
+from __future__ import annotations
+
+from profiler.models.base import ModelFn, ModelRun, TaskOutcome, WorkloadSpec
+
+MODEL_NAMES: tuple[str, ...] = ("sequential", "threads", "processes", "asyncio")
+START_METHODS: tuple[str, ...] = ("fork", "spawn", "forkserver")
+
+
+def get_model(name: str) -> ModelFn:
+    """Return the run function of a model by name (imported lazily)."""
+    if name == "sequential":
+        from profiler.models.sequential import run
+    elif name == "threads":
+        from profiler.models.threads import run
+    elif name == "processes":
+        from profiler.models.processes import run
+    elif name == "asyncio":
+        from profiler.models.asyncio_model import run
+    else:
+        raise KeyError(name)
+    return run
+
+
+__all__ = [
+    "MODEL_NAMES",
+    "START_METHODS",
+    "ModelFn",
+    "ModelRun",
+    "TaskOutcome",
+    "WorkloadSpec",
+    "get_model",
+]

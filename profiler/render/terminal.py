@@ -1,0 +1,48 @@
+"""The terminal summary (rich)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+from profiler.analyse.advice import recommend
+
+
+def _num(value: object, fmt: str) -> str:
+    return "" if value is None or pd.isna(value) else format(value, fmt)  # type: ignore[arg-type]
+
+
+def comparison_table(comparison: pd.DataFrame, repeat: int) -> Table:
+    table = Table(title=f"timing runs: median of {repeat}, 95% bootstrap interval", title_justify="left")
+    for name in ("model", "wall s", "95% CI", "speedup", "95% CI", "vs sequential",
+                 "CPU s", "CPU/wall", "peak RSS MB"):
+        table.add_column(name, justify="left" if name in ("model", "vs sequential") else "right",
+                         no_wrap=True)
+    for row in comparison.itertuples():
+        table.add_row(
+            str(row.model),
+            _num(row.wall_median_s, ".3f"),
+            f"{_num(row.wall_ci_low_s, '.3f')}–{_num(row.wall_ci_high_s, '.3f')}",
+            _num(row.speedup, ".2f") + "x",
+            f"{_num(row.speedup_ci_low, '.2f')}–{_num(row.speedup_ci_high, '.2f')}",
+            str(row.vs_sequential),
+            _num(row.cpu_s, ".2f"),
+            _num(row.parallelism, ".2f"),
+            _num(row.peak_rss_mb, ".0f"),
+        )
+    return table
+
+
+def print_summary(console: Console, run_dir: Path, comparison: pd.DataFrame, repeat: int) -> None:
+    console.print(comparison_table(comparison, repeat))
+    answer = recommend(comparison)
+    if answer is not None:
+        console.print(
+            f"[bold]fastest: {answer.model}[/bold], {answer.speedup:.2f}x "
+            f"(95% interval {answer.ci_low:.2f}–{answer.ci_high:.2f}x; {answer.verdict})"
+        )
+    console.print(f"run directory: {run_dir}")
+    console.print(f"report:        {run_dir / 'index.html'}")

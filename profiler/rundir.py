@@ -1,0 +1,99 @@
+"""The run directory: reports/<scenario>/<YYYYmmdd-HHMMSS>/ (DESIGN 3.3).
+
+Never overwritten (a suffix when the name is taken); `latest` points at the
+newest. Every file is written atomically (temporary name, then rename), so
+an interrupted run leaves whole files or none.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pandas as pd
+
+MANIFEST = "run.json"
+
+
+def write_atomic(path: Path, data: bytes | str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_bytes(data.encode() if isinstance(data, str) else data)
+    os.replace(tmp, path)
+    return path
+
+
+def write_with(path: Path, writer: Callable[[Path], object]) -> Path:
+    """Let `writer` fill a temporary file, then rename it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        writer(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def write_json(path: Path, doc: Any) -> Path:
+    return write_atomic(
+        path, orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY)
+    )
+
+
+def read_json(path: Path) -> Any:
+    return orjson.loads(path.read_bytes())
+
+
+def create_run_dir(reports: Path, scenario: str, now: float | None = None) -> Path:
+    """A new directory for this run, and the scenario's `latest` link to it."""
+    base = reports / scenario
+    base.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
+    for suffix in ["", *(f"-{n}" for n in range(2, 1000))]:
+        run = base / f"{stamp}{suffix}"
+        try:
+            run.mkdir()
+        except FileExistsError:
+            continue
+        link_latest(run)
+        return run
+    raise RuntimeError(f"cannot create a run directory under {base}")
+
+
+def link_latest(run: Path) -> None:
+    latest = run.parent / "latest"
+    tmp = run.parent / f".latest.tmp-{os.getpid()}"
+    tmp.unlink(missing_ok=True)
+    tmp.symlink_to(run.name, target_is_directory=True)
+    os.replace(tmp, latest)
+
+
+def write_table(run: Path, name: str, frame: pd.DataFrame) -> list[Path]:
+    """tables/<name>.csv and its .parquet twin."""
+    tables = run / "tables"
+    csv = write_atomic(tables / f"{name}.csv", frame.to_csv(index=False))
+    parquet = write_with(tables / f"{name}.parquet", lambda p: frame.to_parquet(p, index=False))
+    return [csv, parquet]
+
+
+def load_run(path: str | os.PathLike[str]) -> dict[str, pd.DataFrame]:
+    """The tables of a run directory as DataFrames, keyed by table name.
+
+    >>> tables = load_run("reports/io/latest")      # doctest: +SKIP
+    >>> tables["comparison"][["model", "speedup"]]  # doctest: +SKIP
+    """
+    tables = Path(path) / "tables"
+    if not tables.is_dir():
+        raise FileNotFoundError(f"{path} is not a run directory (no tables/ inside)")
+    frames: dict[str, pd.DataFrame] = {}
+    for parquet in sorted(tables.glob("*.parquet")):
+        frames[parquet.stem] = pd.read_parquet(parquet)
+    for csv in sorted(tables.glob("*.csv")):
+        if csv.stem not in frames:
+            frames[csv.stem] = pd.read_csv(csv)
+    return frames

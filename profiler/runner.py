@@ -1,0 +1,282 @@
+"""The workload runner: `python -m profiler.runner describe|run ...`.
+
+Runs in the workload's interpreter, never in the toolkit's process, and
+imports nothing outside the standard library, the `profiler.models`
+package and the scenario file. It prints nothing on stdout but its one JSON
+document (describe) or writes it atomically to --out (run).
+
+Exit codes: 0 ok; 1 a task, setup or teardown failed (the result file says
+which and keeps what completed); 2 the scenario file breaks the contract.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import inspect
+import json
+import multiprocessing
+import os
+import platform
+import resource
+import sys
+import sysconfig
+import threading
+import time
+import traceback
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from profiler.models import MODEL_NAMES, START_METHODS, WorkloadSpec, get_model
+from profiler.models.base import ModelRun, load_scenario_module, module_name_for, peak_rss_kb
+
+SCHEMA_VERSION = 1
+CONTRACT = (
+    "a scenario file defines TASKS = <int> and def task(i: int): ...; "
+    "optional: WORKERS, setup(), teardown(), async def atask(i)"
+)
+
+
+class ContractError(Exception):
+    """The scenario file does not follow the scenario contract."""
+
+
+def python_info() -> dict[str, Any]:
+    gil_check = getattr(sys, "_is_gil_enabled", None)
+    return {
+        "version": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "executable": sys.executable,
+        "real_executable": os.path.realpath(sys.executable),
+        "libdir": sysconfig.get_config_var("LIBDIR"),
+        "ldlibrary": sysconfig.get_config_var("LDLIBRARY"),
+        "shared": bool(sysconfig.get_config_var("Py_ENABLE_SHARED")),
+        "build": " ".join(platform.python_build()),
+        "gil_enabled": True if gil_check is None else bool(gil_check()),
+        "default_start_method": multiprocessing.get_start_method(),
+        "cpu_count": os.cpu_count(),
+    }
+
+
+def load_checked(path: str) -> ModuleType:
+    """Import a scenario file and check it against the contract."""
+    if not Path(path).is_file():
+        raise ContractError(f"scenario file not found: {path}")
+    try:
+        module = load_scenario_module(path, module_name_for(path))
+    except SyntaxError as exc:
+        raise ContractError(f"{path}:{exc.lineno}: syntax error: {exc.msg}") from exc
+    except Exception as exc:
+        raise ContractError(
+            f"{path}: importing it raised {type(exc).__name__}: {exc}"
+        ) from exc
+    task = getattr(module, "task", None)
+    if not callable(task) or inspect.iscoroutinefunction(task):
+        raise ContractError(f"{path} has no plain task(i) function; {CONTRACT}")
+    tasks = getattr(module, "TASKS", None)
+    if not isinstance(tasks, int) or isinstance(tasks, bool) or tasks < 1:
+        raise ContractError(f"{path}: TASKS must be a positive int, got {tasks!r}; {CONTRACT}")
+    workers = getattr(module, "WORKERS", None)
+    if workers is not None and (not isinstance(workers, int) or workers < 1):
+        raise ContractError(f"{path}: WORKERS must be a positive int, got {workers!r}")
+    atask = getattr(module, "atask", None)
+    if atask is not None and not inspect.iscoroutinefunction(atask):
+        raise ContractError(f"{path}: atask must be an async def function")
+    for hook in ("setup", "teardown"):
+        if getattr(module, hook, None) is not None and not callable(getattr(module, hook)):
+            raise ContractError(f"{path}: {hook} must be a function")
+    return module
+
+
+def describe(path: str) -> dict[str, Any]:
+    module = load_checked(path)
+    doc = inspect.getdoc(module) or ""
+    return {
+        "schema": SCHEMA_VERSION,
+        "path": str(Path(path).resolve()),
+        "name": Path(path).stem,
+        "summary": doc.strip().splitlines()[0] if doc.strip() else "",
+        "doc": doc,
+        "tasks": module.TASKS,
+        "workers": getattr(module, "WORKERS", None),
+        "has_atask": getattr(module, "atask", None) is not None,
+        "has_setup": getattr(module, "setup", None) is not None,
+        "has_teardown": getattr(module, "teardown", None) is not None,
+        "claims": list(getattr(module, "CLAIMS", [])),
+        "python": python_info(),
+    }
+
+
+def _children_of_self() -> list[int]:
+    """Child pids of this process (Linux /proc), e.g. a server that setup() started."""
+    pids: list[int] = []
+    for task_dir in Path(f"/proc/{os.getpid()}/task").glob("*"):
+        try:
+            pids += [int(p) for p in (task_dir / "children").read_text().split()]
+        except OSError:
+            continue
+    return sorted(set(pids))
+
+
+def digest(results: list[Any]) -> str:
+    return hashlib.sha256(repr(results).encode()).hexdigest()[:16]
+
+
+def _error(phase: str, exc: BaseException, model: str) -> dict[str, Any]:
+    return {
+        "phase": phase,
+        "model": model,
+        "task_index": None,
+        "exception": "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
+    }
+
+
+def summarise(
+    run: ModelRun, spec: WorkloadSpec, model: str, usage_delta: tuple[float, float], rss_kb: int
+) -> dict[str, Any]:
+    """Whole-tree CPU and peak RSS: this process plus each worker's last report."""
+    me = os.getpid()
+    per_pid: dict[int, tuple[float, float, int]] = {}
+    for o in run.outcomes:
+        if o.pid != me:
+            prev = per_pid.get(o.pid, (0.0, 0.0, 0))
+            per_pid[o.pid] = (
+                max(prev[0], o.proc_user_s),
+                max(prev[1], o.proc_sys_s),
+                max(prev[2], o.proc_max_rss_kb),
+            )
+    user_s = usage_delta[0] + sum(v[0] for v in per_pid.values())
+    sys_s = usage_delta[1] + sum(v[1] for v in per_pid.values())
+    max_rss_kb = rss_kb + sum(v[2] for v in per_pid.values())
+    ordered = sorted(run.outcomes, key=lambda o: o.index)
+    failed = run.failed
+    return {
+        "user_s": user_s,
+        "sys_s": sys_s,
+        "max_rss_mb": max_rss_kb / 1024.0,
+        "tasks_ok": sum(o.ok for o in run.outcomes),
+        "digest": digest([o.result for o in ordered]) if failed is None else None,
+        "worker_pids": sorted(per_pid),
+        "task_records": [
+            {k: v for k, v in vars(o).items() if k != "result"} for o in ordered
+        ],
+        "error": None
+        if failed is None
+        else {
+            "phase": "task",
+            "model": model,
+            "task_index": failed.index,
+            "exception": failed.error,
+        },
+    }
+
+
+def run_model(args: argparse.Namespace) -> dict[str, Any]:
+    path = str(Path(args.scenario).resolve())
+    module = load_checked(path)
+    spec = WorkloadSpec(
+        scenario_path=path,
+        module_name=module_name_for(path),
+        tasks=args.tasks,
+        workers=args.workers,
+        start_method=args.start_method or multiprocessing.get_start_method(),
+    )
+    doc: dict[str, Any] = {
+        "schema": SCHEMA_VERSION,
+        "scenario": Path(path).stem,
+        "model": args.model,
+        "tasks": spec.tasks,
+        "workers": spec.workers,
+        "start_method": spec.start_method if args.model == "processes" else None,
+        "pid": os.getpid(),
+        "main_tid": threading.get_native_id(),
+        "python": python_info(),
+        "ok": False,
+    }
+    setup = getattr(module, "setup", None)
+    teardown = getattr(module, "teardown", None)
+    try:
+        if setup is not None:
+            setup()
+    except Exception as exc:
+        doc["error"] = _error("setup", exc, args.model)
+        _call_quietly(teardown)
+        return doc
+    doc["helper_pids"] = _children_of_self()  # e.g. the loopback server: not measured
+    model_fn = get_model(args.model)
+    try:
+        before = resource.getrusage(resource.RUSAGE_SELF)
+        doc["start_ns"] = time.monotonic_ns()
+        try:
+            run = model_fn(module, spec)
+        finally:
+            doc["end_ns"] = time.monotonic_ns()
+            after = resource.getrusage(resource.RUSAGE_SELF)
+        doc["wall_s"] = (doc["end_ns"] - doc["start_ns"]) / 1e9
+        doc.update(
+            summarise(
+                run,
+                spec,
+                args.model,
+                (after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime),
+                peak_rss_kb(),
+            )
+        )
+    except Exception as exc:  # the model machinery itself failed (e.g. unpicklable result)
+        doc["error"] = _error("model", exc, args.model)
+    try:
+        if teardown is not None:
+            teardown()
+    except Exception as exc:
+        doc["error"] = doc.get("error") or _error("teardown", exc, args.model)
+    doc["ok"] = doc.get("error") is None
+    return doc
+
+
+def _call_quietly(fn: Any) -> None:
+    try:
+        if fn is not None:
+            fn()
+    except Exception:
+        traceback.print_exc()
+
+
+def write_atomic(path: str, text: str) -> None:
+    tmp = f"{path}.tmp-{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m profiler.runner")
+    sub = parser.add_subparsers(dest="command", required=True)
+    d = sub.add_parser("describe", help="print the scenario's metadata as JSON")
+    d.add_argument("scenario")
+    r = sub.add_parser("run", help="run one model over the scenario's tasks")
+    r.add_argument("--scenario", required=True)
+    r.add_argument("--model", required=True, choices=MODEL_NAMES)
+    r.add_argument("--tasks", required=True, type=int)
+    r.add_argument("--workers", required=True, type=int)
+    r.add_argument("--start-method", choices=START_METHODS)
+    r.add_argument("--out", required=True)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        if args.command == "describe":
+            sys.stdout.write(json.dumps(describe(args.scenario)) + "\n")
+            return 0
+        doc = run_model(args)
+    except ContractError as exc:
+        sys.stderr.write(f"concprof: {exc}\n")
+        return 2
+    write_atomic(args.out, json.dumps(doc))
+    return 0 if doc["ok"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,93 @@
+"""Find a scenario (built-in name or file path) and load its checked metadata.
+
+The scenario file is imported by the workload's interpreter (runner
+`describe`), never by the toolkit, so a scenario's imports and side effects
+stay out of the toolkit's process.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from profiler.errors import UsageError
+from profiler.launch import PACKAGE_DIR, describe_scenario
+
+SIZES: dict[str, float] = {"quick": 0.25, "default": 1.0, "large": 4.0}
+
+
+def builtin_dir() -> Path:
+    return Path(os.environ.get("CONCPROF_SCENARIOS", PACKAGE_DIR.parent / "scenarios"))
+
+
+def builtin_names() -> list[str]:
+    return sorted(p.stem for p in builtin_dir().glob("*.py") if not p.name.startswith("_"))
+
+
+def find_scenario(name_or_path: str) -> Path:
+    """A built-in name (`io`) or a path to a .py file; UsageError lists the built-ins."""
+    candidate = Path(name_or_path).expanduser()
+    if name_or_path.endswith(".py") or os.sep in name_or_path:
+        if candidate.is_file():
+            return candidate.resolve()
+        raise UsageError(
+            f"scenario file not found: {name_or_path} "
+            f"(built-in scenarios: {', '.join(builtin_names())})"
+        )
+    builtin = builtin_dir() / f"{name_or_path}.py"
+    if builtin.is_file():
+        return builtin.resolve()
+    raise UsageError(
+        f"unknown scenario {name_or_path!r}; choose one of: {', '.join(builtin_names())} "
+        "or a path to a scenario file"
+    )
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A scenario file's checked metadata, as its own interpreter reported it."""
+
+    name: str
+    path: str
+    summary: str
+    doc: str
+    tasks: int
+    workers: int | None
+    has_atask: bool
+    has_setup: bool
+    has_teardown: bool
+    claims: list[int] = field(default_factory=list)
+    python: dict[str, Any] = field(default_factory=dict)
+
+    def resolve_workers(self, override: int | None) -> int:
+        return override or self.workers or int(self.python.get("cpu_count") or os.cpu_count() or 1)
+
+    def tasks_for(self, size: str, workers: int) -> int:
+        """Task count at SIZE: quick is a quarter (at least WORKERS), large four times."""
+        if size not in SIZES:
+            raise UsageError(f"unknown size {size!r}; choose one of: {', '.join(SIZES)}")
+        count = max(1, round(self.tasks * SIZES[size]))
+        return max(count, workers) if size == "quick" else count
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def load_scenario(name_or_path: str, python: str) -> Scenario:
+    path = find_scenario(name_or_path)
+    info = describe_scenario(python, str(path))
+    return Scenario(
+        name=path.stem,
+        path=str(path),
+        summary=info["summary"],
+        doc=info["doc"],
+        tasks=info["tasks"],
+        workers=info["workers"],
+        has_atask=info["has_atask"],
+        has_setup=info["has_setup"],
+        has_teardown=info["has_teardown"],
+        claims=info["claims"],
+        python=info["python"],
+    )

@@ -1,0 +1,1 @@
+"""Stdlib-only helpers that scenario files may import (they run in the workload)."""
