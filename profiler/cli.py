@@ -102,8 +102,9 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
 
 def cmd_doctor(args: argparse.Namespace, console: Console) -> int:
     """Say which recorders work on this machine and, for the others, why not and the fix."""
-    from profiler.doctor import doctor_rows
     from rich.table import Table
+
+    from profiler.doctor import doctor_rows
 
     table = Table("check", "ok", "details")
     for name, ok, detail in doctor_rows(args.python):

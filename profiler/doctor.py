@@ -13,6 +13,14 @@ def doctor_rows(python_spec: str | None) -> list[tuple[str, bool, str]]:
     python = resolve_python(python_spec)
     rows.append(("workload python", True, python))
     versions = ", ".join(pyenv_versions()) or "none"
-    rows.append(("pyenv interpreters", bool(pyenv_versions()), f"PYTHON=<version> can use: {versions}"))
-    rows.append(("platform", platform.system() == "Linux", f"{platform.system()} {platform.release()}, {os.cpu_count()} cores"))
+    rows.append(
+        ("pyenv interpreters", bool(pyenv_versions()), f"PYTHON=<version> can use: {versions}")
+    )
+    rows.append(
+        (
+            "platform",
+            platform.system() == "Linux",
+            f"{platform.system()} {platform.release()}, {os.cpu_count()} cores",
+        )
+    )
     return rows

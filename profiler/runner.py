@@ -68,9 +68,7 @@ def load_checked(path: str) -> ModuleType:
     except SyntaxError as exc:
         raise ContractError(f"{path}:{exc.lineno}: syntax error: {exc.msg}") from exc
     except Exception as exc:
-        raise ContractError(
-            f"{path}: importing it raised {type(exc).__name__}: {exc}"
-        ) from exc
+        raise ContractError(f"{path}: importing it raised {type(exc).__name__}: {exc}") from exc
     task = getattr(module, "task", None)
     if not callable(task) or inspect.iscoroutinefunction(task):
         raise ContractError(f"{path} has no plain task(i) function; {CONTRACT}")
@@ -158,9 +156,7 @@ def summarise(
         "tasks_ok": sum(o.ok for o in run.outcomes),
         "digest": digest([o.result for o in ordered]) if failed is None else None,
         "worker_pids": sorted(per_pid),
-        "task_records": [
-            {k: v for k, v in vars(o).items() if k != "result"} for o in ordered
-        ],
+        "task_records": [{k: v for k, v in vars(o).items() if k != "result"} for o in ordered],
         "error": None
         if failed is None
         else {

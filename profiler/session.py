@@ -78,7 +78,8 @@ def validate(config: ProfileConfig) -> None:
         raise UsageError(f"unknown size {config.size!r}; choose one of: {', '.join(SIZES)}")
     if config.start_method and config.start_method not in START_METHODS:
         raise UsageError(
-            f"unknown start method {config.start_method!r}; choose one of: {', '.join(START_METHODS)}"
+            f"unknown start method {config.start_method!r}; "
+            f"choose one of: {', '.join(START_METHODS)}"
         )
     for name, value in (("workers", config.workers), ("repeat", config.repeat)):
         if value is not None and value < 1:

@@ -10,11 +10,12 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
@@ -153,9 +154,7 @@ def timed_call(fn: Callable[[int], Any], index: int) -> TaskOutcome:
     )
 
 
-async def timed_acall(
-    afn: Callable[[int], Any], index: int, task_name: str
-) -> TaskOutcome:
+async def timed_acall(afn: Callable[[int], Any], index: int, task_name: str) -> TaskOutcome:
     """Await `afn(index)` and time it; the thread name is the asyncio task's name."""
     start_ns = time.monotonic_ns()
     try:

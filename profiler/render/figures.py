@@ -8,12 +8,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
 
-from profiler.rundir import write_with  # noqa: E402
+from profiler.rundir import write_with
 
 MODEL_COLOURS = {
     "sequential": "#7f7f7f",
@@ -24,10 +24,13 @@ MODEL_COLOURS = {
 
 
 def save(fig: Figure, figures_dir: Path, stem: str) -> list[Path]:
-    paths = [
-        write_with(figures_dir / f"{stem}.{ext}", lambda p, e=ext: fig.savefig(p, format=e))
-        for ext in ("png", "svg")
-    ]
+    paths = []
+    for ext in ("png", "svg"):
+
+        def draw(path: Path, fmt: str = ext) -> None:
+            fig.savefig(path, format=fmt)
+
+        paths.append(write_with(figures_dir / f"{stem}.{ext}", draw))
     plt.close(fig)
     return paths
 
@@ -58,8 +61,13 @@ def speedup_figure(timing: pd.DataFrame, comparison: pd.DataFrame, title: str) -
     for x, value in enumerate(speed):
         if np.isfinite(value):
             ax_speed.annotate(
-                f"{value:.2f}x", (x, value), textcoords="offset points", xytext=(0, 3),
-                ha="center", va="bottom", fontsize=9,
+                f"{value:.2f}x",
+                (x, value),
+                textcoords="offset points",
+                xytext=(0, 3),
+                ha="center",
+                va="bottom",
+                fontsize=9,
             )
     ax_speed.set_xticks(range(len(models)), models)
     ax_speed.set_ylabel("speedup vs sequential")

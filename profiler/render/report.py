@@ -30,13 +30,15 @@ def _cells(frame: pd.DataFrame) -> list[dict[str, str]]:
             return "" if pd.isna(value) else f"{value:.3g}" if abs(value) < 1000 else f"{value:.0f}"
         return str(value)
 
-    return [{c: fmt(v) for c, v in row.items()} for row in frame.to_dict("records")]
+    return [{str(c): fmt(v) for c, v in row.items()} for row in frame.to_dict("records")]
 
 
 def render_report(run_dir: Path, manifest: dict[str, Any], tables: dict[str, pd.DataFrame]) -> Path:
     """Figures under figures/ and the report index.html; returns the report's path."""
     comparison = tables["comparison"]
-    title = f"{manifest['scenario']['name']}: {manifest['tasks']} tasks, {manifest['workers']} workers"
+    title = (
+        f"{manifest['scenario']['name']}: {manifest['tasks']} tasks, {manifest['workers']} workers"
+    )
     figures = render_figures(run_dir / "figures", tables["timing"], comparison, title)
     answer = recommend(comparison)
     files = sorted(

@@ -12,15 +12,27 @@ from profiler.analyse.advice import recommend
 
 
 def _num(value: object, fmt: str) -> str:
-    return "" if value is None or pd.isna(value) else format(value, fmt)  # type: ignore[arg-type]
+    return format(value, fmt) if isinstance(value, int | float) and value == value else ""
 
 
 def comparison_table(comparison: pd.DataFrame, repeat: int) -> Table:
-    table = Table(title=f"timing runs: median of {repeat}, 95% bootstrap interval", title_justify="left")
-    for name in ("model", "wall s", "95% CI", "speedup", "95% CI", "vs sequential",
-                 "CPU s", "CPU/wall", "peak RSS MB"):
-        table.add_column(name, justify="left" if name in ("model", "vs sequential") else "right",
-                         no_wrap=True)
+    table = Table(
+        title=f"timing runs: median of {repeat}, 95% bootstrap interval", title_justify="left"
+    )
+    for name in (
+        "model",
+        "wall s",
+        "95% CI",
+        "speedup",
+        "95% CI",
+        "vs sequential",
+        "CPU s",
+        "CPU/wall",
+        "peak RSS MB",
+    ):
+        table.add_column(
+            name, justify="left" if name in ("model", "vs sequential") else "right", no_wrap=True
+        )
     for row in comparison.itertuples():
         table.add_row(
             str(row.model),
