@@ -30,11 +30,12 @@ class _Parser(argparse.ArgumentParser):
 def cmd_profile(args: argparse.Namespace, console: Console) -> int:
     """Profile a scenario under each concurrency model and write a report."""
     from profiler import session
+    from profiler.plan import ProfileConfig, Step, parse_models
     from profiler.render.terminal import print_summary
 
-    config = session.ProfileConfig(
+    config = ProfileConfig(
         scenario=args.scenario,
-        models=session.parse_models(args.models),
+        models=parse_models(args.models),
         size=args.size,
         workers=args.workers,
         repeat=args.repeat,
@@ -53,7 +54,8 @@ def cmd_profile(args: argparse.Namespace, console: Console) -> int:
     with Progress(*columns, console=console, transient=True) as bar:
         task_id = bar.add_task("timing runs", total=None, last="")
 
-        def on_progress(step: session.Progress) -> None:
+        def on_progress(step: Step) -> None:
+            bar.update(task_id, description=f"{step.phase} runs")
             last = f"{step.model} r{step.rep}: " + (
                 f"{step.wall_s:.3f} s" if step.wall_s is not None else "failed"
             )

@@ -6,21 +6,27 @@ import os
 import platform
 
 from profiler.interpreters import pyenv_versions, resolve_python
+from profiler.record import RECORDER_NAMES, availability_of
+
+Row = tuple[str, bool, str]
 
 
-def doctor_rows(python_spec: str | None) -> list[tuple[str, bool, str]]:
-    rows: list[tuple[str, bool, str]] = []
+def doctor_rows(python_spec: str | None) -> list[Row]:
     python = resolve_python(python_spec)
-    rows.append(("workload python", True, python))
     versions = ", ".join(pyenv_versions()) or "none"
-    rows.append(
-        ("pyenv interpreters", bool(pyenv_versions()), f"PYTHON=<version> can use: {versions}")
-    )
-    rows.append(
+    rows: list[Row] = [
+        ("workload python", True, python),
+        ("other interpreters", bool(pyenv_versions()), f"PYTHON=<version> can use: {versions}"),
         (
             "platform",
             platform.system() == "Linux",
             f"{platform.system()} {platform.release()}, {os.cpu_count()} cores",
-        )
-    )
+        ),
+    ]
+    for name in RECORDER_NAMES:
+        availability = availability_of(name, python)
+        detail = availability.reason
+        if not availability.ok and availability.fix:
+            detail += f" — fix: {availability.fix}"
+        rows.append((f"recorder {name}", availability.ok, detail))
     return rows

@@ -12,7 +12,7 @@ import os
 import signal
 import subprocess
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
@@ -56,9 +56,16 @@ def kill_group(proc: subprocess.Popen[Any]) -> None:
 
 
 def run_group(
-    argv: Sequence[str], env: dict[str, str], timeout_s: float | None, cwd: str | None = None
+    argv: Sequence[str],
+    env: dict[str, str],
+    timeout_s: float | None,
+    cwd: str | None = None,
+    on_start: Callable[[int], None] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run argv in a new process group; kill the group on exit, error or timeout."""
+    """Run argv in a new process group; kill the group on exit, error or timeout.
+
+    `on_start(pid)` runs right after the child starts (e.g. to attach a sampler).
+    """
     proc = subprocess.Popen(
         list(argv),
         env=env,
@@ -69,6 +76,8 @@ def run_group(
         start_new_session=True,
     )
     try:
+        if on_start is not None:
+            on_start(proc.pid)
         out, err = proc.communicate(timeout=timeout_s)
     except BaseException:
         kill_group(proc)

@@ -29,7 +29,13 @@ from types import ModuleType
 from typing import Any
 
 from profiler.models import MODEL_NAMES, START_METHODS, WorkloadSpec, get_model
-from profiler.models.base import ModelRun, load_scenario_module, module_name_for, peak_rss_kb
+from profiler.models.base import (
+    ModelRun,
+    load_scenario_module,
+    module_name_for,
+    peak_rss_kb,
+    snapshot_threads,
+)
 
 SCHEMA_VERSION = 1
 CONTRACT = (
@@ -149,6 +155,11 @@ def summarise(
     max_rss_kb = rss_kb + sum(v[2] for v in per_pid.values())
     ordered = sorted(run.outcomes, key=lambda o: o.index)
     failed = run.failed
+    names = {(me, tid): name for tid, name in (run.threads or snapshot_threads())}
+    for o in run.outcomes:
+        names.setdefault((o.pid, o.tid), o.thread_name)
+    for pid in per_pid:
+        names.setdefault((pid, pid), "MainThread")
     return {
         "user_s": user_s,
         "sys_s": sys_s,
@@ -156,6 +167,7 @@ def summarise(
         "tasks_ok": sum(o.ok for o in run.outcomes),
         "digest": digest([o.result for o in ordered]) if failed is None else None,
         "worker_pids": sorted(per_pid),
+        "threads": [{"pid": pid, "tid": tid, "name": name} for (pid, tid), name in names.items()],
         "task_records": [{k: v for k, v in vars(o).items() if k != "result"} for o in ordered],
         "error": None
         if failed is None

@@ -1,4 +1,4 @@
-"""A profile, start to finish: timing runs, analysis, tables, report.
+"""A profile, start to finish: timing runs, observed runs, analysis, tables, report.
 
 Owns the run directory. Reports progress through a callback and raises
 `UsageError` / `RunFailed`; it never prints or exits.
@@ -10,118 +10,31 @@ import json
 import os
 import platform
 import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 import profiler
-from profiler.analyse.compare import compare
-from profiler.errors import RunFailed, UsageError
-from profiler.interpreters import resolve_python
+from profiler.errors import RunFailed
 from profiler.launch import package_path, run_group, runner_env
-from profiler.load.runner_json import load_timing
-from profiler.models import MODEL_NAMES, START_METHODS
+from profiler.observe import Observed, observe_model
+from profiler.pipeline import build_tables
+from profiler.plan import RUN_TIMEOUT_S, Plan, ProfileConfig, ProgressFn, Step, plan, runner_argv
+from profiler.record import Selection, select
 from profiler.render.report import render_report
 from profiler.rundir import MANIFEST, create_run_dir, read_json, write_json, write_table
-from profiler.scenario import SIZES, Scenario, load_scenario
-
-DEFAULT_REPEAT = {"quick": 3, "default": 5, "large": 5}
-RUN_TIMEOUT_S = 3600.0
 
 
-@dataclass(frozen=True)
-class ProfileConfig:
-    """What `concprof profile` was asked to do (validated by `validate`)."""
-
-    scenario: str = "io"
-    models: tuple[str, ...] = MODEL_NAMES
-    size: str = "default"
-    workers: int | None = None
-    repeat: int | None = None
-    python: str | None = None
-    start_method: str | None = None
-    reports: Path = Path("reports")
-    recorders: str = "auto"
-
-
-@dataclass(frozen=True)
-class Progress:
-    """One finished step, for the caller's progress display."""
-
-    phase: str
-    model: str
-    rep: int
-    done: int
-    total: int
-    wall_s: float | None
-    ok: bool
-
-
-ProgressFn = Callable[[Progress], None]
-
-
-def parse_models(text: str) -> tuple[str, ...]:
-    models = tuple(m.strip() for m in text.split(",") if m.strip())
-    unknown = [m for m in models if m not in MODEL_NAMES]
-    if unknown or not models:
-        raise UsageError(
-            f"unknown model {', '.join(unknown) or '(none)'}; choose from: {', '.join(MODEL_NAMES)}"
-        )
-    return models
-
-
-def validate(config: ProfileConfig) -> None:
-    if config.size not in SIZES:
-        raise UsageError(f"unknown size {config.size!r}; choose one of: {', '.join(SIZES)}")
-    if config.start_method and config.start_method not in START_METHODS:
-        raise UsageError(
-            f"unknown start method {config.start_method!r}; "
-            f"choose one of: {', '.join(START_METHODS)}"
-        )
-    for name, value in (("workers", config.workers), ("repeat", config.repeat)):
-        if value is not None and value < 1:
-            raise UsageError(f"{name} must be a positive integer, got {value}")
-    parse_models(",".join(config.models))
-
-
-@dataclass
-class Plan:
-    """The resolved run: what exactly will be executed."""
-
-    config: ProfileConfig
-    python: str
-    scenario: Scenario
-    workers: int
-    tasks: int
-    repeat: int
-    start_method: str
-    models: tuple[str, ...] = field(default_factory=tuple)
-
-
-def plan(config: ProfileConfig) -> Plan:
-    validate(config)
-    python = resolve_python(config.python)
-    scenario = load_scenario(config.scenario, python)
-    workers = scenario.resolve_workers(config.workers)
-    models = config.models
-    if "sequential" not in models:  # speedups need the baseline
-        models = ("sequential", *models)
-    return Plan(
-        config=config,
-        python=python,
-        scenario=scenario,
-        workers=workers,
-        tasks=scenario.tasks_for(config.size, workers),
-        repeat=config.repeat or DEFAULT_REPEAT[config.size],
-        start_method=config.start_method or scenario.python["default_start_method"],
-        models=models,
-    )
-
-
-def manifest(p: Plan, status: str, started: float, error: dict[str, Any] | None) -> dict[str, Any]:
+def manifest(
+    p: Plan,
+    status: str,
+    started: float,
+    error: dict[str, Any] | None,
+    chosen: Selection,
+    observed: dict[str, Observed],
+) -> dict[str, Any]:
     return {
         "tool": {"name": "concprof", "version": profiler.__version__},
         "status": status,
@@ -144,31 +57,18 @@ def manifest(p: Plan, status: str, started: float, error: dict[str, Any] | None)
         "cpu_count": os.cpu_count(),
         "kernel": platform.release(),
         "machine": platform.machine(),
-        "recorders": {"requested": p.config.recorders, "used": [], "not_used": {}},
+        "recorders": {
+            "requested": p.config.recorders,
+            "used": chosen.used,
+            "not_used": chosen.not_used,
+        },
+        "observed": {m: asdict(o) for m, o in observed.items()},
     }
 
 
 def run_one(p: Plan, model: str, out: Path, path_dir: str) -> dict[str, Any]:
     """One runner process for one model; its result document (even on failure)."""
-    argv = [
-        p.python,
-        "-m",
-        "profiler.runner",
-        "run",
-        "--scenario",
-        p.scenario.path,
-        "--model",
-        model,
-        "--tasks",
-        str(p.tasks),
-        "--workers",
-        str(p.workers),
-        "--start-method",
-        p.start_method,
-        "--out",
-        str(out),
-    ]
-    done = run_group(argv, runner_env(path_dir), timeout_s=RUN_TIMEOUT_S)
+    done = run_group(runner_argv(p, model, out), runner_env(path_dir), timeout_s=RUN_TIMEOUT_S)
     if out.exists():
         doc: dict[str, Any] = json.loads(out.read_text())
         return doc
@@ -179,7 +79,9 @@ def run_one(p: Plan, model: str, out: Path, path_dir: str) -> dict[str, Any]:
     )
 
 
-def timing_runs(p: Plan, run_dir: Path, progress: ProgressFn) -> dict[str, Any] | None:
+def timing_runs(
+    p: Plan, run_dir: Path, progress: ProgressFn, path_dir: str
+) -> dict[str, Any] | None:
     """REPEAT rounds over the models (interleaved, so drift hits every model alike).
 
     Returns the first failure's error (with model and task), or None.
@@ -188,15 +90,14 @@ def timing_runs(p: Plan, run_dir: Path, progress: ProgressFn) -> dict[str, Any] 
     timing_dir.mkdir(parents=True, exist_ok=True)
     total = p.repeat * len(p.models)
     done = 0
-    with package_path() as path_dir:
-        for rep in range(1, p.repeat + 1):
-            for model in p.models:
-                doc = run_one(p, model, timing_dir / f"{model}-r{rep}.json", path_dir)
-                done += 1
-                progress(Progress("timing", model, rep, done, total, doc.get("wall_s"), doc["ok"]))
-                if not doc["ok"]:
-                    error: dict[str, Any] = doc["error"]
-                    return error
+    for rep in range(1, p.repeat + 1):
+        for model in p.models:
+            doc = run_one(p, model, timing_dir / f"{model}-r{rep}.json", path_dir)
+            done += 1
+            progress(Step("timing", model, rep, done, total, doc.get("wall_s"), doc["ok"]))
+            if not doc["ok"]:
+                error: dict[str, Any] = doc["error"]
+                return error
     return None
 
 
@@ -220,13 +121,11 @@ def check_results(timing_dir: Path) -> dict[str, Any] | None:
 
 def rebuild(run_dir: Path) -> dict[str, pd.DataFrame]:
     """From raw/ to tables/ and the report; `concprof report` runs exactly this."""
-    timing, tasks = load_timing(run_dir / "raw" / "timing")
-    if timing.empty:
-        raise RunFailed(f"{run_dir} holds no timing results (raw/timing/ is empty)")
-    tables = {"timing": timing, "tasks": tasks, "comparison": compare(timing)}
+    manifest_doc = read_json(run_dir / MANIFEST)
+    tables = build_tables(run_dir, manifest_doc)
     for name, frame in tables.items():
         write_table(run_dir, name, frame)
-    render_report(run_dir, read_json(run_dir / MANIFEST), tables)
+    render_report(run_dir, manifest_doc, tables)
     return tables
 
 
@@ -238,17 +137,35 @@ def profile(config: ProfileConfig, progress: ProgressFn) -> tuple[Path, dict[str
     """
     started = time.time()
     p = plan(config)
+    chosen = select(config.recorders, p.python)
+    observed: dict[str, Observed] = {}
     run_dir = create_run_dir(config.reports, p.scenario.name, started)
-    write_json(run_dir / MANIFEST, manifest(p, "running", started, None))
-    try:
-        error = timing_runs(p, run_dir, progress)
-    except BaseException as exc:
-        failure = {"phase": "runner", "model": None, "task_index": None, "exception": str(exc)}
-        write_json(run_dir / MANIFEST, manifest(p, "incomplete", started, failure))
-        raise
-    error = error or check_results(run_dir / "raw" / "timing")
-    status = "complete" if error is None else "incomplete"
-    write_json(run_dir / MANIFEST, manifest(p, status, started, error))
+
+    def save(status: str, error: dict[str, Any] | None) -> None:
+        write_json(run_dir / MANIFEST, manifest(p, status, started, error, chosen, observed))
+
+    save("running", None)
+    with package_path() as path_dir:
+        try:
+            error = timing_runs(p, run_dir, progress, path_dir)
+            error = error or check_results(run_dir / "raw" / "timing")
+            if error is None and chosen.used:
+                for n, model in enumerate(p.models, 1):
+                    observed[model] = observe_model(p, model, run_dir, chosen, path_dir)
+                    o = observed[model]
+                    progress(Step("observed", model, 1, n, len(p.models), o.wall_s, o.ok))
+        except BaseException as exc:
+            save(
+                "incomplete",
+                {
+                    "phase": "runner",
+                    "model": None,
+                    "task_index": None,
+                    "exception": str(exc) or type(exc).__name__,
+                },
+            )
+            raise
+    save("complete" if error is None else "incomplete", error)
     tables = rebuild(run_dir)
     if error is not None:
         where = f"model {error['model']}" + (
@@ -260,7 +177,3 @@ def profile(config: ProfileConfig, progress: ProgressFn) -> tuple[Path, dict[str
             f"partial results in {run_dir}"
         )
     return run_dir, tables
-
-
-def plan_summary(p: Plan) -> dict[str, Any]:
-    return {k: v for k, v in asdict(p).items() if k != "config"}

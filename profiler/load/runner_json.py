@@ -69,3 +69,30 @@ def load_timing(timing_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
         [row for rep, d in docs for row in task_rows(d, rep)], columns=TASK_COLUMNS
     )
     return timing, tasks
+
+
+IDENTITY_COLUMNS = ["pid", "tid", "process_role", "thread_name"]
+
+
+def process_roles(doc: dict[str, Any]) -> dict[int, str]:
+    roles = {int(doc["pid"]): "main"}
+    roles.update({int(p): "worker" for p in doc.get("worker_pids", [])})
+    roles.update({int(p): "server" for p in doc.get("helper_pids", [])})
+    return roles
+
+
+def identity(doc: dict[str, Any]) -> pd.DataFrame:
+    """pid, tid, process_role, thread_name of every thread the runner named."""
+    roles = process_roles(doc)
+    rows = [
+        (t["pid"], t["tid"], roles.get(t["pid"], "other"), t["name"])
+        for t in doc.get("threads", [])
+    ]
+    return pd.DataFrame(rows, columns=IDENTITY_COLUMNS).drop_duplicates(["pid", "tid"])
+
+
+def read_doc(path: Path) -> dict[str, Any] | None:
+    if not path.exists():
+        return None
+    doc: dict[str, Any] = orjson.loads(path.read_bytes())
+    return doc

@@ -55,6 +55,7 @@ class ModelRun:
     model: str
     outcomes: list[TaskOutcome] = field(default_factory=list)
     worker_pids: list[int] = field(default_factory=list)
+    threads: list[tuple[int, str]] = field(default_factory=list)  # (native tid, name) here
 
     @property
     def failed(self) -> TaskOutcome | None:
@@ -180,10 +181,21 @@ async def timed_acall(afn: Callable[[int], Any], index: int, task_name: str) -> 
     )
 
 
+def snapshot_threads() -> list[tuple[int, str]]:
+    """(native tid, name) of this process's live threads: the names a program gave them."""
+    return [(t.native_id, t.name) for t in threading.enumerate() if t.native_id is not None]
+
+
 def collect(pending: set[Future[TaskOutcome]], result: ModelRun) -> None:
-    """Gather pool futures into `result`; after the first failed task, cancel the rest."""
+    """Gather pool futures into `result`; after the first failed task, cancel the rest.
+
+    The thread snapshot is taken after the first completion, while the pool's
+    threads (workers, queue feeders, managers) are alive.
+    """
     while pending:
         done, pending = wait(pending, return_when=FIRST_COMPLETED)
+        if not result.threads:
+            result.threads = snapshot_threads()
         for future in done:
             if future.cancelled():
                 continue

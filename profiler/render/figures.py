@@ -76,7 +76,146 @@ def speedup_figure(timing: pd.DataFrame, comparison: pd.DataFrame, title: str) -
     return fig
 
 
+STATE_COLOURS = {
+    "hold": "#d62728",
+    "hold_preempted": "#ff9896",
+    "wait": "#ffbb78",
+    "nogil_running": "#2ca02c",
+    "blocked": "#c7c7c7",
+}
+STATE_COLUMNS = {
+    "hold": "gil_hold_pct",
+    "hold_preempted": "gil_hold_preempted_pct",
+    "wait": "gil_wait_pct",
+    "nogil_running": "nogil_running_pct",
+    "blocked": "blocked_pct",
+}
+
+
+def _thread_label(row: pd.Series) -> str:
+    return f"{row['thread_name']} ({row['process_role']} {row['pid']})"
+
+
+def gil_states_figure(threads: pd.DataFrame) -> Figure | None:
+    """Per model, per thread: stacked bars of the five GIL states (perf rows only)."""
+    exact = threads[threads["source"] == "perf"]
+    if exact.empty:
+        return None
+    models = list(dict.fromkeys(exact["model"]))
+    heights = [max(1, len(exact[exact["model"] == m])) for m in models]
+    fig, axes = plt.subplots(
+        len(models),
+        1,
+        figsize=(10, 1.0 + 0.32 * sum(heights) + 0.5 * len(models)),
+        gridspec_kw={"height_ratios": heights},
+        squeeze=False,
+        layout="constrained",
+    )
+    for ax, model in zip(axes[:, 0], models, strict=True):
+        rows = exact[exact["model"] == model].sort_values(["pid", "tid"])
+        labels = [_thread_label(r) for _, r in rows.iterrows()]
+        left = np.zeros(len(rows))
+        for state, column in STATE_COLUMNS.items():
+            values = rows[column].fillna(0.0).to_numpy(dtype=float)
+            ax.barh(range(len(rows)), values, left=left, color=STATE_COLOURS[state], label=state)
+            left += values
+        ax.set_yticks(range(len(rows)), labels, fontsize=8)
+        ax.invert_yaxis()
+        ax.set_xlim(0, 100)
+        ax.set_title(f"{model}", fontsize=10, loc="left")
+    axes[-1, 0].set_xlabel("share of the model run (%)  —  source: perf (exact)")
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, ncol=5, fontsize=8, loc="outside upper left")
+    return fig
+
+
+def sampled_gil_figure(threads: pd.DataFrame) -> Figure | None:
+    """Without perf: GIL hold share (py-spy, with error bars) and on-CPU share (procfs)."""
+    rows = threads[threads["source"].isin(("py-spy", "procfs"))]
+    if rows.empty or (threads["source"] == "perf").any():
+        return None
+    wide = rows.pivot_table(
+        index=["model", "pid", "tid", "thread_name", "process_role"],
+        columns="source",
+        values=["gil_hold_pct", "gil_hold_err_pct", "on_cpu_pct"],
+        aggfunc="first",
+    )
+    wide.columns = [f"{col[0]}:{col[1]}" for col in wide.columns]
+    wide = wide.reset_index()
+    fig, ax = plt.subplots(figsize=(10, 1.0 + 0.3 * len(wide)), layout="constrained")
+    y = np.arange(len(wide))
+    hold = wide.get("gil_hold_pct:py-spy", pd.Series(np.nan, index=wide.index)).to_numpy(float)
+    err = wide.get("gil_hold_err_pct:py-spy", pd.Series(0.0, index=wide.index)).to_numpy(float)
+    cpu = wide.get("on_cpu_pct:procfs", pd.Series(np.nan, index=wide.index)).to_numpy(float)
+    ax.barh(
+        y - 0.2,
+        hold,
+        height=0.4,
+        xerr=err,
+        color=STATE_COLOURS["hold"],
+        label="holds GIL (py-spy, sampled, 95% error)",
+    )
+    ax.barh(y + 0.2, cpu, height=0.4, color="#1f77b4", label="on CPU (procfs)")
+    ax.set_yticks(
+        y,
+        [f"{r.model}: {r.thread_name} ({r.process_role} {r.pid})" for r in wide.itertuples()],
+        fontsize=8,
+    )
+    ax.invert_yaxis()
+    ax.set_xlim(0, 105)
+    ax.set_xlabel("share of the model run (%)")
+    ax.legend(fontsize=8)
+    return fig
+
+
+def cores_figure(timeline: pd.DataFrame) -> Figure | None:
+    """Per model: busy fraction of each core over time (best source)."""
+    if timeline.empty:
+        return None
+    source = "perf" if (timeline["source"] == "perf").any() else "procfs"
+    timeline = timeline[timeline["source"] == source]
+    models = list(dict.fromkeys(timeline["model"]))
+    fig, axes = plt.subplots(
+        len(models),
+        1,
+        figsize=(10, 1.2 + 1.3 * len(models)),
+        squeeze=False,
+        sharex=False,
+        layout="constrained",
+    )
+    for ax, model in zip(axes[:, 0], models, strict=True):
+        per = timeline[timeline["model"] == model]
+        grid = per.pivot_table(index="core", columns="t_s", values="busy_frac", aggfunc="first")
+        t = grid.columns.to_numpy(dtype=float)
+        step = float(t[1] - t[0]) if len(t) > 1 else 0.01
+        ax.imshow(
+            grid.to_numpy(),
+            aspect="auto",
+            cmap="Reds",
+            vmin=0,
+            vmax=1,
+            extent=(0, t[-1] + step, len(grid) - 0.5, -0.5),
+            interpolation="nearest",
+        )
+        ax.set_yticks(range(len(grid)), [f"core {c}" for c in grid.index], fontsize=8)
+        ax.set_title(model, fontsize=10, loc="left")
+    axes[-1, 0].set_xlabel(
+        f"seconds from the model run's start — busy with this workload "
+        f"(white 0 → red 1), source: {source}"
+    )
+    return fig
+
+
 def render_figures(
-    figures_dir: Path, timing: pd.DataFrame, comparison: pd.DataFrame, title: str
+    figures_dir: Path, tables: dict[str, pd.DataFrame], title: str
 ) -> dict[str, list[Path]]:
-    return {"speedup": save(speedup_figure(timing, comparison, title), figures_dir, "speedup")}
+    """Every figure the tables allow, as PNG and SVG; keyed by figure name."""
+    made: dict[str, Figure | None] = {
+        "speedup": speedup_figure(tables["timing"], tables["comparison"], title)
+    }
+    if "threads" in tables:
+        made["gil_states"] = gil_states_figure(tables["threads"])
+        made["gil_sampled"] = sampled_gil_figure(tables["threads"])
+    if "cores_timeline" in tables:
+        made["cores"] = cores_figure(tables["cores_timeline"])
+    return {name: save(fig, figures_dir, name) for name, fig in made.items() if fig is not None}

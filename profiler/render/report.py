@@ -33,14 +33,64 @@ def _cells(frame: pd.DataFrame) -> list[dict[str, str]]:
     return [{str(c): fmt(v) for c, v in row.items()} for row in frame.to_dict("records")]
 
 
+def _plain(frame: pd.DataFrame | None) -> dict[str, Any] | None:
+    if frame is None or frame.empty:
+        return None
+    return {"columns": [str(c) for c in frame.columns], "rows": _cells(frame)}
+
+
+def _best(frame: pd.DataFrame | None, columns: list[str] | None) -> dict[str, Any] | None:
+    """Only the preferred source's rows (the CSV keeps every source)."""
+    if frame is None or frame.empty:
+        return None
+    best = frame[frame["best"].astype(bool)].drop(columns="best")
+    return _plain(best.reindex(columns=columns) if columns else best)
+
+
 def render_report(run_dir: Path, manifest: dict[str, Any], tables: dict[str, pd.DataFrame]) -> Path:
     """Figures under figures/ and the report index.html; returns the report's path."""
     comparison = tables["comparison"]
     title = (
         f"{manifest['scenario']['name']}: {manifest['tasks']} tasks, {manifest['workers']} workers"
     )
-    figures = render_figures(run_dir / "figures", tables["timing"], comparison, title)
+    figures = render_figures(run_dir / "figures", tables, title)
     answer = recommend(comparison)
+    shown = {
+        "threads": _best(
+            tables.get("threads"),
+            [
+                "model",
+                "pid",
+                "tid",
+                "process_role",
+                "thread_name",
+                "wall_s",
+                "gil_hold_pct",
+                "gil_hold_preempted_pct",
+                "gil_wait_pct",
+                "nogil_running_pct",
+                "blocked_pct",
+                "on_cpu_pct",
+                "gil_hold_err_pct",
+                "source",
+            ],
+        ),
+        "processes": _best(tables.get("processes"), None),
+        "cores": _best(tables.get("cores"), None),
+        "gil_stats": _plain(tables.get("gil_stats")),
+        "checks": _plain(tables.get("checks")),
+    }
+    cores = tables.get("cores")
+    cores_source = (
+        "perf (system-wide sched_switch, exact)"
+        if cores is not None and (cores["source"] == "perf").any()
+        else "procfs (on-CPU time per poll, on the core last seen; /proc/stat for the rest)"
+    )
+    overhead = {
+        str(r["model"]): f"{r['recording_overhead']:.2f}x"
+        for _, r in comparison.iterrows()
+        if pd.notna(r["recording_overhead"])
+    }
     files = sorted(
         str(p.relative_to(run_dir))
         for p in run_dir.rglob("*")
@@ -51,7 +101,11 @@ def render_report(run_dir: Path, manifest: dict[str, Any], tables: dict[str, pd.
         answer=answer,
         comparison_columns=list(comparison.columns),
         comparison_rows=_cells(comparison),
-        images=[(name, _data_uri(paths[0])) for name, paths in figures.items()],
+        images={name: _data_uri(paths[0]) for name, paths in figures.items()},
+        tables={k: v for k, v in shown.items() if v is not None},
+        has_perf="gil_intervals" in tables,
+        cores_source=cores_source,
+        overhead=overhead,
         files=[f for f in files if f != "index.html"],
         run_dir=str(run_dir),
     )

@@ -1,0 +1,273 @@
+"""Exact per-thread GIL states from perf events, their checks and statistics.
+
+A thread's state at any instant (DESIGN 4): `hold` (holds the GIL, on CPU),
+`hold_preempted` (holds it, descheduled), `wait` (in take_gil, not yet
+acquired), `nogil_running` (released it, on CPU), `blocked` (released it,
+off CPU). Built from perf events (profiler.load.perf): take = request,
+acquired = take_gil returned, drop = drop_gil entered; switch = on/off CPU.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+STATES = ("hold", "hold_preempted", "wait", "nogil_running", "blocked")
+INTERVAL_COLUMNS = ["pid", "tid", "state", "start_us", "end_us"]
+
+
+def tree_pids(events: pd.DataFrame, root_pid: int) -> set[int]:
+    """The root and every process forked below it (tids from fork events that act as pids)."""
+    forks = events[events["kind"] == "fork"]
+    inside = {root_pid}
+    for parent, child in zip(forks["a"], forks["b"], strict=True):
+        if parent in inside:
+            inside.add(int(child))
+    seen_pids = set(events["pid"].unique())
+    return {p for p in inside if p in seen_pids or p == root_pid}
+
+
+def tid_owner(events: pd.DataFrame, pids: set[int]) -> dict[int, int]:
+    """OS tid -> pid for every thread of the given processes."""
+    own = events[events["pid"].isin(pids)][["tid", "pid"]].drop_duplicates("tid")
+    return dict(zip(own["tid"].astype(int), own["pid"].astype(int), strict=True))
+
+
+def _thread_streams(
+    events: pd.DataFrame, owner: dict[int, int]
+) -> dict[int, list[tuple[int, str]]]:
+    """Per tid: time-ordered (t_ns, what) with what in on/off/take/acquired/drop/exit."""
+    streams: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    gil = events[events["kind"].isin(("take", "acquired", "drop")) & events["tid"].isin(owner)]
+    for t, tid, kind in zip(gil["t_ns"], gil["tid"], gil["kind"], strict=True):
+        streams[int(tid)].append((int(t), str(kind)))
+    sw = events[events["kind"] == "switch"]
+    for t, prev, nxt in zip(sw["t_ns"], sw["a"], sw["b"], strict=True):
+        if prev in owner:
+            streams[int(prev)].append((int(t), "off"))
+        if nxt in owner:
+            streams[int(nxt)].append((int(t), "on"))
+    ex = events[(events["kind"] == "exit") & events["a"].isin(owner)]
+    for t, tid in zip(ex["t_ns"], ex["a"], strict=True):
+        streams[int(tid)].append((int(t), "exit"))
+    order = {"off": 0, "drop": 1, "take": 2, "acquired": 3, "on": 4, "exit": 5}
+    for stream in streams.values():
+        stream.sort(key=lambda item: (item[0], order[item[1]]))
+    return streams
+
+
+def _state(gil: str, on_cpu: bool) -> str:
+    if gil == "hold":
+        return "hold" if on_cpu else "hold_preempted"
+    if gil == "wait":
+        return "wait"
+    return "nogil_running" if on_cpu else "blocked"
+
+
+def _initial(stream: list[tuple[int, str]]) -> tuple[str, bool]:
+    """State before the first event, inferred from the first GIL and CPU events."""
+    first_gil = next((w for _, w in stream if w in ("take", "acquired", "drop")), "take")
+    gil = {"take": "none", "acquired": "wait", "drop": "hold"}[first_gil]
+    first_cpu = next((w for _, w in stream if w in ("on", "off")), "off")
+    return gil, first_cpu == "off"
+
+
+def thread_intervals(
+    stream: list[tuple[int, str]], t0_ns: int, t1_ns: int
+) -> list[tuple[str, int, int]]:
+    """(state, start_ns, end_ns) for one thread, clipped to [t0, t1], equal neighbours merged."""
+    gil, on_cpu = _initial(stream)
+    out: list[tuple[str, int, int]] = []
+    last_t = stream[0][0] if stream else t0_ns
+
+    def emit(until: int) -> None:
+        start, end = max(last_t, t0_ns), min(until, t1_ns)
+        if end <= start:
+            return
+        state = _state(gil, on_cpu)
+        if out and out[-1][0] == state and out[-1][2] == start:
+            out[-1] = (state, out[-1][1], end)
+        else:
+            out.append((state, start, end))
+
+    for t, what in stream:
+        emit(t)
+        last_t = t
+        if what == "exit":
+            return out
+        if what == "on":
+            on_cpu = True
+        elif what == "off":
+            on_cpu = False
+        elif what == "take":
+            gil = "wait"
+        elif what == "acquired":
+            gil = "hold"
+        elif what == "drop":
+            gil = "none"
+    emit(t1_ns)
+    return out
+
+
+def gil_intervals(events: pd.DataFrame, root_pid: int, t0_ns: int, t1_ns: int) -> pd.DataFrame:
+    """pid, tid, state, start_us, end_us (microseconds from t0) for the runner's tree."""
+    owner = tid_owner(events, tree_pids(events, root_pid))
+    rows = [
+        (owner[tid], tid, state, (s - t0_ns) / 1000.0, (e - t0_ns) / 1000.0)
+        for tid, stream in _thread_streams(events, owner).items()
+        for state, s, e in thread_intervals(stream, t0_ns, t1_ns)
+    ]
+    frame = pd.DataFrame(rows, columns=INTERVAL_COLUMNS)
+    return frame.sort_values(["pid", "tid", "start_us"], ignore_index=True)
+
+
+@dataclass
+class Checks:
+    """Consistency checks on an exact trace; failures are reported, not hidden."""
+
+    overlapping_holders: int = 0
+    max_overlap_us: float = 0.0
+    acquisitions_without_request: int = 0
+    negative_intervals: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not (
+            self.overlapping_holders or self.acquisitions_without_request or self.negative_intervals
+        )
+
+
+def check(intervals: pd.DataFrame, events: pd.DataFrame) -> Checks:
+    result = Checks()
+    result.negative_intervals = int((intervals["end_us"] < intervals["start_us"]).sum())
+    holding = intervals[intervals["state"].isin(("hold", "hold_preempted"))]
+    for _, proc in holding.groupby("pid"):
+        proc = proc.sort_values("start_us")
+        ends = proc["end_us"].to_numpy()
+        starts = proc["start_us"].to_numpy()
+        running_end = np.maximum.accumulate(ends)[:-1]
+        overlap = running_end - starts[1:]
+        bad = overlap > 0
+        result.overlapping_holders += int(bad.sum())
+        if bad.any():
+            result.max_overlap_us = max(result.max_overlap_us, float(overlap[bad].max()))
+    gil = events[events["kind"].isin(("take", "acquired")) & events["tid"].isin(intervals["tid"])]
+    for _, thread in gil.groupby("tid"):
+        kinds = thread["kind"].to_numpy()
+        prev = np.concatenate([["acquired"], kinds[:-1]])
+        first_is_acquired = kinds[0] == "acquired"  # requested before the trace began
+        orphan = (kinds == "acquired") & (prev != "take")
+        result.acquisitions_without_request += int(orphan.sum()) - int(first_is_acquired)
+    if not result.ok:
+        result.notes.append(
+            f"{result.overlapping_holders} overlapping GIL holders "
+            f"(max {result.max_overlap_us:.1f} us), "
+            f"{result.acquisitions_without_request} acquisitions without a request, "
+            f"{result.negative_intervals} negative intervals"
+        )
+    return result
+
+
+def state_shares(intervals: pd.DataFrame) -> pd.DataFrame:
+    """Per thread: observed wall_s and the percentage of it in each state."""
+    dur = intervals.assign(dur_us=intervals["end_us"] - intervals["start_us"])
+    table = dur.pivot_table(
+        index=["pid", "tid"], columns="state", values="dur_us", aggfunc="sum", fill_value=0.0
+    )
+    table = table.reindex(columns=list(STATES), fill_value=0.0)
+    total = table.sum(axis=1)
+    shares = table.div(total, axis=0) * 100.0
+    shares.columns = [f"{c}_pct" for c in shares.columns]
+    shares.insert(0, "wall_s", total / 1e6)
+    return shares.reset_index()
+
+
+def gil_stats(
+    events: pd.DataFrame, intervals: pd.DataFrame, t0_ns: int, t1_ns: int
+) -> pd.DataFrame:
+    """Per thread: acquisitions, wait per acquisition (mean, p95), longest hold, hand-offs/s."""
+    tids = set(intervals["tid"])
+    gil = events[events["kind"].isin(("take", "acquired", "drop")) & events["tid"].isin(tids)]
+    gil = gil[(gil["t_ns"] >= t0_ns) & (gil["t_ns"] <= t1_ns)]
+    window_s = (t1_ns - t0_ns) / 1e9
+    rows = []
+    for (pid, tid), thread in gil.groupby(["pid", "tid"]):
+        kinds, times = thread["kind"].to_numpy(), thread["t_ns"].to_numpy()
+        waits, holds = [], []
+        for i in range(1, len(kinds)):
+            if kinds[i] == "acquired" and kinds[i - 1] == "take":
+                waits.append((times[i] - times[i - 1]) / 1e3)
+            if kinds[i] == "drop" and kinds[i - 1] == "acquired":
+                holds.append((times[i] - times[i - 1]) / 1e3)
+        acquisitions = int((kinds == "acquired").sum())
+        rows.append(
+            {
+                "pid": _int(pid),
+                "tid": _int(tid),
+                "acquisitions": acquisitions,
+                "wait_mean_us": float(np.mean(waits)) if waits else np.nan,
+                "wait_p95_us": float(np.percentile(waits, 95)) if waits else np.nan,
+                "wait_max_us": float(np.max(waits)) if waits else np.nan,
+                "hold_mean_us": float(np.mean(holds)) if holds else np.nan,
+                "hold_max_us": float(np.max(holds)) if holds else np.nan,
+                "acquisitions_per_s": acquisitions / window_s if window_s > 0 else np.nan,
+            }
+        )
+    stats = pd.DataFrame(rows)
+    if stats.empty:
+        return stats
+    handoffs = _handoffs(gil)
+    stats["handoffs_per_s"] = stats["pid"].map(handoffs).fillna(0) / window_s
+    return stats
+
+
+def _handoffs(gil: pd.DataFrame) -> dict[int, int]:
+    """Per process: acquisitions by a different thread than the previous holder."""
+    counts: dict[int, int] = {}
+    acquired = gil[gil["kind"] == "acquired"].sort_values("t_ns")
+    for pid, proc in acquired.groupby("pid"):
+        tids = proc["tid"].to_numpy()
+        counts[_int(pid)] = int((tids[1:] != tids[:-1]).sum())
+    return counts
+
+
+def process_shares(intervals: pd.DataFrame, window_us: float) -> pd.DataFrame:
+    """Per process: share of the window in which some thread holds / some thread waits."""
+    rows = []
+    for pid, proc in intervals.groupby("pid"):
+        rows.append(
+            {
+                "pid": _int(pid),
+                "gil_busy_pct": _union_us(proc[proc["state"].isin(("hold", "hold_preempted"))])
+                / window_us
+                * 100.0,
+                "gil_contended_pct": _union_us(proc[proc["state"] == "wait"]) / window_us * 100.0,
+            }
+        )
+    return pd.DataFrame(rows, columns=["pid", "gil_busy_pct", "gil_contended_pct"])
+
+
+def _int(value: object) -> int:
+    """A groupby key (typed as Hashable by pandas) as int."""
+    return int(str(value))
+
+
+def _union_us(spans: pd.DataFrame) -> float:
+    if spans.empty:
+        return 0.0
+    spans = spans.sort_values("start_us")
+    total, cur_s, cur_e = 0.0, None, None
+    for s, e in zip(spans["start_us"], spans["end_us"], strict=True):
+        if cur_e is None or s > cur_e:
+            if cur_e is not None and cur_s is not None:
+                total += cur_e - cur_s
+            cur_s, cur_e = s, e
+        else:
+            cur_e = max(cur_e, e)
+    if cur_e is not None and cur_s is not None:
+        total += cur_e - cur_s
+    return float(total)

@@ -1,0 +1,60 @@
+"""Per-thread shares from the samplers: py-spy (GIL holder) and procfs (on CPU).
+
+py-spy: GIL share = GIL-holding samples / (rate x window). Its 95% error is
+the binomial half-width 1.96 sqrt(p(1-p)/n) with n = rate x window samples.
+Samples before the window (interpreter start-up, in MainThread) are counted
+too: py-spy's raw output has no timestamps.
+procfs: on-CPU share = schedstat on-CPU ns gained within the window / window;
+its error is one poll interval at each end.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def pyspy_shares(samples: pd.DataFrame, rate_hz: float, window_s: float) -> pd.DataFrame:
+    """pid, tid, gil_hold_pct, gil_hold_err_pct."""
+    per_thread = samples.groupby(["pid", "tid"], as_index=False).agg(samples=("samples", "sum"))
+    n = max(1.0, rate_hz * window_s)
+    p = np.clip(per_thread["samples"] / n, 0.0, 1.0)
+    per_thread["gil_hold_pct"] = p * 100.0
+    per_thread["gil_hold_err_pct"] = 1.96 * np.sqrt(p * (1 - p) / n) * 100.0 + 100.0 / n
+    return per_thread.drop(columns="samples")
+
+
+def procfs_shares(threads: pd.DataFrame, window_us: float, interval_s: float) -> pd.DataFrame:
+    """pid, tid, on_cpu_pct, on_cpu_err_pct, cpu_s (whole lifetime), vcs, nvcs."""
+    rows = []
+    for (pid, tid), t in threads.sort_values("t_us").groupby(["pid", "tid"]):
+        inside = t[(t["t_us"] >= 0) & (t["t_us"] <= window_us)]
+        after = t[t["t_us"] > window_us].head(1)
+        before = t[t["t_us"] < 0].tail(1)
+        window = pd.concat([before, inside, after])
+        gained = (
+            float(window["oncpu_ns"].max() - window["oncpu_ns"].min()) if len(window) > 1 else 0.0
+        )
+        status = t[t["vcs"] >= 0]
+        rows.append(
+            {
+                "pid": int(str(pid)),
+                "tid": int(str(tid)),
+                "on_cpu_pct": min(100.0, gained / 1e3 / window_us * 100.0),
+                "on_cpu_err_pct": 2 * interval_s * 1e6 / window_us * 100.0,
+                "cpu_s": float(t["oncpu_ns"].max()) / 1e9,
+                "voluntary_switches": int(status["vcs"].max()) if len(status) else -1,
+                "involuntary_switches": int(status["nvcs"].max()) if len(status) else -1,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def subtree(processes: pd.DataFrame, root_pid: int) -> set[int]:
+    """root_pid and its descendants, from the sampled (pid, ppid) pairs."""
+    pairs = processes[["pid", "ppid"]].drop_duplicates()
+    inside, changed = {root_pid}, True
+    while changed:
+        grown = inside | set(pairs.loc[pairs["ppid"].isin(inside), "pid"])
+        changed, inside = grown != inside, grown
+    return inside

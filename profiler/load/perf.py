@@ -1,0 +1,79 @@
+"""`perf script --ns -F pid,tid,cpu,time,event,trace` output into an event frame.
+
+Input grammar, one event per line:
+    <pid>/<tid> [<cpu>] <seconds>.<ns>: <group>:<event>: <trace>
+with <event> one of take_gil, take_gil_ret__return, drop_gil (uprobes),
+sched_switch (trace: `prev_comm=.. prev_pid=N prev_prio=N prev_state=S ==>
+next_comm=.. next_pid=N next_prio=N`), sched_process_fork (`comm=..
+pid=N child_comm=.. child_pid=N`), sched_process_exit (`comm=.. pid=N prio=N`).
+Times are CLOCK_MONOTONIC (`perf record -k mono`).
+
+Output: one row per event: t_ns, pid, tid, cpu, kind (take | acquired |
+drop | switch | fork | exit), a, b, state. For switch a=prev tid, b=next tid,
+state=prev_state; for fork a=parent pid (tgid), b=child tid; exit a=tid.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+COLUMNS = ["t_ns", "pid", "tid", "cpu", "kind", "a", "b", "state"]
+_HEAD = re.compile(r"^\s*(\d+)/(\d+)\s+\[(\d+)\]\s+(\d+)\.(\d+):\s+(\S+):\s+(.*)$")
+_SWITCH = re.compile(r"prev_pid=(\d+) .*prev_state=(\S+) ==> .*next_pid=(\d+)")
+_FORK = re.compile(r"child_pid=(\d+)")
+_KINDS = {
+    "take_gil": "take",
+    "take_gil_ret__return": "acquired",
+    "drop_gil": "drop",
+    "sched:sched_switch": "switch",
+    "sched:sched_process_fork": "fork",
+    "sched:sched_process_exit": "exit",
+}
+
+
+def _kind(event: str) -> str | None:
+    if event in _KINDS:
+        return _KINDS[event]
+    return _KINDS.get(event.split(":", 1)[-1])
+
+
+def parse_line(line: str) -> tuple[int, int, int, int, str, int, int, str] | None:
+    head = _HEAD.match(line)
+    if head is None:
+        return None
+    pid, tid, cpu, sec, frac, event, trace = head.groups()
+    kind = _kind(event)
+    if kind is None:
+        return None
+    t_ns = int(sec) * 1_000_000_000 + int(frac.ljust(9, "0")[:9])
+    a = b = -1
+    state = ""
+    if kind == "switch":
+        switch = _SWITCH.search(trace)
+        if switch is None:
+            return None
+        a, state, b = int(switch[1]), switch[2], int(switch[3])
+    elif kind == "fork":
+        fork = _FORK.search(trace)
+        if fork is None:
+            return None
+        a, b = int(pid), int(fork[1])
+    elif kind == "exit":
+        a = int(tid)
+    return t_ns, int(pid), int(tid), int(cpu), kind, a, b, state
+
+
+def load_perf(path: Path) -> pd.DataFrame:
+    rows = []
+    with path.open() as fh:
+        for line in fh:
+            row = parse_line(line)
+            if row is not None:
+                rows.append(row)
+    frame = pd.DataFrame(rows, columns=COLUMNS)
+    frame["t_ns"] = frame["t_ns"].astype(np.int64)
+    return frame.sort_values("t_ns", kind="stable", ignore_index=True)

@@ -1,0 +1,46 @@
+"""procfs sampler output (raw/<model>/procfs_*.csv) into tidy frames.
+
+Input grammar: CSV with a header; `t_ns` is CLOCK_MONOTONIC nanoseconds.
+- procfs_threads.csv: t_ns, pid, tid, state, cpu, oncpu_ns, runq_ns, vcs, nvcs
+  (vcs/nvcs are -1 on polls that did not read them)
+- procfs_processes.csv: t_ns, pid, ppid, rss_kb, comm
+- procfs_cores.csv: t_ns, core, user, nice, system, idle, iowait, irq, softirq, steal (jiffies)
+Output times are microseconds from `t0_ns` (the model run's start): `t_us`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from profiler.rundir import read_json
+
+
+@dataclass(frozen=True)
+class ProcfsFrames:
+    threads: pd.DataFrame
+    processes: pd.DataFrame
+    cores: pd.DataFrame
+    clock_ticks_per_s: int
+    interval_s: float
+
+
+def _read(path: Path, t0_ns: int) -> pd.DataFrame:
+    frame = pd.read_csv(path)
+    frame.insert(0, "t_us", (frame.pop("t_ns") - t0_ns) / 1000.0)
+    return frame
+
+
+def load_procfs(raw_dir: Path, t0_ns: int) -> ProcfsFrames | None:
+    if not (raw_dir / "procfs_threads.csv").exists():
+        return None
+    meta = read_json(raw_dir / "procfs_meta.json")
+    return ProcfsFrames(
+        threads=_read(raw_dir / "procfs_threads.csv", t0_ns),
+        processes=_read(raw_dir / "procfs_processes.csv", t0_ns),
+        cores=_read(raw_dir / "procfs_cores.csv", t0_ns),
+        clock_ticks_per_s=int(meta["clock_ticks_per_s"]),
+        interval_s=float(meta["interval_s"]),
+    )

@@ -1,0 +1,119 @@
+"""Observed runs: each model once more, with the recorders attached.
+
+The shared run: `perf record ... -- py-spy record ... -- python -m
+profiler.runner run ...` with the procfs sampler watching the tree. Then one
+run of its own for each exclusive recorder (viztracer). A recorder that fails
+is named with its reason; the others and the timing results are kept.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from profiler.launch import run_group, runner_env
+from profiler.plan import RUN_TIMEOUT_S, Plan, runner_argv
+from profiler.record import Selection
+from profiler.record.base import RecorderFailed, Target, Wrapper
+
+OBSERVED_DOC = "observed.json"
+
+
+@dataclass
+class Observed:
+    """How the observed runs of one model went."""
+
+    model: str
+    ok: bool = False
+    wall_s: float | None = None
+    error: str | None = None
+    recorders: dict[str, str] = field(default_factory=dict)  # name -> "ok" or "failed: ..."
+    traced: dict[str, dict[str, Any]] = field(default_factory=dict)  # exclusive runs
+
+
+def _read_doc(path: Path) -> dict[str, Any] | None:
+    if not path.exists():
+        return None
+    doc: dict[str, Any] = json.loads(path.read_text())
+    return doc
+
+
+def _wrap_all(
+    wrappers: list[Wrapper], argv: list[str], target: Target, status: dict[str, str]
+) -> tuple[list[str], list[Wrapper]]:
+    """Innermost first (py-spy), outermost last (perf); a wrapper that cannot start is skipped."""
+    applied: list[Wrapper] = []
+    for wrapper in reversed(wrappers):
+        try:
+            argv = wrapper.wrap(argv, target)
+            applied.append(wrapper)
+        except RecorderFailed as exc:
+            status[wrapper.name] = f"failed: {exc}"
+    return argv, applied
+
+
+def _finish_all(
+    applied: list[Wrapper], target: Target, stderr: str, status: dict[str, str]
+) -> None:
+    for wrapper in applied:
+        try:
+            wrapper.finish(target, stderr)
+            status.setdefault(wrapper.name, "ok")
+        except RecorderFailed as exc:
+            status[wrapper.name] = f"failed: {exc}"
+
+
+def observe_model(p: Plan, model: str, run_dir: Path, chosen: Selection, path_dir: str) -> Observed:
+    raw = run_dir / "raw" / model
+    raw.mkdir(parents=True, exist_ok=True)
+    target = Target(python=p.python, model=model, raw_dir=raw)
+    result = Observed(model=model)
+    env = runner_env(path_dir)
+
+    if chosen.wrappers or chosen.samplers:
+        argv, applied = _wrap_all(
+            chosen.wrappers, runner_argv(p, model, raw / OBSERVED_DOC), target, result.recorders
+        )
+        stderr = ""
+        started = []
+
+        def attach(pid: int) -> None:
+            for sampler in chosen.samplers:
+                sampler.start(pid, target)
+                started.append(sampler)
+
+        try:
+            done = run_group(argv, env, timeout_s=RUN_TIMEOUT_S, on_start=attach)
+            stderr = done.stderr
+        finally:
+            for sampler in started:
+                sampler.stop()
+                result.recorders[sampler.name] = "ok"
+            _finish_all(applied, target, stderr, result.recorders)
+        doc = _read_doc(raw / OBSERVED_DOC)
+        result.ok = bool(doc and doc.get("ok"))
+        result.wall_s = doc.get("wall_s") if doc else None
+        if not result.ok:
+            result.error = ((doc or {}).get("error", {}) or {}).get(
+                "exception"
+            ) or f"observed run wrote no result: {stderr.strip()[-300:]}"
+
+    for wrapper in chosen.exclusive:
+        doc_path = raw / f"{wrapper.name}_run.json"
+        status: dict[str, str] = {}
+        argv, applied = _wrap_all([wrapper], runner_argv(p, model, doc_path), target, status)
+        stderr = ""
+        try:
+            if applied:
+                stderr = run_group(argv, env, timeout_s=RUN_TIMEOUT_S).stderr
+        finally:
+            _finish_all(applied, target, stderr, status)
+        result.recorders.update(status)
+        doc = _read_doc(doc_path)
+        result.traced[wrapper.name] = {
+            "ok": bool(doc and doc.get("ok")),
+            "wall_s": doc.get("wall_s") if doc else None,
+        }
+    return result

@@ -1,0 +1,239 @@
+"""From a run directory's raw/ files to its tables: load, then analyse.
+
+One row per (thread, source) in threads.csv and per (process, source) in
+processes.csv, so every number says which recorder measured it; `best`
+marks the row to prefer (perf, else py-spy for GIL shares with procfs for
+CPU, else procfs).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from profiler.analyse import cores as cores_mod
+from profiler.analyse import gil
+from profiler.analyse.compare import compare
+from profiler.analyse.sampled import procfs_shares, pyspy_shares, subtree
+from profiler.errors import RunFailed
+from profiler.load.perf import load_perf
+from profiler.load.procfs import load_procfs
+from profiler.load.pyspy import load_pyspy
+from profiler.load.runner_json import identity, load_timing, process_roles, read_doc
+from profiler.observe import OBSERVED_DOC
+from profiler.rundir import read_json
+
+THREAD_COLUMNS = [
+    "model",
+    "pid",
+    "tid",
+    "process_role",
+    "thread_name",
+    "wall_s",
+    "gil_hold_pct",
+    "gil_hold_preempted_pct",
+    "gil_wait_pct",
+    "nogil_running_pct",
+    "blocked_pct",
+    "on_cpu_pct",
+    "gil_hold_err_pct",
+    "on_cpu_err_pct",
+    "source",
+    "best",
+]
+PROCESS_COLUMNS = [
+    "model",
+    "pid",
+    "process_role",
+    "cpu_s",
+    "gil_busy_pct",
+    "gil_contended_pct",
+    "peak_rss_mb",
+    "source",
+    "best",
+]
+SOURCE_RANK = {"perf": 0, "py-spy": 1, "procfs": 2}
+
+
+def _name(ids: pd.DataFrame, roles: dict[int, str], frame: pd.DataFrame) -> pd.DataFrame:
+    named = frame.merge(ids, on=["pid", "tid"], how="left")
+    named["process_role"] = named["process_role"].fillna(named["pid"].map(roles)).fillna("other")
+    fallback = np.where(
+        named["pid"] == named["tid"], "MainThread", "tid " + named["tid"].astype(str)
+    )
+    named["thread_name"] = named["thread_name"].fillna(pd.Series(fallback, index=named.index))
+    return named
+
+
+class ModelTables:
+    """The tables of one model's observed run."""
+
+    def __init__(self, model: str, raw: Path, doc: dict[str, Any], cpu_count: int) -> None:
+        self.model, self.raw, self.doc, self.cpu_count = model, raw, doc, cpu_count
+        self.t0, self.t1 = int(doc["start_ns"]), int(doc["end_ns"])
+        self.window_us = (self.t1 - self.t0) / 1e3
+        self.ids = identity(doc)
+        self.roles = process_roles(doc)
+        self.threads: list[pd.DataFrame] = []
+        self.processes: list[pd.DataFrame] = []
+        self.cores: list[pd.DataFrame] = []
+        self.timeline: list[pd.DataFrame] = []
+        self.extra: dict[str, list[pd.DataFrame]] = {
+            "gil_intervals": [],
+            "gil_stats": [],
+            "checks": [],
+        }
+
+    def add_procfs(self) -> None:
+        frames = load_procfs(self.raw, self.t0)
+        if frames is None:
+            return
+        pids = subtree(frames.processes, int(self.doc["pid"]))
+        helpers = {p for h in self.doc.get("helper_pids", []) for p in subtree(frames.processes, h)}
+        workload = pids - helpers
+        shares = procfs_shares(
+            frames.threads[frames.threads["pid"].isin(pids)], self.window_us, frames.interval_s
+        )
+        shares["wall_s"] = self.window_us / 1e6
+        self.threads.append(shares.assign(source="procfs"))
+        per_proc = shares.groupby("pid", as_index=False)["cpu_s"].sum()
+        rss = frames.processes[frames.processes["pid"].isin(pids)].groupby("pid")["rss_kb"].max()
+        per_proc["peak_rss_mb"] = per_proc["pid"].map(rss) / 1024.0
+        self.processes.append(per_proc.assign(source="procfs"))
+        summary, timeline = cores_mod.cores_from_procfs(
+            frames.threads,
+            frames.cores,
+            workload,
+            self.window_us,
+            frames.clock_ticks_per_s,
+            self.cpu_count,
+        )
+        self.cores.append(summary)
+        self.timeline.append(timeline)
+
+    def add_pyspy(self) -> None:
+        path = self.raw / "pyspy.txt"
+        meta = read_doc(self.raw / "pyspy_meta.json")
+        if not path.exists() or meta is None:
+            return
+        samples = load_pyspy(path)
+        # the runner's main thread is inside the model run only within run_model();
+        # its other samples are start-up, setup and teardown (raw has no timestamps)
+        main = (samples["pid"] == self.doc["pid"]) & (samples["tid"] == self.doc["main_tid"])
+        samples = samples[~main | samples["stack"].str.contains("run_model (", regex=False)]
+        shares = pyspy_shares(samples, float(meta["rate_hz"]), self.window_us / 1e6)
+        shares["wall_s"] = self.window_us / 1e6
+        self.threads.append(shares.assign(source="py-spy"))
+        busy = shares.groupby("pid", as_index=False).agg(gil_busy_pct=("gil_hold_pct", "sum"))
+        self.processes.append(busy.assign(source="py-spy"))
+
+    def add_perf(self) -> None:
+        path = self.raw / "perf.txt"
+        if not path.exists():
+            return
+        events = load_perf(path)
+        intervals = gil.gil_intervals(events, int(self.doc["pid"]), self.t0, self.t1)
+        if intervals.empty:
+            return
+        helpers = set(self.doc.get("helper_pids", []))
+        shares = gil.state_shares(intervals).rename(
+            columns={
+                "hold_pct": "gil_hold_pct",
+                "hold_preempted_pct": "gil_hold_preempted_pct",
+                "wait_pct": "gil_wait_pct",
+            }
+        )
+        shares["on_cpu_pct"] = shares["gil_hold_pct"] + shares["nogil_running_pct"]
+        shares["gil_hold_err_pct"] = 0.0
+        shares["on_cpu_err_pct"] = 0.0
+        self.threads.append(shares.assign(source="perf"))
+        procs = gil.process_shares(intervals, self.window_us)
+        self.processes.append(procs.assign(source="perf"))
+        spans = cores_mod.cpu_spans_from_switches(events, self.t0, self.t1)
+        tids = set(intervals.loc[~intervals["pid"].isin(helpers), "tid"])
+        summary, timeline = cores_mod.cores_from_perf(spans, tids, self.window_us, self.cpu_count)
+        self.cores.append(summary)
+        self.timeline.append(timeline)
+        self.extra["gil_intervals"].append(intervals)
+        self.extra["gil_stats"].append(gil.gil_stats(events, intervals, self.t0, self.t1))
+        checks = gil.check(intervals, events)
+        self.extra["checks"].append(
+            pd.DataFrame(
+                [
+                    {
+                        "overlapping_holders": checks.overlapping_holders,
+                        "max_overlap_us": checks.max_overlap_us,
+                        "acquisitions_without_request": checks.acquisitions_without_request,
+                        "negative_intervals": checks.negative_intervals,
+                        "ok": checks.ok,
+                    }
+                ]
+            )
+        )
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        out: dict[str, pd.DataFrame] = {}
+        if self.threads:
+            threads = _name(self.ids, self.roles, pd.concat(self.threads, ignore_index=True))
+            out["threads"] = _mark_best(threads.assign(model=self.model), ["pid", "tid"])
+        if self.processes:
+            procs = pd.concat(self.processes, ignore_index=True)
+            procs["process_role"] = procs["pid"].map(self.roles).fillna("other")
+            out["processes"] = _mark_best(procs.assign(model=self.model), ["pid"])
+        if self.cores:
+            out["cores"] = _mark_best(pd.concat(self.cores).assign(model=self.model), ["core"])
+            out["cores_timeline"] = pd.concat(self.timeline).assign(model=self.model)
+        for name, frames in self.extra.items():
+            if frames:
+                out[name] = pd.concat(frames, ignore_index=True).assign(model=self.model)
+        return out
+
+
+def _mark_best(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    rank = frame["source"].map(SOURCE_RANK)
+    best_rank = rank.groupby([frame[k] for k in keys]).transform("min")
+    return frame.assign(best=rank == best_rank)
+
+
+def _front(frame: pd.DataFrame, first: list[str]) -> pd.DataFrame:
+    rest = [c for c in frame.columns if c not in first]
+    return frame.reindex(columns=[*first, *rest])
+
+
+def build_tables(run_dir: Path, manifest: dict[str, Any] | None = None) -> dict[str, pd.DataFrame]:
+    """Every table of a run directory, from its raw/ files."""
+    manifest = manifest or read_json(run_dir / "run.json")
+    timing, tasks = load_timing(run_dir / "raw" / "timing")
+    if timing.empty:
+        raise RunFailed(f"{run_dir} holds no timing results (raw/timing/ is empty)")
+    comparison = compare(timing)
+    collected: dict[str, list[pd.DataFrame]] = {}
+    overhead: dict[str, float] = {}
+    cpu_count = int(manifest.get("cpu_count") or 1)
+    for model in manifest.get("models", []):
+        raw = run_dir / "raw" / model
+        doc = read_doc(raw / OBSERVED_DOC)
+        if doc is None or not doc.get("ok"):
+            continue
+        per_model = ModelTables(model, raw, doc, cpu_count)
+        per_model.add_procfs()
+        per_model.add_pyspy()
+        per_model.add_perf()
+        for name, frame in per_model.tables().items():
+            collected.setdefault(name, []).append(frame)
+        overhead[model] = float(doc["wall_s"])
+    medians = comparison.set_index("model")["wall_median_s"]
+    comparison["recording_overhead"] = comparison["model"].map(
+        lambda m: overhead[m] / medians[m] if m in overhead and medians[m] > 0 else np.nan
+    )
+    tables = {"timing": timing, "tasks": tasks, "comparison": comparison}
+    for name, frames in collected.items():
+        tables[name] = _front(pd.concat(frames, ignore_index=True), ["model"])
+    if "threads" in tables:
+        tables["threads"] = tables["threads"].reindex(columns=THREAD_COLUMNS)
+    if "processes" in tables:
+        tables["processes"] = tables["processes"].reindex(columns=PROCESS_COLUMNS)
+    return tables

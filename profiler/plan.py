@@ -1,0 +1,128 @@
+"""What a profile will run: the validated request and the resolved plan."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from profiler.errors import UsageError
+from profiler.interpreters import resolve_python
+from profiler.models import MODEL_NAMES, START_METHODS
+from profiler.record import parse_recorders
+from profiler.scenario import SIZES, Scenario, load_scenario
+
+DEFAULT_REPEAT = {"quick": 3, "default": 5, "large": 5}
+RUN_TIMEOUT_S = 3600.0
+
+
+@dataclass(frozen=True)
+class ProfileConfig:
+    """What `concprof profile` was asked to do (validated by `validate`)."""
+
+    scenario: str = "io"
+    models: tuple[str, ...] = MODEL_NAMES
+    size: str = "default"
+    workers: int | None = None
+    repeat: int | None = None
+    python: str | None = None
+    start_method: str | None = None
+    reports: Path = Path("reports")
+    recorders: str = "auto"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One finished step, for the caller's progress display."""
+
+    phase: str
+    model: str
+    rep: int
+    done: int
+    total: int
+    wall_s: float | None
+    ok: bool
+
+
+ProgressFn = Callable[[Step], None]
+
+
+def parse_models(text: str) -> tuple[str, ...]:
+    models = tuple(m.strip() for m in text.split(",") if m.strip())
+    unknown = [m for m in models if m not in MODEL_NAMES]
+    if unknown or not models:
+        raise UsageError(
+            f"unknown model {', '.join(unknown) or '(none)'}; choose from: {', '.join(MODEL_NAMES)}"
+        )
+    return models
+
+
+def validate(config: ProfileConfig) -> None:
+    if config.size not in SIZES:
+        raise UsageError(f"unknown size {config.size!r}; choose one of: {', '.join(SIZES)}")
+    if config.start_method and config.start_method not in START_METHODS:
+        raise UsageError(
+            f"unknown start method {config.start_method!r}; "
+            f"choose one of: {', '.join(START_METHODS)}"
+        )
+    for name, value in (("workers", config.workers), ("repeat", config.repeat)):
+        if value is not None and value < 1:
+            raise UsageError(f"{name} must be a positive integer, got {value}")
+    parse_models(",".join(config.models))
+    parse_recorders(config.recorders)
+
+
+@dataclass
+class Plan:
+    """The resolved run: what exactly will be executed."""
+
+    config: ProfileConfig
+    python: str
+    scenario: Scenario
+    workers: int
+    tasks: int
+    repeat: int
+    start_method: str
+    models: tuple[str, ...] = field(default_factory=tuple)
+
+
+def plan(config: ProfileConfig) -> Plan:
+    validate(config)
+    python = resolve_python(config.python)
+    scenario = load_scenario(config.scenario, python)
+    workers = scenario.resolve_workers(config.workers)
+    models = config.models
+    if "sequential" not in models:  # speedups need the baseline
+        models = ("sequential", *models)
+    return Plan(
+        config=config,
+        python=python,
+        scenario=scenario,
+        workers=workers,
+        tasks=scenario.tasks_for(config.size, workers),
+        repeat=config.repeat or DEFAULT_REPEAT[config.size],
+        start_method=config.start_method or scenario.python["default_start_method"],
+        models=models,
+    )
+
+
+def runner_argv(p: Plan, model: str, out: Path) -> list[str]:
+    """The runner command for one model run of this plan."""
+    return [
+        p.python,
+        "-m",
+        "profiler.runner",
+        "run",
+        "--scenario",
+        p.scenario.path,
+        "--model",
+        model,
+        "--tasks",
+        str(p.tasks),
+        "--workers",
+        str(p.workers),
+        "--start-method",
+        p.start_method,
+        "--out",
+        str(out),
+    ]

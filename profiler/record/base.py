@@ -1,0 +1,70 @@
+"""What every recorder offers: whether it works here, and how it joins a run.
+
+Two kinds: a *wrapper* puts its command in front of the runner's (perf,
+py-spy: `perf record ... -- py-spy record ... -- python -m profiler.runner`);
+a *sampler* watches the process tree from the toolkit's side (procfs).
+viztracer is a wrapper that needs a run of its own (it slows the workload
+several times), so it is marked `exclusive`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Availability:
+    """Whether a recorder works here; if not, why and how to enable it."""
+
+    ok: bool
+    reason: str = ""
+    fix: str = ""
+
+    def describe(self) -> str:
+        return (
+            self.reason
+            if self.ok
+            else f"{self.reason}; fix: {self.fix}"
+            if self.fix
+            else self.reason
+        )
+
+
+@dataclass(frozen=True)
+class Target:
+    """What recorders need to know about the observed run."""
+
+    python: str  # workload interpreter
+    model: str
+    raw_dir: Path  # raw/<model>/
+
+
+class Wrapper(Protocol):
+    name: str
+    exclusive: bool
+
+    def available(self, python: str) -> Availability: ...
+
+    def wrap(self, argv: list[str], target: Target) -> list[str]:
+        """The command that runs `argv` under this recorder."""
+        ...
+
+    def finish(self, target: Target, stderr: str) -> list[Path]:
+        """After the run: check the raw output (RecorderFailed if unusable); what was written."""
+        ...
+
+
+class Sampler(Protocol):
+    name: str
+
+    def available(self, python: str) -> Availability: ...
+
+    def start(self, root_pid: int, target: Target) -> None: ...
+
+    def stop(self) -> list[Path]: ...
+
+
+class RecorderFailed(Exception):
+    """A recorder could not record; the run's other results are kept."""

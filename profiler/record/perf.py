@@ -1,0 +1,189 @@
+"""perf: exact GIL request/acquire/release per thread and exact on-CPU intervals.
+
+uprobes on CPython's `take_gil` (entry = request, return = acquired) and
+`drop_gil` (release) in the workload interpreter's libpython (or its
+executable when linked statically), plus `sched:sched_switch` and
+`sched:sched_process_fork/exit`, on CLOCK_MONOTONIC (`-k mono`), the
+runner's clock. System-wide (`-a`) for the run's duration: recorded per task,
+sched_switch fires in the outgoing task's context, so a workload thread's
+switch-in is missed whenever the previous task was not ours; system-wide it
+is always seen, and so is what else ran on each core. The loader keeps the
+runner's process tree (rebuilt from the fork events). Probes live in a group
+of their own and are removed after the run, also when it fails.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from functools import cache
+from pathlib import Path
+
+from profiler.record.base import Availability, RecorderFailed, Target
+from profiler.rundir import write_json
+
+SCHED_EVENTS = ("sched:sched_switch", "sched:sched_process_fork", "sched:sched_process_exit")
+GIL_FUNCTIONS = ("take_gil", "drop_gil")
+SCRIPT_FIELDS = "pid,tid,cpu,time,event,trace"
+CAP_PERFMON = 38
+CAP_SYS_ADMIN = 21
+
+
+@cache
+def python_library(python: str) -> str:
+    """The file that holds the interpreter's ceval code: libpython, or the executable."""
+    code = (
+        "import sys, sysconfig, os\n"
+        "lib = sysconfig.get_config_var('INSTSONAME') or ''\n"
+        "d = sysconfig.get_config_var('LIBDIR') or ''\n"
+        "shared = sysconfig.get_config_var('Py_ENABLE_SHARED')\n"
+        "p = os.path.join(d, lib)\n"
+        "print(p if shared and os.path.exists(p) else os.path.realpath(sys.executable))\n"
+    )
+    done = subprocess.run(
+        [python, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    return done.stdout.strip()
+
+
+def _capabilities() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("CapEff:"):
+            return int(line.split()[1], 16)
+    return 0
+
+
+def _tracefs() -> Path | None:
+    for root in (Path("/sys/kernel/tracing"), Path("/sys/kernel/debug/tracing")):
+        if (root / "uprobe_events").exists():
+            return root
+    return None
+
+
+@cache
+def symbols_present(library: str) -> tuple[str, ...]:
+    """Which of take_gil/drop_gil perf can probe in `library` (static symbols count)."""
+    done = subprocess.run(
+        ["perf", "probe", "-x", library, "-F"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    found = set(done.stdout.split())
+    return tuple(f for f in GIL_FUNCTIONS if f in found)
+
+
+class Perf:
+    name = "perf"
+    exclusive = False
+    output = "perf.data"
+
+    def __init__(self) -> None:
+        self.group = f"concprof{os.getpid()}"
+        self.events: list[str] = []
+
+    def available(self, python: str) -> Availability:
+        if shutil.which("perf") is None:
+            return Availability(False, "perf is not installed", "apt-get install linux-perf")
+        caps = _capabilities()
+        if os.geteuid() != 0 and not caps & (1 << CAP_PERFMON | 1 << CAP_SYS_ADMIN):
+            return Availability(
+                False,
+                "not root and no CAP_PERFMON",
+                "run as root, or setcap cap_perfmon,cap_sys_ptrace+ep $(which perf)",
+            )
+        if _tracefs() is None:
+            return Availability(
+                False,
+                "uprobes are not available (no uprobe_events in tracefs)",
+                "mount tracefs (mount -t tracefs nodev /sys/kernel/tracing) on a kernel "
+                "with CONFIG_UPROBE_EVENTS",
+            )
+        library = python_library(python)
+        missing = [f for f in GIL_FUNCTIONS if f not in symbols_present(library)]
+        if missing:
+            return Availability(
+                False,
+                f"{library} has no symbols for {', '.join(missing)}",
+                "use an interpreter whose libpython keeps its symbol table (pyenv builds do; "
+                "distribution builds need their -dbg/-dbgsym package)",
+            )
+        return Availability(True, f"uprobes on take_gil/drop_gil in {library}; sched_switch")
+
+    def _probe(self, args: list[str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["perf", "probe", "-q", *args], capture_output=True, text=True, timeout=120, check=False
+        )
+
+    def add_probes(self, python: str) -> list[str]:
+        library = python_library(python)
+        specs = [
+            f"{self.group}:take_gil=take_gil",
+            f"{self.group}:take_gil_ret=take_gil%return",
+            f"{self.group}:drop_gil=drop_gil",
+        ]
+        for spec in specs:
+            done = self._probe(["-x", library, "-a", spec])
+            if done.returncode != 0:
+                self.remove_probes()
+                raise RecorderFailed(f"perf probe {spec} failed: {done.stderr.strip()[-200:]}")
+        listed = subprocess.run(
+            ["perf", "probe", "-l", f"{self.group}:*"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        ).stdout
+        return sorted(set(re.findall(rf"{self.group}:\w+", listed)))
+
+    def remove_probes(self) -> None:
+        self._probe(["-d", f"{self.group}:*"])
+
+    def wrap(self, argv: list[str], target: Target) -> list[str]:
+        self.events = self.add_probes(target.python)
+        events = [w for e in (*self.events, *SCHED_EVENTS) for w in ("-e", e)]
+        return [
+            "perf",
+            "record",
+            "-q",
+            "-a",
+            "-k",
+            "mono",
+            "-m",
+            "1024",
+            "-o",
+            str(target.raw_dir / self.output),
+            *events,
+            "--",
+            *argv,
+        ]
+
+    def finish(self, target: Target, stderr: str) -> list[Path]:
+        self.remove_probes()
+        data = target.raw_dir / self.output
+        if not data.exists() or data.stat().st_size == 0:
+            raise RecorderFailed(f"perf wrote no data: {stderr.strip()[-200:] or 'no message'}")
+        script = target.raw_dir / "perf.txt"
+        with script.open("w") as out:
+            done = subprocess.run(
+                ["perf", "script", "-i", str(data), "--ns", "-F", SCRIPT_FIELDS],
+                stdout=out,
+                stderr=subprocess.PIPE,
+                text=True,
+                timeout=600,
+                check=False,
+            )
+        if done.returncode != 0:
+            raise RecorderFailed(f"perf script failed: {done.stderr.strip()[-200:]}")
+        lost = re.findall(r"lost (\d+) chunks", stderr + done.stderr)
+        meta = {
+            "events": [*self.events, *SCHED_EVENTS],
+            "library": python_library(target.python),
+            "clock": "CLOCK_MONOTONIC (-k mono)",
+            "lost_chunks": sum(int(n) for n in lost),
+            "stderr": (stderr + done.stderr).strip()[-2000:],
+        }
+        return [data, script, write_json(target.raw_dir / "perf_meta.json", meta)]

@@ -1,0 +1,66 @@
+"""viztracer: function-level timeline of every thread and process.
+
+Needs a run of its own: it slows call-heavy code several times, so it never
+shares a run with the samplers and is never used for timing. One JSON trace
+for all processes (`--log_async` shows asyncio tasks); timestamps are
+CLOCK_MONOTONIC microseconds, the runner's clock. Forked children report the
+parent's tid for their main thread: the loader repairs it.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from profiler.record.base import Availability, RecorderFailed, Target
+
+TRACER_ENTRIES = 2_000_000
+
+
+class VizTracer:
+    name = "viztracer"
+    exclusive = True
+    output = "viztracer.json"
+
+    def available(self, python: str) -> Availability:
+        probe = subprocess.run(
+            [python, "-c", "import viztracer; print(viztracer.__version__)"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        if probe.returncode != 0:
+            return Availability(
+                False,
+                f"viztracer is not importable by {python}",
+                f"{python} -m pip install viztracer",
+            )
+        return Availability(True, f"viztracer {probe.stdout.strip()} (separate traced run)")
+
+    def wrap(self, argv: list[str], target: Target) -> list[str]:
+        python, dash_m, module, *rest = argv
+        assert dash_m == "-m", argv
+        return [
+            python,
+            "-m",
+            "viztracer",
+            "--quiet",
+            "--log_async",
+            "--ignore_frozen",
+            "--tracer_entries",
+            str(TRACER_ENTRIES),
+            "-o",
+            str(target.raw_dir / self.output),
+            "-m",
+            module,
+            "--",
+            *rest,
+        ]
+
+    def finish(self, target: Target, stderr: str) -> list[Path]:
+        out = target.raw_dir / self.output
+        if not out.exists() or out.stat().st_size == 0:
+            last = [line for line in stderr.splitlines() if line.strip()]
+            raise RecorderFailed(f"viztracer wrote no trace: {last[-1] if last else 'no message'}")
+        return [out]
