@@ -124,6 +124,9 @@ class ModelTables:
         # its other samples are start-up, setup and teardown (raw has no timestamps)
         main = (samples["pid"] == self.doc["pid"]) & (samples["tid"] == self.doc["main_tid"])
         samples = samples[~main | samples["stack"].str.contains("run_model (", regex=False)]
+        # a named thread py-spy never saw holding the GIL held it 0% of the time
+        unseen = self.ids[["pid", "tid"]].assign(samples=0, leaf="", stack="")
+        samples = pd.concat([samples, unseen], ignore_index=True)
         shares = pyspy_shares(samples, float(meta["rate_hz"]), self.window_us / 1e6)
         shares["wall_s"] = self.window_us / 1e6
         self.threads.append(shares.assign(source="py-spy"))

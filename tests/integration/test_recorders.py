@@ -1,0 +1,209 @@
+"""Real recorders on real workloads, with bounds a noisy two-core machine meets.
+
+- CPU-bound threads share one GIL: together they hold it nearly all the time
+  (80-105% of the run), and none can be on CPU much more than its share.
+- Two CPU-bound processes keep both cores busy.
+- Threads waiting on sockets hold the GIL only briefly.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from profiler.interpreters import pyenv_versions, resolve_python
+from profiler.record import availability_of
+from profiler.rundir import load_run
+from tests.conftest import concprof
+
+pytestmark = pytest.mark.integration
+
+needs_perf = pytest.mark.skipif(
+    not availability_of("perf", "python3").ok, reason="perf cannot record here (concprof doctor)"
+)
+
+
+def profile(tmp_path: Path, *args: str) -> Path:
+    code, _, err = concprof("profile", *args, "--repeat", "1", "--out", str(tmp_path))
+    assert code == 0, err
+    return tmp_path / Path(args[0]).stem / "latest"
+
+
+def best_threads(run: Path, model: str) -> pd.DataFrame:
+    threads = load_run(run)["threads"]
+    return threads[(threads["model"] == model) & threads["best"]]
+
+
+def holds(rows: pd.DataFrame) -> pd.Series:
+    """Holding the GIL, running or preempted (sampling cannot tell those apart)."""
+    return rows["gil_hold_pct"] + rows["gil_hold_preempted_pct"].fillna(0.0)
+
+
+@pytest.mark.parametrize("recorders", ["perf,procfs", "py-spy,procfs"])
+def test_cpu_threads_share_one_gil(tmp_path: Path, recorders: str) -> None:
+    if "perf" in recorders and not availability_of("perf", "python3").ok:
+        pytest.skip("perf cannot record here")
+    run = profile(
+        tmp_path,
+        "cpu",
+        "--size",
+        "quick",
+        "--workers",
+        "2",
+        "--models",
+        "threads",
+        "--recorders",
+        recorders,
+    )
+    rows = best_threads(run, "threads")
+    workers = rows[rows["thread_name"].str.startswith("worker_")]
+    assert len(workers) == 2, rows
+    assert 80.0 <= holds(workers).sum() <= 105.0, workers
+    on_cpu = load_run(run)["threads"]
+    on_cpu = on_cpu[
+        (on_cpu["model"] == "threads")
+        & on_cpu["on_cpu_pct"].notna()
+        & on_cpu["thread_name"].str.startswith("worker_")
+    ]
+    assert (on_cpu["on_cpu_pct"] <= 70.0).all(), on_cpu
+
+
+def test_cpu_processes_keep_both_cores_busy(tmp_path: Path) -> None:
+    run = profile(
+        tmp_path, "cpu", "--workers", "2", "--models", "processes", "--recorders", "perf,procfs"
+    )
+    cores = load_run(run)["cores"]
+    best = cores[(cores["model"] == "processes") & cores["best"]]
+    assert len(best) == 2 and (best["busy_pct"] > 70.0).all(), best
+
+
+def test_io_threads_hold_the_gil_briefly(tmp_path: Path) -> None:
+    run = profile(tmp_path, "io", "--size", "quick", "--workers", "8", "--models", "threads")
+    rows = best_threads(run, "threads")
+    workers = rows[rows["thread_name"].str.startswith("worker_")]
+    assert len(workers) == 8
+    assert (holds(workers) < 20.0).all(), workers
+    manifest = json.loads((run / "run.json").read_text())
+    assert manifest["observed"]["threads"]["ok"]
+    tables = load_run(run)
+    assert {"threads", "processes", "cores", "cores_timeline"} <= set(tables)
+    assert tables["comparison"]["recording_overhead"].notna().all()
+
+
+def test_an_unavailable_recorder_is_named_and_the_rest_kept(tmp_path: Path) -> None:
+    if not any(v.startswith("3.13") for v in pyenv_versions()):
+        pytest.skip("needs pyenv Python 3.13")
+    if availability_of("viztracer", resolve_python("3.13")).ok:
+        pytest.skip("viztracer is installed for Python 3.13 here: nothing is unavailable")
+    run = profile(
+        tmp_path,
+        "cpu",
+        "--size",
+        "quick",
+        "--models",
+        "threads",
+        "--python",
+        "3.13",
+        "--recorders",
+        "viztracer,procfs",
+    )
+    manifest = json.loads((run / "run.json").read_text())
+    assert "viztracer is not importable" in manifest["recorders"]["not_used"]["viztracer"]
+    assert manifest["recorders"]["used"] == ["procfs"]
+    assert "viztracer is not importable" in (run / "index.html").read_text()
+    assert "threads" in load_run(run)
+
+
+def test_unknown_recorder_is_a_usage_error(tmp_path: Path) -> None:
+    code, _, err = concprof("profile", "io", "--recorders", "dtrace", "--out", str(tmp_path))
+    assert code == 2
+    assert "unknown recorder dtrace; choose auto, none, or from: perf, py-spy" in err
+
+
+SCENARIO_HEAD = '"""{doc}"""\nimport threading, time\nTASKS = {n}\nWORKERS = {n}\n'
+
+
+def write(tmp_path: Path, name: str, doc: str, n: int, body: str) -> Path:
+    path = tmp_path / f"{name}.py"
+    path.write_text(SCENARIO_HEAD.format(doc=doc, n=n) + body)
+    return path
+
+
+def perf_threads(tmp_path: Path, scenario: Path, *extra: str) -> pd.DataFrame:
+    run = profile(tmp_path, str(scenario), "--models", "threads", "--recorders", "perf", *extra)
+    checks = load_run(run)["checks"]
+    assert checks["ok"].all(), checks  # at most one holder; acquisitions requested; no negatives
+    rows = best_threads(run, "threads")
+    assert (rows["source"] == "perf").all()
+    return rows[rows["thread_name"].str.startswith("worker_")].sort_values("tid")
+
+
+@needs_perf
+def test_perf_a_lone_spinner_holds_and_a_sleeper_does_not(tmp_path: Path) -> None:
+    scenario = write(
+        tmp_path,
+        "spin_sleep",
+        "spin or sleep",
+        2,
+        "def task(i):\n    end = time.monotonic() + 0.6\n"
+        "    if i == 1:\n        time.sleep(0.6)\n        return i\n"
+        "    while time.monotonic() < end:\n        pass\n    return i\n",
+    )
+    rows = perf_threads(tmp_path, scenario)
+    hold = holds(rows).to_list()
+    assert max(hold) > 80.0, rows  # the spinner
+    assert min(hold) < 2.0, rows  # the sleeper
+
+
+@needs_perf
+def test_perf_lock_waiters_are_blocked_not_waiting_for_the_gil(tmp_path: Path) -> None:
+    scenario = write(
+        tmp_path,
+        "lock",
+        "lock holder sleeps",
+        3,
+        "LOCK = threading.Lock()\nSTARTED = threading.Event()\n"
+        "def task(i):\n    if i == 0:\n        with LOCK:\n            STARTED.set()\n"
+        "            time.sleep(0.6)\n        return i\n"
+        "    STARTED.wait()\n    with LOCK:\n        return i\n",
+    )
+    rows = perf_threads(tmp_path, scenario)
+    waiters = rows.iloc[1:]  # tasks 1 and 2 block on the lock
+    assert (waiters["blocked_pct"] > 80.0).all(), rows
+    assert (waiters["gil_wait_pct"] < 10.0).all(), rows
+
+
+@needs_perf
+def test_perf_three_spinners_each_wait_for_the_gil(tmp_path: Path) -> None:
+    scenario = write(
+        tmp_path,
+        "spin3",
+        "three spinners",
+        3,
+        "def task(i):\n    end = time.monotonic() + 0.6\n"
+        "    while time.monotonic() < end:\n        pass\n    return i\n",
+    )
+    rows = perf_threads(tmp_path, scenario)
+    assert len(rows) == 3
+    assert (rows["gil_wait_pct"] > 40.0).all(), rows
+
+
+@needs_perf
+@pytest.mark.parametrize("version", ["3.10", "3.12", "3.13"])
+def test_perf_works_with_other_pyenv_interpreters(tmp_path: Path, version: str) -> None:
+    if not any(v.startswith(version + ".") for v in pyenv_versions()):
+        pytest.skip(f"no pyenv Python {version}")
+    scenario = write(
+        tmp_path,
+        "spin_sleep",
+        "spin or sleep",
+        2,
+        "def task(i):\n    end = time.monotonic() + 0.4\n"
+        "    if i == 1:\n        time.sleep(0.4)\n        return i\n"
+        "    while time.monotonic() < end:\n        pass\n    return i\n",
+    )
+    rows = perf_threads(tmp_path, scenario, "--python", version)
+    assert max(holds(rows)) > 80.0, rows

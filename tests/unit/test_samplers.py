@@ -1,0 +1,142 @@
+"""py-spy, procfs and viztracer loaders and the sampled shares."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from pandas.testing import assert_frame_equal
+
+from profiler.analyse.cores import cores_from_procfs
+from profiler.analyse.sampled import procfs_shares, pyspy_shares, subtree
+from profiler.load.procfs import load_procfs
+from profiler.load.pyspy import load_pyspy, parse_line
+from profiler.load.viztracer import load_viztracer
+from profiler.record.procfs import parse_stat
+from tests.conftest import DATA
+
+TRACE = DATA / "gil_threads"
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ('process 5:"python -m x";thread (7);f (a.py:1);g (b.py:2) 12', (5, 7, 12, "g (b.py:2)")),
+        (
+            'process 1:"sh";process 5:"py";thread (0x1F): worker;f (a.py:1) 3',
+            (5, 31, 3, "f (a.py:1)"),
+        ),
+        ('process 5:"a;b";thread (7) 4', (5, 7, 4, "")),
+        ("garbage line", None),
+    ],
+)
+def test_pyspy_line_grammar(line: str, expected: tuple[object, ...] | None) -> None:
+    row = parse_line(line)
+    assert (row[:4] if row else None) == expected
+
+
+def test_pyspy_shares_with_binomial_error() -> None:
+    samples = pd.DataFrame(
+        {"pid": [1, 1, 1], "tid": [1, 2, 2], "samples": [0, 60, 15], "leaf": "", "stack": ""}
+    )
+    shares = pyspy_shares(samples, rate_hz=100.0, window_s=1.0)
+    n = 100.0
+    expected = pd.DataFrame(
+        {
+            "pid": [1, 1],
+            "tid": [1, 2],
+            "gil_hold_pct": [0.0, 75.0],
+            "gil_hold_err_pct": [1.0, 1.96 * np.sqrt(0.75 * 0.25 / n) * 100 + 1.0],
+        }
+    )
+    assert_frame_equal(shares, expected)
+
+
+def test_recorded_pyspy_output_names_every_thread_that_held_the_gil() -> None:
+    doc = json.loads((TRACE / "observed.json").read_text())
+    samples = load_pyspy(TRACE / "pyspy.txt")
+    assert set(samples["pid"]) == {doc["pid"]}
+    names = {t["tid"]: t["name"] for t in doc["threads"]}
+    per_name = samples.groupby(samples["tid"].map(names))["samples"].sum()
+    assert per_name["spinner"] > per_name["duty20"] > 0  # a spinner holds it most
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        (b"12 (python3) S 1 12 12 0 -1 " + b"0 " * 30 + b"1 0", ("python3", "S", 1, 1)),
+        (b"12 (a (b) c) R 7 12 12 0 -1 " + b"0 " * 30 + b"3 0", ("a (b) c", "R", 7, 3)),
+    ],
+)
+def test_proc_stat_grammar(line: bytes, expected: tuple[str, str, int, int]) -> None:
+    assert parse_stat(line) == expected
+
+
+def test_recorded_procfs_shares_and_cores() -> None:
+    doc = json.loads((TRACE / "observed.json").read_text())
+    frames = load_procfs(TRACE, doc["start_ns"])
+    assert frames is not None
+    window_us = (doc["end_ns"] - doc["start_ns"]) / 1e3
+    pids = subtree(frames.processes, doc["pid"])
+    assert pids == {doc["pid"]}
+    shares = procfs_shares(frames.threads[frames.threads["pid"].isin(pids)], window_us, 0.01)
+    names = {t["tid"]: t["name"] for t in doc["threads"]}
+    on_cpu = shares.set_index(shares["tid"].map(names))["on_cpu_pct"]
+    assert on_cpu["spinner"] > 40.0 and on_cpu["sleeper"] < 5.0
+    summary, timeline = cores_from_procfs(
+        frames.threads, frames.cores, pids, window_us, frames.clock_ticks_per_s, 2
+    )
+    assert list(summary["core"]) == [0, 1]
+    # one process whose threads share one GIL: about one core in all, never more than two
+    assert 40.0 < summary["busy_pct"].sum() < 200.0
+    assert timeline["busy_frac"].between(0.0, 1.0).all()
+
+
+def test_viztracer_fork_fault_is_repaired(tmp_path: Path) -> None:
+    # GIVEN a trace where forked child 101 reports its parent's main tid 100
+    events = {
+        "traceEvents": [
+            {
+                "ph": "M",
+                "pid": 100,
+                "tid": 100,
+                "name": "thread_name",
+                "args": {"name": "MainThread"},
+            },
+            {
+                "ph": "M",
+                "pid": 101,
+                "tid": 100,
+                "name": "thread_name",
+                "args": {"name": "MainThread"},
+            },
+            {
+                "ph": "M",
+                "pid": 100,
+                "tid": 102,
+                "name": "thread_name",
+                "args": {"name": "<img src=x>"},
+            },
+            {"ph": "X", "pid": 101, "tid": 100, "ts": 2000.0, "dur": 5.0, "name": "task"},
+            {"ph": "X", "pid": 100, "tid": 102, "ts": 1500.0, "dur": 1.0, "name": "feed"},
+        ],
+        "viztracer_metadata": {},
+    }
+    path = tmp_path / "viztracer.json"
+    path.write_text(json.dumps(events))
+    spans, names = load_viztracer(path, t0_ns=1_000_000)
+    # THEN the child's spans and name move to its own main thread (tid = its pid)
+    expected = pd.DataFrame(
+        {
+            "pid": [101, 100],
+            "tid": [101, 102],
+            "name": ["task", "feed"],
+            "start_us": [1000.0, 500.0],
+            "dur_us": [5.0, 1.0],
+        }
+    )
+    assert_frame_equal(spans, expected, check_dtype=False)
+    assert set(zip(names["pid"], names["tid"], strict=True)) == {(100, 100), (101, 101), (100, 102)}
