@@ -36,23 +36,24 @@ def tid_owner(events: pd.DataFrame, pids: set[int]) -> dict[int, int]:
     return dict(zip(own["tid"].astype(int), own["pid"].astype(int), strict=True))
 
 
-def _thread_streams(
-    events: pd.DataFrame, owner: dict[int, int]
-) -> dict[int, list[tuple[int, str]]]:
-    """Per tid: time-ordered (t_ns, what) with what in on/off/take/acquired/drop/exit."""
-    streams: dict[int, list[tuple[int, str]]] = defaultdict(list)
+Stream = list[tuple[int, str, int]]  # (t_ns, what, core); core is -1 for GIL events
+
+
+def _thread_streams(events: pd.DataFrame, owner: dict[int, int]) -> dict[int, Stream]:
+    """Per tid: time-ordered (t_ns, what, core), what in on/off/take/acquired/drop/exit."""
+    streams: dict[int, Stream] = defaultdict(list)
     gil = events[events["kind"].isin(("take", "acquired", "drop")) & events["tid"].isin(owner)]
     for t, tid, kind in zip(gil["t_ns"], gil["tid"], gil["kind"], strict=True):
-        streams[int(tid)].append((int(t), str(kind)))
+        streams[int(tid)].append((int(t), str(kind), -1))
     sw = events[events["kind"] == "switch"]
-    for t, prev, nxt in zip(sw["t_ns"], sw["a"], sw["b"], strict=True):
+    for t, prev, nxt, core in zip(sw["t_ns"], sw["a"], sw["b"], sw["cpu"], strict=True):
         if prev in owner:
-            streams[int(prev)].append((int(t), "off"))
+            streams[int(prev)].append((int(t), "off", int(core)))
         if nxt in owner:
-            streams[int(nxt)].append((int(t), "on"))
+            streams[int(nxt)].append((int(t), "on", int(core)))
     ex = events[(events["kind"] == "exit") & events["a"].isin(owner)]
     for t, tid in zip(ex["t_ns"], ex["a"], strict=True):
-        streams[int(tid)].append((int(t), "exit"))
+        streams[int(tid)].append((int(t), "exit", -1))
     order = {"off": 0, "drop": 1, "take": 2, "acquired": 3, "on": 4, "exit": 5}
     for stream in streams.values():
         stream.sort(key=lambda item: (item[0], order[item[1]]))
@@ -67,19 +68,23 @@ def _state(gil: str, on_cpu: bool) -> str:
     return "nogil_running" if on_cpu else "blocked"
 
 
-def _initial(stream: list[tuple[int, str]]) -> tuple[str, bool]:
-    """State before the first event, inferred from the first GIL and CPU events."""
-    first_gil = next((w for _, w in stream if w in ("take", "acquired", "drop")), "take")
+def _initial(stream: Stream) -> tuple[str, set[int]]:
+    """GIL state and cores before the first event, from the first GIL and CPU events."""
+    first_gil = next((w for _, w, _ in stream if w in ("take", "acquired", "drop")), "take")
     gil = {"take": "none", "acquired": "wait", "drop": "hold"}[first_gil]
-    first_cpu = next((w for _, w in stream if w in ("on", "off")), "off")
-    return gil, first_cpu == "off"
+    first_cpu = next(((w, c) for _, w, c in stream if w in ("on", "off")), ("on", -1))
+    return gil, {first_cpu[1]} if first_cpu[0] == "off" else set()
 
 
-def thread_intervals(
-    stream: list[tuple[int, str]], t0_ns: int, t1_ns: int
-) -> list[tuple[str, int, int]]:
-    """(state, start_ns, end_ns) for one thread, clipped to [t0, t1], equal neighbours merged."""
-    gil, on_cpu = _initial(stream)
+def thread_intervals(stream: Stream, t0_ns: int, t1_ns: int) -> list[tuple[str, int, int]]:
+    """(state, start_ns, end_ns) for one thread, clipped to [t0, t1], equal neighbours merged.
+
+    The thread is on CPU while it is the current task of some core. Tracking
+    the set of cores, not one flag, keeps a migration right: a switch-in on
+    core 1 stamped just before the switch-out on core 0 (clocks of two
+    cores differ slightly) must not leave the thread "off".
+    """
+    gil, cores = _initial(stream)
     out: list[tuple[str, int, int]] = []
     last_t = stream[0][0] if stream else t0_ns
 
@@ -87,21 +92,21 @@ def thread_intervals(
         start, end = max(last_t, t0_ns), min(until, t1_ns)
         if end <= start:
             return
-        state = _state(gil, on_cpu)
+        state = _state(gil, bool(cores))
         if out and out[-1][0] == state and out[-1][2] == start:
             out[-1] = (state, out[-1][1], end)
         else:
             out.append((state, start, end))
 
-    for t, what in stream:
+    for t, what, core in stream:
         emit(t)
         last_t = t
         if what == "exit":
             return out
         if what == "on":
-            on_cpu = True
+            cores = {core}  # a task runs on one core at a time: this is where it is now
         elif what == "off":
-            on_cpu = False
+            cores.discard(core)
         elif what == "take":
             gil = "wait"
         elif what == "acquired":

@@ -58,13 +58,13 @@ def test_state_machine_on_a_known_stream() -> None:
     # drops it at 5 ms, runs native code until 6 ms and then sleeps
     ms = 1_000_000
     stream = [
-        (0, "on"),
-        (0, "take"),
-        (1 * ms, "acquired"),
-        (3 * ms, "off"),
-        (4 * ms, "on"),
-        (5 * ms, "drop"),
-        (6 * ms, "off"),
+        (0, "on", 0),
+        (0, "take", -1),
+        (1 * ms, "acquired", -1),
+        (3 * ms, "off", 0),
+        (4 * ms, "on", 1),
+        (5 * ms, "drop", -1),
+        (6 * ms, "off", 1),
     ]
     # WHEN its intervals are built over [0, 10 ms]
     result = thread_intervals(stream, 0, 10 * ms)
@@ -83,9 +83,18 @@ def test_state_before_the_first_event_is_inferred() -> None:
     # GIVEN a thread first seen going off CPU at 1 ms and dropping the GIL at 2 ms:
     # it was holding the GIL (first GIL event is a drop) and running (first CPU event is off)
     ms = 1_000_000
-    result = thread_intervals([(1 * ms, "off"), (2 * ms, "drop")], 0, 4 * ms)
+    result = thread_intervals([(1 * ms, "off", 0), (2 * ms, "drop", -1)], 0, 4 * ms)
     # THEN it held the GIL while descheduled until the drop, then slept
     assert result == [("hold_preempted", 1 * ms, 2 * ms), ("blocked", 2 * ms, 4 * ms)]
+
+
+def test_a_migration_stamped_out_of_order_keeps_the_thread_on_cpu() -> None:
+    # GIVEN a thread moved from core 0 to core 1, whose switch-in on core 1 (at 2 ms)
+    # is stamped 10 us before its switch-out on core 0
+    ms, us = 1_000_000, 1_000
+    stream = [(0, "on", 0), (0, "acquired", -1), (2 * ms, "on", 1), (2 * ms + 10 * us, "off", 0)]
+    # THEN it is running on core 1 the whole time, not preempted
+    assert thread_intervals(stream, 0, 5 * ms) == [("hold", 0, 5 * ms)]
 
 
 def synthetic_trace(tmp_path: Path) -> Path:

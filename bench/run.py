@@ -1,0 +1,226 @@
+"""`make bench`: speed, memory, accuracy and overhead; writes docs/benchmarks.md.
+
+1. Loading viztracer traces: our loader against json.load + DataFrame(list
+   of dicts), on a real 500,000-event trace; each in a fresh process so peak
+   memory (VmHWM) is its own.
+2. Accuracy: the `gil` calibration scenario with perf, py-spy and procfs in
+   one observed run; each source's per-thread share against perf's.
+3. Recording overhead: paired runs (clean, then observed) per recorder tier.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from profiler.launch import package_path
+from profiler.observe import observe_model
+from profiler.plan import ProfileConfig, plan
+from profiler.record import select
+from profiler.rundir import load_run, write_atomic
+from profiler.session import profile, run_one
+
+EVENTS = 500_000
+CALLS_SCRIPT = f"def f(x):\n    return x + 1\nfor i in range({EVENTS}):\n    f(i)\n"
+LOADERS = {
+    "concprof (msgspec, typed)": (
+        "from profiler.load.viztracer import load_viztracer\nframe, _ = load_viztracer(PATH, 0)\n"
+    ),
+    "json.load + DataFrame(list of dicts)": (
+        "import json, pandas as pd\n"
+        "frame = pd.DataFrame([e for e in json.load(open(PATH))['traceEvents'] if e['ph'] == 'X'])\n"
+    ),
+}
+MEASURE = """
+import time, sys
+from pathlib import Path
+import pandas as pd, numpy as np, msgspec
+PATH = Path(sys.argv[1])
+def hwm():
+    for line in open('/proc/self/status'):
+        if line.startswith(('VmHWM', 'VmRSS')):
+            yield int(line.split()[1])
+base_rss = list(hwm())[1]
+times = []
+for _ in range(3):
+    t = time.perf_counter()
+{body}
+    times.append(time.perf_counter() - t)
+    n = len(frame)
+    del frame
+print(min(times), n, (list(hwm())[0] - base_rss) * 1024)
+"""
+
+
+def make_trace(directory: Path) -> Path:
+    script = directory / "calls.py"
+    script.write_text(CALLS_SCRIPT)
+    out = directory / "trace.json"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "viztracer",
+            "--quiet",
+            "--ignore_c_function",
+            "--tracer_entries",
+            str(EVENTS * 2),
+            "-o",
+            str(out),
+            str(script),
+        ],
+        check=True,
+    )
+    return out
+
+
+def bench_loading(directory: Path) -> pd.DataFrame:
+    trace = make_trace(directory)
+    size = trace.stat().st_size
+    rows = []
+    for name, body in LOADERS.items():
+        code = MEASURE.format(body="\n".join("    " + line for line in body.splitlines()))
+        done = subprocess.run(
+            [sys.executable, "-c", code, str(trace)], capture_output=True, text=True, check=True
+        )
+        seconds, events, peak_bytes = done.stdout.split()
+        rows.append(
+            {
+                "loader": name,
+                "events": int(events),
+                "best_s": round(float(seconds), 3),
+                "million_events_per_s": round(int(events) / float(seconds) / 1e6, 2),
+                "trace_mb": round(size / 2**20, 1),
+                "peak_memory_mb": round(int(peak_bytes) / 2**20, 1),
+                "peak_over_file": round(int(peak_bytes) / size, 2),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def bench_accuracy(reports: Path) -> pd.DataFrame:
+    config = ProfileConfig(
+        scenario="gil",
+        models=("threads",),
+        repeat=1,
+        reports=reports,
+        recorders="perf,py-spy,procfs",
+    )
+    run_dir, _ = profile(config, lambda step: None)
+    threads = load_run(run_dir)["threads"]
+    threads = threads[threads["model"] == "threads"]
+    wide = threads.pivot_table(
+        index="thread_name",
+        columns="source",
+        aggfunc="first",
+        values=["gil_hold_pct", "gil_hold_preempted_pct", "on_cpu_pct", "gil_hold_err_pct"],
+    )
+    perf_hold = wide[("gil_hold_pct", "perf")] + wide[("gil_hold_preempted_pct", "perf")]
+    table = pd.DataFrame(
+        {
+            "perf: holds GIL %": perf_hold,
+            "py-spy: holds GIL %": wide[("gil_hold_pct", "py-spy")],
+            "py-spy − perf (points)": wide[("gil_hold_pct", "py-spy")] - perf_hold,
+            "py-spy 95% error ±": wide[("gil_hold_err_pct", "py-spy")],
+            "perf: on CPU %": wide[("on_cpu_pct", "perf")],
+            "procfs: on CPU %": wide[("on_cpu_pct", "procfs")],
+            "procfs − perf (points)": wide[("on_cpu_pct", "procfs")] - wide[("on_cpu_pct", "perf")],
+        }
+    )
+    return table.round(1).reset_index()
+
+
+def bench_overhead(pairs: int) -> pd.DataFrame:
+    rows = []
+    for scenario in ("cpu", "io"):
+        for tier in ("perf", "py-spy,procfs", "perf,py-spy,procfs"):
+            p = plan(ProfileConfig(scenario=scenario, models=("threads",), size="quick"))
+            chosen = select(tier, p.python)
+            ratios = []
+            with tempfile.TemporaryDirectory() as tmp, package_path() as path_dir:
+                run_dir = Path(tmp)
+                for i in range(pairs):
+                    clean = run_one(p, "threads", run_dir / f"clean-{i}.json", path_dir)
+                    observed = observe_model(p, "threads", run_dir / f"obs-{i}", chosen, path_dir)
+                    if clean.get("wall_s") and observed.wall_s:
+                        ratios.append(observed.wall_s / clean["wall_s"])
+            rows.append(
+                {
+                    "scenario": f"{scenario} (quick, threads)",
+                    "recorders": tier,
+                    "pairs": len(ratios),
+                    "overhead_median": round(statistics.median(ratios), 3),
+                    "overhead_min": round(min(ratios), 3),
+                    "overhead_max": round(max(ratios), 3),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def markdown(frame: pd.DataFrame) -> str:
+    return str(frame.to_markdown(index=False))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--out", default="docs/benchmarks.md")
+    parser.add_argument("--pairs", type=int, default=5)
+    args = parser.parse_args()
+    started = time.time()
+    with tempfile.TemporaryDirectory() as tmp:
+        loading = bench_loading(Path(tmp))
+        accuracy = bench_accuracy(Path(tmp) / "reports")
+    overhead = bench_overhead(args.pairs)
+    env = (
+        f"{os.cpu_count()} cores, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}"
+    )
+    text = f"""# Benchmarks
+
+Regenerated by `make bench` ({env}; took {time.time() - started:.0f} s). Tests assert no
+timings; these figures are measurements on a shared, noisy machine.
+
+## Loading viztracer traces
+
+A real viztracer trace of {EVENTS:,} calls of a small function; each loader runs in a fresh
+process (best of 3; peak memory is VmHWM above the process's RSS before loading).
+Target: at least 1.5 million events/s and a peak of at most 3 times the file size.
+
+{markdown(loading)}
+
+Where the time goes (measured while tuning): typed decoding with msgspec alone runs at
+about 2.7 million events/s; building the five columns from 500,000 Python objects costs
+about as much again. `pd.Categorical` on the names cost 0.23 s by itself, so names stay
+an object column; DuckDB's JSON reader took 5 s on this single large object.
+
+## Accuracy against perf (the `gil` calibration scenario, threads)
+
+One observed run with perf, py-spy and procfs together. "holds GIL" is hold +
+hold_preempted for perf (py-spy cannot tell the two apart). Target: py-spy and procfs
+within 3 points of perf.
+
+{markdown(accuracy)}
+
+## Recording overhead
+
+Paired runs: a clean run, then an observed run, {args.pairs} pairs per row; overhead =
+observed wall / clean wall. Target: perf tier at most 1.10 on `cpu`.
+
+{markdown(overhead)}
+"""
+    write_atomic(Path(args.out), text)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
