@@ -37,7 +37,8 @@ LOADERS = {
     ),
     "json.load + DataFrame(list of dicts)": (
         "import json, pandas as pd\n"
-        "frame = pd.DataFrame([e for e in json.load(open(PATH))['traceEvents'] if e['ph'] == 'X'])\n"
+        "events = json.load(open(PATH))['traceEvents']\n"
+        "frame = pd.DataFrame([e for e in events if e['ph'] == 'X'])\n"
     ),
 }
 MEASURE = """
