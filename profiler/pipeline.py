@@ -171,6 +171,7 @@ class ModelTables:
                         "max_overlap_us": checks.max_overlap_us,
                         "acquisitions_without_request": checks.acquisitions_without_request,
                         "negative_intervals": checks.negative_intervals,
+                        "inferred_switch_ins": checks.inferred_switch_ins,
                         "ok": checks.ok,
                     }
                 ]

@@ -46,24 +46,47 @@ def cpu_spans_from_switches(events: pd.DataFrame, t0_ns: int, t1_ns: int) -> pd.
     """core, tid, start_us, end_us: who ran on each core, from system-wide sched_switch.
 
     On a core with switches at t_0 < ... < t_n: prev(t_0) runs until t_0, then
-    next(t_i) runs from t_i until t_i+1 (the last one until t1).
+    next(t_i) runs from t_i until t_i+1 (the last one until t1). When perf
+    did not record a switch (prev(t_i+1) is not next(t_i); seen on VMs for
+    switches out of the idle task), the missing one is placed at prev(t_i+1)'s
+    first event on that core after t_i (its proof of life), else at t_i+1.
     """
     sw = events[events["kind"] == "switch"].sort_values("t_ns", kind="stable")
+    own = events[events["kind"].isin(("take", "acquired", "drop", "switch"))]
+    first_seen = {
+        key: group["t_ns"].to_numpy() for key, group in own.groupby(["cpu", "tid"], sort=False)
+    }
     parts = []
     for core, per_core in sw.groupby("cpu"):
         t = per_core["t_ns"].to_numpy()
-        starts = np.concatenate([[t0_ns], t])
-        ends = np.concatenate([t, [t1_ns]])
-        running = np.concatenate([per_core["a"].to_numpy()[:1], per_core["b"].to_numpy()])
-        starts, ends = np.maximum(starts, t0_ns), np.minimum(ends, t1_ns)
-        keep = ends > starts
+        prev = per_core["a"].to_numpy()
+        nxt = per_core["b"].to_numpy()
+        starts, ends, running = [t0_ns], [int(t[0])], [int(prev[0])]
+        for i in range(len(t)):
+            until = int(t[i + 1]) if i + 1 < len(t) else t1_ns
+            actual = int(prev[i + 1]) if i + 1 < len(t) else int(nxt[i])
+            seam = until
+            if actual != nxt[i]:
+                seen = first_seen.get((core, actual), np.empty(0, dtype=np.int64))
+                k = int(np.searchsorted(seen, t[i], side="right"))
+                seam = int(seen[k]) if k < len(seen) and seen[k] < until else until
+            starts.append(int(t[i]))
+            ends.append(seam)
+            running.append(int(nxt[i]))
+            if seam < until:
+                starts.append(seam)
+                ends.append(until)
+                running.append(actual)
+        s_arr = np.maximum(np.array(starts, dtype=np.int64), t0_ns)
+        e_arr = np.minimum(np.array(ends, dtype=np.int64), t1_ns)
+        keep = e_arr > s_arr
         parts.append(
             pd.DataFrame(
                 {
                     "core": int(str(core)),
-                    "tid": running[keep].astype(np.int64),
-                    "start_us": (starts[keep] - t0_ns) / 1e3,
-                    "end_us": (ends[keep] - t0_ns) / 1e3,
+                    "tid": np.array(running, dtype=np.int64)[keep],
+                    "start_us": (s_arr[keep] - t0_ns) / 1e3,
+                    "end_us": (e_arr[keep] - t0_ns) / 1e3,
                 }
             )
         )
@@ -168,7 +191,8 @@ def _summaries(
         }
     )
     bin_len = np.minimum(width, window_us - np.arange(n_bins) * width)
-    frac = np.clip(busy / bin_len[:, None], 0.0, 1.0)
+    safe_len = np.where(bin_len > 0, bin_len, 1.0)  # a last bin of zero length holds nothing
+    frac = np.clip(busy / safe_len[:, None], 0.0, 1.0)
     timeline = pd.DataFrame(
         {
             "t_s": np.repeat(np.arange(n_bins) * width / 1e6, n_cores),

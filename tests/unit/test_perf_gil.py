@@ -194,3 +194,48 @@ def test_recorded_gil_trace_keeps_the_invariant_and_the_designed_duty_cycles() -
     assert holds["sleeper"] < 2.0
     assert by_name.loc["io_1ms", "wait_pct"] > 30.0
     assert holds.sum() <= 100.0 + 1e-6
+
+
+def test_an_unrecorded_switch_in_is_placed_at_the_first_sign_of_life() -> None:
+    # GIVEN a thread that went to sleep at 1 ms on core 1 and whose switch back in was
+    # not recorded; its take_gil at 3 ms on core 1 proves it runs again
+    ms = 1_000_000
+    stream = [
+        (0, "on", 1),
+        (1 * ms, "drop", 1),
+        (1 * ms, "off", 1),
+        (3 * ms, "take", 1),
+        (3 * ms, "acquired", 1),
+        (5 * ms, "off", 1),
+    ]
+    inferred: list[int] = []
+    result = thread_intervals(stream, 0, 6 * ms, inferred)
+    # THEN it is blocked until 3 ms, then holds the GIL on CPU until its switch-out
+    assert result == [
+        ("hold", 0, 1 * ms),
+        ("blocked", 1 * ms, 3 * ms),
+        ("hold", 3 * ms, 5 * ms),
+        ("hold_preempted", 5 * ms, 6 * ms),
+    ]
+    assert inferred == [3 * ms]
+
+
+def test_core_spans_place_an_unrecorded_switch_at_the_first_sign_of_life(tmp_path: Path) -> None:
+    # GIVEN core 1 going idle at 1 ms, no recorded idle->thread switch, the thread's
+    # take_gil on core 1 at 3 ms and its switch-out at 5 ms
+    lines = [
+        " 10/11 [001] 1.001000000: sched:sched_switch: prev_comm=py prev_pid=11 prev_prio=1 prev_state=S ==> next_comm=swapper/1 next_pid=0 next_prio=1",
+        " 10/11 [001] 1.003000000: g:take_gil: (1)",
+        " 10/11 [001] 1.005000000: sched:sched_switch: prev_comm=py prev_pid=11 prev_prio=1 prev_state=R ==> next_comm=x next_pid=99 next_prio=1",
+    ]
+    (tmp_path / "perf.txt").write_text("\n".join(lines) + "\n")
+    spans = cpu_spans_from_switches(load_perf(tmp_path / "perf.txt"), 1_000_000_000, 1_006_000_000)
+    expected = pd.DataFrame(
+        {
+            "core": [1, 1, 1, 1],
+            "tid": [11, 0, 11, 99],
+            "start_us": [0.0, 1000.0, 3000.0, 5000.0],
+            "end_us": [1000.0, 3000.0, 5000.0, 6000.0],
+        }
+    )
+    assert_frame_equal(spans, expected, check_dtype=False)
