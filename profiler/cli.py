@@ -63,7 +63,7 @@ def cmd_profile(args: argparse.Namespace, console: Console) -> int:
 
         run_dir, tables = session.profile(config, on_progress)
     manifest_repeat = int(tables["timing"]["rep"].max())
-    print_summary(console, run_dir, tables["comparison"], manifest_repeat)
+    print_summary(console, run_dir, tables, manifest_repeat)
     return 0
 
 
@@ -115,6 +115,24 @@ def cmd_doctor(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def cmd_view(args: argparse.Namespace, console: Console) -> int:
+    """Open a run's trace.json in vizviewer (Perfetto UI served locally; works offline)."""
+    import shutil
+    import subprocess
+
+    trace = Path(args.run_dir) / "trace.json"
+    if not trace.is_file():
+        raise UsageError(f"{args.run_dir} has no trace.json; run `concprof report {args.run_dir}`")
+    viewer = shutil.which("vizviewer") or str(Path(sys.executable).parent / "vizviewer")
+    if not Path(viewer).exists():
+        raise UsageError("vizviewer is not installed; pip install viztracer (make venv)")
+    console.print(f"serving {trace} with vizviewer on port {args.port} (Ctrl-C to stop)")
+    command = [viewer, "--port", str(args.port), str(trace)]
+    if args.no_browser:
+        command.insert(1, "--server_only")
+    return subprocess.call(command)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from profiler.models import MODEL_NAMES, START_METHODS
     from profiler.scenario import SIZES
@@ -140,6 +158,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("report", cmd_report)
     p.add_argument("run_dir")
+
+    p = add("view", cmd_view)
+    p.add_argument("run_dir")
+    p.add_argument("--port", type=int, default=9001)
+    p.add_argument("--no-browser", action="store_true", help="only serve; do not open a browser")
 
     p = add("list", cmd_list)
     p.add_argument("--python", help="interpreter used to read the scenario files")

@@ -18,11 +18,13 @@ from profiler.analyse import cores as cores_mod
 from profiler.analyse import gil
 from profiler.analyse.compare import compare
 from profiler.analyse.sampled import procfs_shares, pyspy_shares, subtree
+from profiler.analyse.spans import top_spans
 from profiler.errors import RunFailed
 from profiler.load.perf import load_perf
 from profiler.load.procfs import load_procfs
 from profiler.load.pyspy import load_pyspy
 from profiler.load.runner_json import identity, load_timing, process_roles, read_doc
+from profiler.load.viztracer import load_viztracer
 from profiler.observe import OBSERVED_DOC
 from profiler.rundir import read_json
 
@@ -82,6 +84,8 @@ class ModelTables:
         self.cores: list[pd.DataFrame] = []
         self.timeline: list[pd.DataFrame] = []
         self.extra: dict[str, list[pd.DataFrame]] = {
+            "function_spans": [],
+            "traced_threads": [],
             "gil_intervals": [],
             "gil_stats": [],
             "checks": [],
@@ -178,6 +182,19 @@ class ModelTables:
             )
         )
 
+    def add_viztracer(self) -> None:
+        """Function spans of the separate viztracer run, on that run's own clock origin."""
+        path = self.raw / "viztracer.json"
+        doc = read_doc(self.raw / "viztracer_run.json")
+        if not path.exists() or doc is None or "start_ns" not in doc:
+            return
+        spans, names = load_viztracer(path, int(doc["start_ns"]))
+        window = (spans["start_us"] + spans["dur_us"] >= 0) & (
+            spans["start_us"] <= (int(doc["end_ns"]) - int(doc["start_ns"])) / 1e3
+        )
+        self.extra["function_spans"].append(top_spans(spans[window]))
+        self.extra["traced_threads"].append(names)
+
     def tables(self) -> dict[str, pd.DataFrame]:
         out: dict[str, pd.DataFrame] = {}
         if self.threads:
@@ -226,6 +243,7 @@ def build_tables(run_dir: Path, manifest: dict[str, Any] | None = None) -> dict[
         per_model.add_procfs()
         per_model.add_pyspy()
         per_model.add_perf()
+        per_model.add_viztracer()
         for name, frame in per_model.tables().items():
             collected.setdefault(name, []).append(frame)
         overhead[model] = float(doc["wall_s"])

@@ -23,7 +23,7 @@ from profiler.observe import Observed, observe_model
 from profiler.pipeline import build_tables
 from profiler.plan import RUN_TIMEOUT_S, Plan, ProfileConfig, ProgressFn, Step, plan, runner_argv
 from profiler.record import Selection, select
-from profiler.render.report import render_report
+from profiler.render import render_all
 from profiler.rundir import MANIFEST, create_run_dir, read_json, write_json, write_table
 
 
@@ -125,7 +125,7 @@ def rebuild(run_dir: Path) -> dict[str, pd.DataFrame]:
     tables = build_tables(run_dir, manifest_doc)
     for name, frame in tables.items():
         write_table(run_dir, name, frame)
-    render_report(run_dir, manifest_doc, tables)
+    render_all(run_dir, manifest_doc, tables)
     return tables
 
 

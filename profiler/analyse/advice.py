@@ -26,16 +26,48 @@ def _verdict_text(verdict: str) -> str:
     }.get(verdict, verdict)
 
 
-def recommend(comparison: pd.DataFrame) -> Answer | None:
+def _pct(value: float) -> str:
+    return f"{value:.0f}%"
+
+
+def gil_evidence(tables: dict[str, pd.DataFrame]) -> dict[str, str]:
+    """Per model, one line on the GIL and the cores, each naming its source."""
+    lines: dict[str, list[str]] = {}
+    processes = tables.get("processes")
+    if processes is not None and not processes.empty:
+        best = processes[processes["best"].astype(bool) & processes["gil_busy_pct"].notna()]
+        for model, per in best.groupby("model", sort=False):
+            busy = ", ".join(_pct(v) for v in per["gil_busy_pct"])
+            contended = per["gil_contended_pct"].dropna()
+            text = f"GIL held {busy} of the time per process"
+            if len(contended):
+                text += f", contended {', '.join(_pct(v) for v in contended)}"
+            lines.setdefault(str(model), []).append(f"{text} ({per['source'].iloc[0]})")
+    cores = tables.get("cores")
+    if cores is not None and not cores.empty:
+        best = cores[cores["best"].astype(bool)]
+        for model, per in best.groupby("model", sort=False):
+            busy = ", ".join(_pct(v) for v in per["busy_pct"])
+            lines.setdefault(str(model), []).append(
+                f"cores busy with it {busy} ({per['source'].iloc[0]})"
+            )
+    return {model: "; ".join(parts) for model, parts in lines.items()}
+
+
+def recommend(
+    comparison: pd.DataFrame, tables: dict[str, pd.DataFrame] | None = None
+) -> Answer | None:
     """The model with the highest median speedup, and one line of evidence per model."""
     ranked = comparison.dropna(subset=["speedup"]).sort_values("speedup", ascending=False)
     if ranked.empty:
         return None
     best = ranked.iloc[0]
+    observed = gil_evidence(tables or {})
     evidence = [
         f"{row.model}: {row.speedup:.2f}x [{row.speedup_ci_low:.2f}, {row.speedup_ci_high:.2f}], "
-        f"CPU time {row.cpu_s:.2f} s, parallelism (CPU/wall) {row.parallelism:.2f}, "
-        f"peak RSS {row.peak_rss_mb:.0f} MB (timing runs, n={row.reps})"
+        f"CPU/wall {row.parallelism:.2f}, peak RSS {row.peak_rss_mb:.0f} MB "
+        f"(timing runs, n={row.reps})"
+        + (f"; {observed[str(row.model)]}" if str(row.model) in observed else "")
         for row in ranked.itertuples()
     ]
     return Answer(

@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 
 from profiler.rundir import write_with
 
@@ -206,13 +207,91 @@ def cores_figure(timeline: pd.DataFrame) -> Figure | None:
     return fig
 
 
+def gil_timeline_figure(intervals: pd.DataFrame, threads: pd.DataFrame) -> Figure | None:
+    """Beazley-style: one row per thread, one colour per state, models on a shared time axis."""
+    if intervals.empty:
+        return None
+    models = list(dict.fromkeys(intervals["model"]))
+    names = threads.drop_duplicates(["model", "pid", "tid"]).set_index(["model", "pid", "tid"])
+    counts = [
+        intervals.loc[intervals["model"] == m, ["pid", "tid"]].drop_duplicates().shape[0]
+        for m in models
+    ]
+    fig, axes = plt.subplots(
+        len(models),
+        1,
+        figsize=(11, 1.2 + 0.3 * sum(counts) + 0.45 * len(models)),
+        gridspec_kw={"height_ratios": [max(1, c) for c in counts]},
+        sharex=True,
+        squeeze=False,
+        layout="constrained",
+    )
+    for ax, model in zip(axes[:, 0], models, strict=True):
+        per = intervals[intervals["model"] == model]
+        keys = sorted({(int(p), int(t)) for p, t in zip(per["pid"], per["tid"], strict=True)})
+        labels = []
+        for row, (pid, tid) in enumerate(keys):
+            mine = per[(per["pid"] == pid) & (per["tid"] == tid)]
+            for state, colour in STATE_COLOURS.items():
+                spans = mine[mine["state"] == state]
+                if len(spans):
+                    ax.broken_barh(
+                        list(
+                            zip(
+                                spans["start_us"] / 1e3,
+                                (spans["end_us"] - spans["start_us"]) / 1e3,
+                                strict=True,
+                            )
+                        ),
+                        (row - 0.4, 0.8),
+                        facecolors=colour,
+                        linewidth=0,
+                    )
+            key = (model, pid, tid)
+            name = str(names.loc[key, "thread_name"]) if key in names.index else f"tid {tid}"
+            labels.append(f"{name} ({pid})")
+        ax.set_yticks(range(len(keys)), labels, fontsize=8)
+        ax.set_ylim(len(keys) - 0.5, -0.5)
+        ax.set_title(model, fontsize=10, loc="left")
+    axes[-1, 0].set_xlabel("ms from the model run's start — source: perf (exact)")
+    handles = [Rectangle((0, 0), 1, 1, color=c) for c in STATE_COLOURS.values()]
+    fig.legend(handles, list(STATE_COLOURS), ncol=5, fontsize=8, loc="outside upper left")
+    return fig
+
+
+def parallelism_figure(comparison: pd.DataFrame, cores: int) -> Figure:
+    """Effective parallelism (CPU time / wall time) per model, against the core count."""
+    fig, ax = plt.subplots(figsize=(6, 3.2), layout="constrained")
+    models = list(comparison["model"])
+    values = comparison["parallelism"].to_numpy(dtype=float)
+    ax.bar(range(len(models)), values, color=[MODEL_COLOURS.get(m, "#9467bd") for m in models])
+    ax.axhline(cores, color="black", ls="--", lw=0.8)
+    ax.annotate(f"{cores} cores", (len(models) - 0.5, cores), ha="right", va="bottom", fontsize=8)
+    for x, value in enumerate(values):
+        ax.annotate(
+            f"{value:.2f}",
+            (x, value),
+            textcoords="offset points",
+            xytext=(0, 3),
+            ha="center",
+            fontsize=9,
+        )
+    ax.set_xticks(range(len(models)), models)
+    ax.set_ylabel("CPU time / wall time")
+    ax.set_title("effective parallelism (timing runs, median)", fontsize=10)
+    return fig
+
+
 def render_figures(
-    figures_dir: Path, tables: dict[str, pd.DataFrame], title: str
+    figures_dir: Path, tables: dict[str, pd.DataFrame], title: str, cores: int
 ) -> dict[str, list[Path]]:
     """Every figure the tables allow, as PNG and SVG; keyed by figure name."""
     made: dict[str, Figure | None] = {
-        "speedup": speedup_figure(tables["timing"], tables["comparison"], title)
+        "speedup": speedup_figure(tables["timing"], tables["comparison"], title),
+        "parallelism": parallelism_figure(tables["comparison"], cores),
     }
+    if "gil_intervals" in tables and "threads" in tables:
+        made["gil_timeline"] = gil_timeline_figure(tables["gil_intervals"], tables["threads"])
     if "threads" in tables:
         made["gil_states"] = gil_states_figure(tables["threads"])
         made["gil_sampled"] = sampled_gil_figure(tables["threads"])

@@ -10,7 +10,6 @@ import jinja2
 import pandas as pd
 
 from profiler.analyse.advice import recommend
-from profiler.render.figures import render_figures
 from profiler.rundir import write_atomic
 
 _ENV = jinja2.Environment(
@@ -47,14 +46,15 @@ def _best(frame: pd.DataFrame | None, columns: list[str] | None) -> dict[str, An
     return _plain(best.reindex(columns=columns) if columns else best)
 
 
-def render_report(run_dir: Path, manifest: dict[str, Any], tables: dict[str, pd.DataFrame]) -> Path:
-    """Figures under figures/ and the report index.html; returns the report's path."""
+def render_report(
+    run_dir: Path,
+    manifest: dict[str, Any],
+    tables: dict[str, pd.DataFrame],
+    figures: dict[str, list[Path]],
+) -> Path:
+    """index.html: the answer first, then the evidence; links to every other output."""
     comparison = tables["comparison"]
-    title = (
-        f"{manifest['scenario']['name']}: {manifest['tasks']} tasks, {manifest['workers']} workers"
-    )
-    figures = render_figures(run_dir / "figures", tables, title)
-    answer = recommend(comparison)
+    answer = recommend(comparison, tables)
     shown = {
         "threads": _best(
             tables.get("threads"),

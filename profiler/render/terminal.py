@@ -48,13 +48,19 @@ def comparison_table(comparison: pd.DataFrame, repeat: int) -> Table:
     return table
 
 
-def print_summary(console: Console, run_dir: Path, comparison: pd.DataFrame, repeat: int) -> None:
+def print_summary(
+    console: Console, run_dir: Path, tables: dict[str, pd.DataFrame], repeat: int
+) -> None:
+    comparison = tables["comparison"]
     console.print(comparison_table(comparison, repeat))
-    answer = recommend(comparison)
+    answer = recommend(comparison, tables)
     if answer is not None:
         console.print(
             f"[bold]fastest: {answer.model}[/bold], {answer.speedup:.2f}x "
             f"(95% interval {answer.ci_low:.2f}–{answer.ci_high:.2f}x; {answer.verdict})"
         )
+        for line in answer.evidence:
+            console.print(f"  {line}", highlight=False)
     console.print(f"run directory: {run_dir}")
     console.print(f"report:        {run_dir / 'index.html'}")
+    console.print(f"timeline:      {run_dir / 'timeline.html'}")

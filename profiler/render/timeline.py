@@ -13,14 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-import numpy as np
 import pandas as pd
+from markupsafe import Markup
 
 from profiler.analyse.gil import STATES
 from profiler.render.figures import STATE_COLOURS
 from profiler.rundir import write_atomic
 
-MAX_SPANS_PER_MODEL = 100_000
 SPAN_DEPTH_LIMIT = 12
 
 _ENV = jinja2.Environment(
@@ -30,47 +29,28 @@ _ENV = jinja2.Environment(
 )
 
 
-def span_depths(spans: pd.DataFrame) -> np.ndarray:
-    """Nesting depth of each span within its thread (spans sorted by start)."""
-    depth = np.zeros(len(spans), dtype=np.int32)
-    ends: dict[tuple[int, int], list[float]] = {}
-    keys = zip(spans["pid"].to_numpy(), spans["tid"].to_numpy(), strict=True)
-    for i, (key, start, end) in enumerate(
-        zip(keys, spans["start_us"].to_numpy(), spans["end_us"].to_numpy(), strict=True)
-    ):
-        stack = ends.setdefault(key, [])
-        while stack and stack[-1] <= start:
-            stack.pop()
-        depth[i] = len(stack)
-        stack.append(end)
-    return depth
-
-
-def top_spans(spans: pd.DataFrame, limit: int = MAX_SPANS_PER_MODEL) -> pd.DataFrame:
-    """The `limit` longest spans (their callers are at least as long, so trees stay whole)."""
-    if len(spans) > limit:
-        keep = np.argpartition(-spans["dur_us"].to_numpy(), limit - 1)[:limit]
-        spans = spans.iloc[np.sort(keep)]
-    spans = spans.assign(end_us=spans["start_us"] + spans["dur_us"])
-    spans = spans.sort_values(
-        ["pid", "tid", "start_us", "end_us"], ascending=[True, True, True, False]
-    )
-    return spans.assign(depth=span_depths(spans))
+def _who(threads: pd.DataFrame) -> dict[tuple[int, int], tuple[str, str]]:
+    """(pid, tid) -> (thread name, process role)."""
+    unique = threads.drop_duplicates(["pid", "tid"])
+    columns = (unique["pid"], unique["tid"], unique["thread_name"], unique["process_role"])
+    return {
+        (int(pid), int(tid)): (str(name), str(role))
+        for pid, tid, name, role in zip(*columns, strict=True)
+    }
 
 
 def _gil_rows(intervals: pd.DataFrame, threads: pd.DataFrame) -> list[dict[str, Any]]:
     codes = {s: i for i, s in enumerate(STATES)}
-    names = threads.drop_duplicates(["pid", "tid"]).set_index(["pid", "tid"])
+    names = _who(threads)
     rows = []
-    for (pid, tid), per in intervals.groupby(["pid", "tid"], sort=True):
-        who = names.loc[(pid, tid)] if (pid, tid) in names.index else None
-        label = str(who["thread_name"]) if who is not None else f"tid {tid}"
-        role = str(who["process_role"]) if who is not None else "other"
+    for key, per in intervals.groupby(["pid", "tid"], sort=True):
+        pid, tid = (int(str(k)) for k in key)
+        label, role = names.get((pid, tid), (f"tid {tid}", "other"))
         rows.append(
             {
                 "kind": "gil",
-                "label": label,
-                "sub": f"{role} pid {pid} · tid {tid}",
+                "label": f"{label} ({role} {pid})",
+                "sub": f"GIL states (perf) · pid {pid} · tid {tid}",
                 "starts": per["start_us"].round(1).tolist(),
                 "ends": per["end_us"].round(1).tolist(),
                 "codes": per["state"].map(codes).tolist(),
@@ -102,16 +82,19 @@ def _core_rows(timeline: pd.DataFrame) -> list[dict[str, Any]]:
 def _span_rows(
     spans: pd.DataFrame, names: pd.DataFrame, table: dict[str, int]
 ) -> list[dict[str, Any]]:
+    threads = names[names["kind"] == "thread"]
     thread_names = {
-        (int(r.pid), int(r.tid)): str(r.name) for r in names[names["kind"] == "thread"].itertuples()
+        (int(pid), int(tid)): str(name)
+        for pid, tid, name in zip(threads["pid"], threads["tid"], threads["name"], strict=True)
     }
     rows = []
-    for (pid, tid), per in spans.groupby(["pid", "tid"], sort=True):
+    for key, per in spans.groupby(["pid", "tid"], sort=True):
+        pid, tid = (int(str(k)) for k in key)
         per = per[per["depth"] < SPAN_DEPTH_LIMIT]
         rows.append(
             {
                 "kind": "spans",
-                "label": thread_names.get((int(pid), int(tid)), f"tid {tid}"),
+                "label": f"fn · {thread_names.get((pid, tid), f'tid {tid}')} ({pid})",
                 "sub": f"functions, viztracer run · pid {pid} · tid {tid}",
                 "starts": per["start_us"].round(1).tolist(),
                 "ends": per["end_us"].round(1).tolist(),
@@ -123,10 +106,7 @@ def _span_rows(
 
 
 def timeline_document(
-    title: str,
-    models: list[str],
-    tables: dict[str, pd.DataFrame],
-    spans: dict[str, tuple[pd.DataFrame, pd.DataFrame]],
+    title: str, models: list[str], tables: dict[str, pd.DataFrame]
 ) -> dict[str, Any]:
     """The viewer's data: groups (one per model) of rows, and the function-name table."""
     function_names: dict[str, int] = {}
@@ -134,6 +114,8 @@ def timeline_document(
     intervals = tables.get("gil_intervals", pd.DataFrame(columns=["model"]))
     timeline = tables.get("cores_timeline", pd.DataFrame(columns=["model"]))
     threads = tables.get("threads", pd.DataFrame(columns=["model", "pid", "tid"]))
+    spans = tables.get("function_spans", pd.DataFrame(columns=["model"]))
+    traced = tables.get("traced_threads", pd.DataFrame(columns=["model"]))
     for model in models:
         rows: list[dict[str, Any]] = []
         per_model = intervals[intervals["model"] == model]
@@ -142,9 +124,9 @@ def timeline_document(
         per_cores = timeline[timeline["model"] == model]
         if not per_cores.empty:
             rows += _core_rows(per_cores)
-        if model in spans:
-            span_frame, name_frame = spans[model]
-            rows += _span_rows(span_frame, name_frame, function_names)
+        per_spans = spans[spans["model"] == model]
+        if not per_spans.empty:
+            rows += _span_rows(per_spans, traced[traced["model"] == model], function_names)
         if rows:
             end = max((r["ends"][-1] for r in rows if r["ends"]), default=0.0)
             groups.append({"model": model, "end_us": end, "rows": rows})
@@ -163,8 +145,11 @@ def embed_json(doc: dict[str, Any]) -> str:
     return text.replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
-def render_timeline(run_dir: Path, doc: dict[str, Any]) -> Path:
+def render_timeline(
+    run_dir: Path, title: str, models: list[str], tables: dict[str, pd.DataFrame]
+) -> Path:
+    doc = timeline_document(title, models, tables)
     html = _ENV.get_template("timeline.html").render(
-        title=doc["title"], data=jinja2.utils.markupsafe.Markup(embed_json(doc))
+        title=doc["title"], data=Markup(embed_json(doc))
     )
     return write_atomic(run_dir / "timeline.html", html)

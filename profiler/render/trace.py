@@ -1,0 +1,113 @@
+"""trace.json: one Chrome/Perfetto trace of the run (opens offline in vizviewer or Perfetto).
+
+Per model, on one time line (models one after another, 0.5 s apart): the
+GIL state of every thread as slices (category `gil`, from perf), the
+functions of the separate viztracer run (category `function`) and each
+core's busy fraction as a counter. Process and thread names say which run
+and which recorder they come from.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pandas as pd
+
+from profiler.rundir import write_atomic
+
+GAP_US = 500_000.0
+CORES_PID_BASE = 900_000_000
+
+
+def _meta(pid: int, tid: int, kind: str, name: str) -> dict[str, Any]:
+    return {"ph": "M", "pid": pid, "tid": tid, "name": f"{kind}_name", "args": {"name": name}}
+
+
+def trace_events(models: list[str], tables: dict[str, pd.DataFrame]) -> list[dict[str, Any]]:
+    events: list[dict[str, Any]] = []
+    empty = pd.DataFrame(columns=["model"])
+    intervals = tables.get("gil_intervals", empty)
+    spans = tables.get("function_spans", empty)
+    cores = tables.get("cores_timeline", empty)
+    threads = tables.get("threads", empty)
+    traced = tables.get("traced_threads", empty)
+    offset = 0.0
+    for index, model in enumerate(models):
+        end = 0.0
+        named = threads[threads["model"] == model].drop_duplicates(["pid", "tid"])
+        for pid, tid, name, role in zip(
+            named["pid"], named["tid"], named["thread_name"], named["process_role"], strict=True
+        ):
+            events.append(_meta(int(pid), int(tid), "thread", str(name)))
+            events.append(
+                _meta(int(pid), int(pid), "process", f"{model} · {role} {pid} (perf run)")
+            )
+        per = intervals[intervals["model"] == model]
+        for pid, tid, state, start, stop in zip(
+            per["pid"], per["tid"], per["state"], per["start_us"], per["end_us"], strict=True
+        ):
+            events.append(
+                {
+                    "ph": "X",
+                    "cat": "gil",
+                    "name": str(state),
+                    "pid": int(pid),
+                    "tid": int(tid),
+                    "ts": offset + float(start),
+                    "dur": float(stop) - float(start),
+                }
+            )
+            end = max(end, float(stop))
+        names = traced[traced["model"] == model]
+        for pid, tid, kind, name in zip(
+            names["pid"], names["tid"], names["kind"], names["name"], strict=True
+        ):
+            label = f"{model} · {name} (viztracer run)" if kind == "process" else str(name)
+            events.append(_meta(int(pid), int(tid), str(kind), label))
+        per = spans[spans["model"] == model]
+        for pid, tid, name, start, dur in zip(
+            per["pid"], per["tid"], per["name"], per["start_us"], per["dur_us"], strict=True
+        ):
+            events.append(
+                {
+                    "ph": "X",
+                    "cat": "function",
+                    "name": str(name),
+                    "pid": int(pid),
+                    "tid": int(tid),
+                    "ts": offset + float(start),
+                    "dur": float(dur),
+                }
+            )
+            end = max(end, float(start) + float(dur))
+        per = cores[cores["model"] == model]
+        if not per.empty:
+            source = "perf" if (per["source"] == "perf").any() else "procfs"
+            per = per[per["source"] == source]
+            cores_pid = CORES_PID_BASE + index
+            events.append(_meta(cores_pid, 0, "process", f"{model} · cores ({source})"))
+            for t_s, core, frac in zip(per["t_s"], per["core"], per["busy_frac"], strict=True):
+                events.append(
+                    {
+                        "ph": "C",
+                        "pid": cores_pid,
+                        "tid": 0,
+                        "name": f"core {core}",
+                        "ts": offset + float(t_s) * 1e6,
+                        "args": {"busy": float(frac)},
+                    }
+                )
+                end = max(end, float(t_s) * 1e6)
+        offset += end + GAP_US
+    return events
+
+
+def render_trace(run_dir: Path, models: list[str], tables: dict[str, pd.DataFrame]) -> Path:
+    doc = {
+        "traceEvents": trace_events(models, tables),
+        "displayTimeUnit": "ms",
+        "otherData": {"producer": "concprof", "run": str(run_dir)},
+    }
+    return write_atomic(run_dir / "trace.json", orjson.dumps(doc))
