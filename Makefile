@@ -27,7 +27,7 @@ PROFILE_ARGS = $(SCENARIO) \
 	$(if $(START_METHOD),--start-method $(START_METHOD))
 
 .DEFAULT_GOAL := help
-.PHONY: help profile report view list doctor test test-fast lint bench clean venv
+.PHONY: help profile claims report view list doctor test test-fast lint bench clean venv
 
 help: ## Show this help
 	@echo "usage: make TARGET [VAR=value ...]"
@@ -51,6 +51,9 @@ profile: $(STAMP) ## Profile a scenario under every model (SCENARIO=io by defaul
 
 report: $(STAMP) ## Re-render a run directory from its saved artifacts (RUN=path)
 	$(PY) -m profiler report $(RUN)
+
+claims: $(STAMP) ## Measure the article's claims (SIZE=quick by default); writes docs/claims.md
+	$(PY) -m profiler claims --size $(or $(SIZE),quick) --doc docs/claims.md
 
 view: $(STAMP) ## Open a run's trace.json in vizviewer, offline (RUN=path)
 	$(PY) -m profiler view $(RUN)

@@ -13,6 +13,7 @@ from typing import NoReturn
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from profiler.errors import RunFailed, UsageError
 
@@ -35,7 +36,7 @@ def cmd_profile(args: argparse.Namespace, console: Console) -> int:
 
     config = ProfileConfig(
         scenario=args.scenario,
-        models=parse_models(args.models),
+        models=parse_models(args.models) if args.models else None,
         size=args.size,
         workers=args.workers,
         repeat=args.repeat,
@@ -67,6 +68,39 @@ def cmd_profile(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def cmd_claims(args: argparse.Namespace, console: Console) -> int:
+    """Run the scenarios the article's claims need and judge each claim from measurements."""
+    from profiler.claims_run import CLAIM_RUNS, claims_markdown, run_claims
+    from profiler.plan import Step
+    from profiler.rundir import write_atomic
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task_id = bar.add_task("claims", total=len(CLAIM_RUNS))
+        done = {"n": 0}
+
+        def announce(step: Step) -> None:
+            bar.update(task_id, completed=done["n"], description=f"claims: {step.model}")
+            done["n"] += 1
+
+        result = run_claims(args.size, Path(args.out), args.python, lambda step: None, announce)
+    table = Table("#", "claim", "verdict", "measured", title="the article's claims, measured here")
+    for c in result.claims.itertuples():
+        table.add_row(str(c.claim_id), str(c.claim), str(c.verdict), str(c.measured))
+    console.print(table)
+    if args.doc:
+        write_atomic(Path(args.doc), claims_markdown(result, args.size))
+        console.print(f"written: {args.doc}")
+    console.print(f"claims report: {result.out_dir / 'index.html'} ({result.duration_s:.0f} s)")
+    return 0
+
+
 def cmd_report(args: argparse.Namespace, console: Console) -> int:
     """Re-render tables, figures and index.html of a run directory from its raw/ files."""
     from profiler.session import rebuild
@@ -81,7 +115,6 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
 
 def cmd_list(args: argparse.Namespace, console: Console) -> int:
     """List the built-in scenarios with their one-line descriptions."""
-    from rich.table import Table
 
     from profiler.interpreters import resolve_python
     from profiler.scenario import builtin_names, load_scenario
@@ -104,7 +137,6 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
 
 def cmd_doctor(args: argparse.Namespace, console: Console) -> int:
     """Say which recorders work on this machine and, for the others, why not and the fix."""
-    from rich.table import Table
 
     from profiler.doctor import doctor_rows
 
@@ -147,7 +179,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("profile", cmd_profile)
     p.add_argument("scenario", nargs="?", default="io", help="built-in name or path (default io)")
-    p.add_argument("--models", default=",".join(MODEL_NAMES), help="comma-separated models")
+    p.add_argument(
+        "--models",
+        help=f"comma-separated, from {','.join(MODEL_NAMES)} (default: the scenario's MODELS, "
+        "else all; sequential is always added as the baseline unless the scenario excludes it)",
+    )
     p.add_argument("--size", default="default", choices=list(SIZES))
     p.add_argument("--workers", type=int, help="worker count (default: scenario's, else cores)")
     p.add_argument("--repeat", type=int, help="timing runs per model (default 5; quick 3)")
@@ -155,6 +191,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--python", help="workload interpreter: a version (3.13) or a path")
     p.add_argument("--start-method", choices=list(START_METHODS), help="for processes")
     p.add_argument("--out", default="reports", help="reports directory (default reports)")
+
+    p = add("claims", cmd_claims)
+    p.add_argument("--size", default="quick", choices=list(SIZES))
+    p.add_argument("--out", default="reports")
+    p.add_argument("--python", help="workload interpreter")
+    p.add_argument("--doc", help="also write the claims as Markdown here (docs/claims.md)")
 
     p = add("report", cmd_report)
     p.add_argument("run_dir")

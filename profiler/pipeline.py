@@ -16,6 +16,7 @@ import pandas as pd
 
 from profiler.analyse import cores as cores_mod
 from profiler.analyse import gil
+from profiler.analyse.claims import judge
 from profiler.analyse.compare import compare
 from profiler.analyse.sampled import procfs_shares, pyspy_shares, subtree
 from profiler.analyse.spans import top_spans
@@ -224,6 +225,13 @@ def _front(frame: pd.DataFrame, first: list[str]) -> pd.DataFrame:
     return frame.reindex(columns=[*first, *rest])
 
 
+def own_claims(scenario: str, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The claims this run's scenario settles on its own (others need other scenarios)."""
+    judged = judge({scenario: tables})
+    mine = judged["scenario"].str.split(", ").map(lambda names: scenario in names)
+    return judged[mine & ~judged["evidence"].str.startswith("not measured")].reset_index(drop=True)
+
+
 def build_tables(run_dir: Path, manifest: dict[str, Any] | None = None) -> dict[str, pd.DataFrame]:
     """Every table of a run directory, from its raw/ files."""
     manifest = manifest or read_json(run_dir / "run.json")
@@ -256,6 +264,9 @@ def build_tables(run_dir: Path, manifest: dict[str, Any] | None = None) -> dict[
         tables[name] = _front(pd.concat(frames, ignore_index=True), ["model"])
     if "threads" in tables:
         tables["threads"] = tables["threads"].reindex(columns=THREAD_COLUMNS)
+    claims = own_claims(str(manifest.get("scenario", {}).get("name", "")), tables)
+    if not claims.empty:
+        tables["claims"] = claims
     if "processes" in tables:
         tables["processes"] = tables["processes"].reindex(columns=PROCESS_COLUMNS)
     return tables

@@ -21,7 +21,7 @@ class ProfileConfig:
     """What `concprof profile` was asked to do (validated by `validate`)."""
 
     scenario: str = "io"
-    models: tuple[str, ...] = MODEL_NAMES
+    models: tuple[str, ...] | None = None  # None: the scenario's MODELS, else all
     size: str = "default"
     workers: int | None = None
     repeat: int | None = None
@@ -68,7 +68,8 @@ def validate(config: ProfileConfig) -> None:
     for name, value in (("workers", config.workers), ("repeat", config.repeat)):
         if value is not None and value < 1:
             raise UsageError(f"{name} must be a positive integer, got {value}")
-    parse_models(",".join(config.models))
+    if config.models is not None:
+        parse_models(",".join(config.models))
     parse_recorders(config.recorders)
 
 
@@ -91,8 +92,9 @@ def plan(config: ProfileConfig) -> Plan:
     python = resolve_python(config.python)
     scenario = load_scenario(config.scenario, python)
     workers = scenario.resolve_workers(config.workers)
-    models = config.models
-    if "sequential" not in models:  # speedups need the baseline
+    models = config.models or tuple(scenario.models) or MODEL_NAMES
+    allows_baseline = not scenario.models or "sequential" in scenario.models
+    if "sequential" not in models and allows_baseline:  # speedups need the baseline
         models = ("sequential", *models)
     return Plan(
         config=config,

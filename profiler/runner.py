@@ -84,6 +84,13 @@ def load_checked(path: str) -> ModuleType:
     workers = getattr(module, "WORKERS", None)
     if workers is not None and (not isinstance(workers, int) or workers < 1):
         raise ContractError(f"{path}: WORKERS must be a positive int, got {workers!r}")
+    models = getattr(module, "MODELS", None)
+    if models is not None and (
+        isinstance(models, str) or not set(models) <= set(MODEL_NAMES) or not models
+    ):
+        raise ContractError(
+            f"{path}: MODELS must list some of {', '.join(MODEL_NAMES)}, got {models!r}"
+        )
     atask = getattr(module, "atask", None)
     if atask is not None and not inspect.iscoroutinefunction(atask):
         raise ContractError(f"{path}: atask must be an async def function")
@@ -108,6 +115,7 @@ def describe(path: str) -> dict[str, Any]:
         "has_setup": getattr(module, "setup", None) is not None,
         "has_teardown": getattr(module, "teardown", None) is not None,
         "claims": list(getattr(module, "CLAIMS", [])),
+        "models": list(getattr(module, "MODELS", None) or []),
         "python": python_info(),
     }
 

@@ -60,6 +60,7 @@ class Scenario:
     has_teardown: bool
     claims: list[int] = field(default_factory=list)
     python: dict[str, Any] = field(default_factory=dict)
+    models: list[str] = field(default_factory=list)  # the scenario's default models; [] = all
 
     def resolve_workers(self, override: int | None) -> int:
         return override or self.workers or int(self.python.get("cpu_count") or os.cpu_count() or 1)
@@ -90,4 +91,5 @@ def load_scenario(name_or_path: str, python: str) -> Scenario:
         has_teardown=info["has_teardown"],
         claims=info["claims"],
         python=info["python"],
+        models=info.get("models", []),
     )

@@ -16,6 +16,18 @@ class Answer:
     verdict: str
     evidence: list[str] = field(default_factory=list)
 
+    @property
+    def has_speedup(self) -> bool:
+        return self.speedup == self.speedup  # not NaN: there was a sequential baseline
+
+    def headline(self) -> str:
+        if not self.has_speedup:
+            return f"fastest: {self.model} ({self.verdict})"
+        return (
+            f"fastest: {self.model}, {self.speedup:.2f}x the sequential baseline "
+            f"(95% interval {self.ci_low:.2f}–{self.ci_high:.2f}x; {self.verdict})"
+        )
+
 
 def _verdict_text(verdict: str) -> str:
     return {
@@ -54,13 +66,36 @@ def gil_evidence(tables: dict[str, pd.DataFrame]) -> dict[str, str]:
     return {model: "; ".join(parts) for model, parts in lines.items()}
 
 
+def _fastest_by_wall(comparison: pd.DataFrame, observed: dict[str, str]) -> Answer | None:
+    """Without a sequential baseline: the model with the lowest median wall time."""
+    ranked = comparison.dropna(subset=["wall_median_s"]).sort_values("wall_median_s")
+    if ranked.empty:
+        return None
+    best = ranked.iloc[0]
+    verdict = "no sequential baseline; only one model ran"
+    if len(ranked) > 1:
+        second = ranked.iloc[1]
+        verdict = (
+            f"no sequential baseline; its wall-time interval is below {second['model']}'s"
+            if best["wall_ci_high_s"] < second["wall_ci_low_s"]
+            else "no sequential baseline; wall-time intervals overlap: inconclusive"
+        )
+    evidence = [
+        f"{row.model}: median wall {row.wall_median_s:.3f} s "
+        f"[{row.wall_ci_low_s:.3f}, {row.wall_ci_high_s:.3f}], peak RSS {row.peak_rss_mb:.0f} MB"
+        + (f"; {observed[str(row.model)]}" if str(row.model) in observed else "")
+        for row in ranked.itertuples()
+    ]
+    return Answer(str(best["model"]), float("nan"), float("nan"), float("nan"), verdict, evidence)
+
+
 def recommend(
     comparison: pd.DataFrame, tables: dict[str, pd.DataFrame] | None = None
 ) -> Answer | None:
     """The model with the highest median speedup, and one line of evidence per model."""
     ranked = comparison.dropna(subset=["speedup"]).sort_values("speedup", ascending=False)
     if ranked.empty:
-        return None
+        return _fastest_by_wall(comparison, gil_evidence(tables or {}))
     best = ranked.iloc[0]
     observed = gil_evidence(tables or {})
     evidence = [

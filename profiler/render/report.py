@@ -79,6 +79,7 @@ def render_report(
         "cores": _best(tables.get("cores"), None),
         "gil_stats": _plain(tables.get("gil_stats")),
         "checks": _plain(tables.get("checks")),
+        "claims": _plain(tables.get("claims")),
     }
     cores = tables.get("cores")
     cores_source = (

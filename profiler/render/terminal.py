@@ -55,10 +55,7 @@ def print_summary(
     console.print(comparison_table(comparison, repeat))
     answer = recommend(comparison, tables)
     if answer is not None:
-        console.print(
-            f"[bold]fastest: {answer.model}[/bold], {answer.speedup:.2f}x "
-            f"(95% interval {answer.ci_low:.2f}–{answer.ci_high:.2f}x; {answer.verdict})"
-        )
+        console.print(answer.headline(), highlight=False)
         for line in answer.evidence:
             console.print(f"  {line}", highlight=False)
     console.print(f"run directory: {run_dir}")

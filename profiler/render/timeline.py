@@ -18,6 +18,7 @@ from markupsafe import Markup
 
 from profiler.analyse.gil import STATES
 from profiler.render.figures import STATE_COLOURS
+from profiler.render.trace import table
 from profiler.rundir import write_atomic
 
 SPAN_DEPTH_LIMIT = 12
@@ -111,11 +112,11 @@ def timeline_document(
     """The viewer's data: groups (one per model) of rows, and the function-name table."""
     function_names: dict[str, int] = {}
     groups = []
-    intervals = tables.get("gil_intervals", pd.DataFrame(columns=["model"]))
-    timeline = tables.get("cores_timeline", pd.DataFrame(columns=["model"]))
-    threads = tables.get("threads", pd.DataFrame(columns=["model", "pid", "tid"]))
-    spans = tables.get("function_spans", pd.DataFrame(columns=["model"]))
-    traced = tables.get("traced_threads", pd.DataFrame(columns=["model"]))
+    intervals = table(tables, "gil_intervals")
+    timeline = table(tables, "cores_timeline")
+    threads = table(tables, "threads")
+    spans = table(tables, "function_spans")
+    traced = table(tables, "traced_threads")
     for model in models:
         rows: list[dict[str, Any]] = []
         per_model = intervals[intervals["model"] == model]

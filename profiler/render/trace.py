@@ -25,14 +25,27 @@ def _meta(pid: int, tid: int, kind: str, name: str) -> dict[str, Any]:
     return {"ph": "M", "pid": pid, "tid": tid, "name": f"{kind}_name", "args": {"name": name}}
 
 
+COLUMNS = {
+    "gil_intervals": ["model", "pid", "tid", "state", "start_us", "end_us"],
+    "function_spans": ["model", "pid", "tid", "name", "start_us", "dur_us"],
+    "cores_timeline": ["model", "t_s", "core", "busy_frac", "source"],
+    "threads": ["model", "pid", "tid", "thread_name", "process_role"],
+    "traced_threads": ["model", "pid", "tid", "kind", "name"],
+}
+
+
+def table(tables: dict[str, pd.DataFrame], name: str) -> pd.DataFrame:
+    """A table, or an empty one with its columns when the run did not produce it."""
+    return tables.get(name, pd.DataFrame(columns=COLUMNS[name]))
+
+
 def trace_events(models: list[str], tables: dict[str, pd.DataFrame]) -> list[dict[str, Any]]:
     events: list[dict[str, Any]] = []
-    empty = pd.DataFrame(columns=["model"])
-    intervals = tables.get("gil_intervals", empty)
-    spans = tables.get("function_spans", empty)
-    cores = tables.get("cores_timeline", empty)
-    threads = tables.get("threads", empty)
-    traced = tables.get("traced_threads", empty)
+    intervals = table(tables, "gil_intervals")
+    spans = table(tables, "function_spans")
+    cores = table(tables, "cores_timeline")
+    threads = table(tables, "threads")
+    traced = table(tables, "traced_threads")
     offset = 0.0
     for index, model in enumerate(models):
         end = 0.0

@@ -117,6 +117,15 @@ def test_an_unavailable_recorder_is_named_and_the_rest_kept(tmp_path: Path) -> N
     assert "threads" in load_run(run)
 
 
+def test_without_recorders_every_output_is_still_written(tmp_path: Path) -> None:
+    run = profile(tmp_path, "cpu", "--size", "quick", "--models", "threads", "--recorders", "none")
+    for name in ("index.html", "timeline.html", "trace.json", "tables/comparison.csv"):
+        assert (run / name).is_file(), name
+    manifest = json.loads((run / "run.json").read_text())
+    assert manifest["recorders"]["used"] == [] and manifest["observed"] == {}
+    assert "threads" not in load_run(run)
+
+
 def test_unknown_recorder_is_a_usage_error(tmp_path: Path) -> None:
     code, _, err = concprof("profile", "io", "--recorders", "dtrace", "--out", str(tmp_path))
     assert code == 2
