@@ -264,9 +264,9 @@ def build_tables(run_dir: Path, manifest: dict[str, Any] | None = None) -> dict[
         tables[name] = _front(pd.concat(frames, ignore_index=True), ["model"])
     if "threads" in tables:
         tables["threads"] = tables["threads"].reindex(columns=THREAD_COLUMNS)
+    if "processes" in tables:
+        tables["processes"] = tables["processes"].reindex(columns=PROCESS_COLUMNS)
     claims = own_claims(str(manifest.get("scenario", {}).get("name", "")), tables)
     if not claims.empty:
         tables["claims"] = claims
-    if "processes" in tables:
-        tables["processes"] = tables["processes"].reindex(columns=PROCESS_COLUMNS)
     return tables
