@@ -140,3 +140,23 @@ def test_viztracer_fork_fault_is_repaired(tmp_path: Path) -> None:
     )
     assert_frame_equal(spans, expected, check_dtype=False)
     assert set(zip(names["pid"], names["tid"], strict=True)) == {(100, 100), (101, 101), (100, 102)}
+
+
+def test_recorded_fork_trace_is_repaired_and_aligned() -> None:
+    # GIVEN a real viztracer trace of the processes model (fork, 2 workers)
+    run = json.loads((DATA / "viztracer_fork" / "viztracer_run.json").read_text())
+    spans, names = load_viztracer(DATA / "viztracer_fork" / "viztracer.json", run["start_ns"])
+    parent_main = run["main_tid"]
+    # THEN no worker keeps its parent's main tid: each worker's main thread is tid == pid
+    for worker in run["worker_pids"]:
+        assert not ((spans["pid"] == worker) & (spans["tid"] == parent_main)).any()
+        mine = spans[spans["pid"] == worker]
+        assert set(mine["tid"]) == {worker}
+        assert mine["name"].str.startswith("task ").any()  # the scenario's task ran there
+    # AND times are microseconds from the model run's start, on the runner's clock:
+    # every task ran inside the run's window
+    window_us = (run["end_ns"] - run["start_ns"]) / 1e3
+    tasks = spans[spans["name"].str.startswith("task ")]
+    assert len(tasks) == 2
+    assert (tasks["start_us"] > 0).all() and (tasks["start_us"] + tasks["dur_us"] < window_us).all()
+    assert set(names.loc[names["kind"] == "thread", "name"]) >= {"MainThread"}
