@@ -42,19 +42,34 @@ def _pct(value: float) -> str:
     return f"{value:.0f}%"
 
 
+def _gil_line(per: pd.DataFrame) -> str:
+    """GIL held/contended for the main process, and the workers' median (range)."""
+    parts = []
+    for role, rows in per.groupby("process_role", sort=True):
+        busy = rows["gil_busy_pct"]
+        contended = rows["gil_contended_pct"].dropna()
+        if len(rows) == 1:
+            text = f"{role}: GIL held {_pct(busy.iloc[0])}"
+            text += f", contended {_pct(contended.iloc[0])}" if len(contended) else ""
+        else:
+            text = (f"{len(rows)} {role}s: GIL held median {_pct(busy.median())} "
+                    f"({_pct(busy.min())}–{_pct(busy.max())})")
+        parts.append(text)
+    return ", ".join(parts) + f" ({per['source'].iloc[0]})"
+
+
 def gil_evidence(tables: dict[str, pd.DataFrame]) -> dict[str, str]:
     """Per model, one line on the GIL and the cores, each naming its source."""
     lines: dict[str, list[str]] = {}
     processes = tables.get("processes")
     if processes is not None and not processes.empty:
-        best = processes[processes["best"].astype(bool) & processes["gil_busy_pct"].notna()]
+        best = processes[
+            processes["best"].astype(bool)
+            & processes["gil_busy_pct"].notna()
+            & processes["process_role"].isin(("main", "worker"))  # not the helper server
+        ]
         for model, per in best.groupby("model", sort=False):
-            busy = ", ".join(_pct(v) for v in per["gil_busy_pct"])
-            contended = per["gil_contended_pct"].dropna()
-            text = f"GIL held {busy} of the time per process"
-            if len(contended):
-                text += f", contended {', '.join(_pct(v) for v in contended)}"
-            lines.setdefault(str(model), []).append(f"{text} ({per['source'].iloc[0]})")
+            lines.setdefault(str(model), []).append(_gil_line(per))
     cores = tables.get("cores")
     if cores is not None and not cores.empty:
         best = cores[cores["best"].astype(bool)]

@@ -248,8 +248,10 @@ def gil_timeline_figure(intervals: pd.DataFrame, threads: pd.DataFrame) -> Figur
                         linewidth=0,
                     )
             key = (model, pid, tid)
-            name = str(names.loc[key, "thread_name"]) if key in names.index else f"tid {tid}"
-            labels.append(f"{name} ({pid})")
+            known = key in names.index
+            name = str(names.loc[key, "thread_name"]) if known else f"tid {tid}"
+            role = str(names.loc[key, "process_role"]) if known else "other"
+            labels.append(f"{name} ({role} {pid})")
         ax.set_yticks(range(len(keys)), labels, fontsize=8)
         ax.set_ylim(len(keys) - 0.5, -0.5)
         ax.set_title(model, fontsize=10, loc="left")
