@@ -175,7 +175,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--out", default="docs/benchmarks.md")
     parser.add_argument("--pairs", type=int, default=5)
+    parser.add_argument("--only", choices=["loading"], help="run one part and print it")
     args = parser.parse_args()
+    if args.only == "loading":
+        with tempfile.TemporaryDirectory() as tmp:
+            print(markdown(bench_loading(Path(tmp))))
+        return 0
     started = time.time()
     with tempfile.TemporaryDirectory() as tmp:
         loading = bench_loading(Path(tmp))

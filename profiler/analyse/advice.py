@@ -52,8 +52,10 @@ def _gil_line(per: pd.DataFrame) -> str:
             text = f"{role}: GIL held {_pct(busy.iloc[0])}"
             text += f", contended {_pct(contended.iloc[0])}" if len(contended) else ""
         else:
-            text = (f"{len(rows)} {role}s: GIL held median {_pct(busy.median())} "
-                    f"({_pct(busy.min())}–{_pct(busy.max())})")
+            text = (
+                f"{len(rows)} {role}s: GIL held median {_pct(busy.median())} "
+                f"({_pct(busy.min())}–{_pct(busy.max())})"
+            )
         parts.append(text)
     return ", ".join(parts) + f" ({per['source'].iloc[0]})"
 

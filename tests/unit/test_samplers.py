@@ -138,7 +138,8 @@ def test_viztracer_fork_fault_is_repaired(tmp_path: Path) -> None:
             "dur_us": [5.0, 1.0],
         }
     )
-    assert_frame_equal(spans, expected, check_dtype=False)
+    assert isinstance(spans["name"].dtype, pd.CategoricalDtype)  # names repeat: stored once
+    assert_frame_equal(spans.assign(name=spans["name"].astype(str)), expected, check_dtype=False)
     assert set(zip(names["pid"], names["tid"], strict=True)) == {(100, 100), (101, 101), (100, 102)}
 
 
