@@ -15,6 +15,7 @@ class Answer:
     ci_high: float
     verdict: str
     evidence: list[str] = field(default_factory=list)
+    ties: list[str] = field(default_factory=list)  # models whose interval overlaps the best's
 
     @property
     def has_speedup(self) -> bool:
@@ -23,10 +24,13 @@ class Answer:
     def headline(self) -> str:
         if not self.has_speedup:
             return f"fastest: {self.model} ({self.verdict})"
-        return (
+        text = (
             f"fastest: {self.model}, {self.speedup:.2f}x the sequential baseline "
             f"(95% interval {self.ci_low:.2f}–{self.ci_high:.2f}x; {self.verdict})"
         )
+        if self.ties:
+            text += f"; not distinguishable from {', '.join(self.ties)} (intervals overlap)"
+        return text
 
 
 def _verdict_text(verdict: str) -> str:
@@ -122,6 +126,11 @@ def recommend(
         + (f"; {observed[str(row.model)]}" if str(row.model) in observed else "")
         for row in ranked.itertuples()
     ]
+    ties = [
+        str(row.model)
+        for row in ranked.iloc[1:].itertuples()
+        if row.model != "sequential" and row.speedup_ci_high >= best["speedup_ci_low"]
+    ]
     return Answer(
         model=str(best["model"]),
         speedup=float(best["speedup"]),
@@ -129,4 +138,5 @@ def recommend(
         ci_high=float(best["speedup_ci_high"]),
         verdict=_verdict_text(str(best["vs_sequential"])),
         evidence=evidence,
+        ties=ties,
     )

@@ -92,3 +92,21 @@ def test_bootstrap_is_reproducible_and_within_the_data() -> None:
 )
 def test_verdict(low: float, high: float, expected: str) -> None:
     assert verdict(low, high) == expected
+
+
+def test_recommendation_names_models_it_cannot_tell_apart() -> None:
+    from profiler.analyse.advice import recommend
+
+    # GIVEN threads and asyncio with overlapping speedup intervals, processes clearly behind
+    frame = timing(
+        [("sequential", w) for w in (3.30, 3.31, 3.29)]
+        + [("threads", w) for w in (0.222, 0.231, 0.223)]
+        + [("asyncio", w) for w in (0.225, 0.219, 0.226)]
+        + [("processes", w) for w in (0.30, 0.28, 0.29)]
+    )
+    answer = recommend(compare(frame))
+    assert answer is not None
+    # THEN the answer names the fastest, and says the other is not distinguishable from it
+    assert answer.ties == ["threads" if answer.model == "asyncio" else "asyncio"]
+    assert "not distinguishable from" in answer.headline()
+    assert "processes" not in answer.ties
