@@ -55,9 +55,9 @@ def print_summary(
     console.print(comparison_table(comparison, repeat))
     answer = recommend(comparison, tables)
     if answer is not None:
-        console.print(answer.headline(), highlight=False)
+        console.print(answer.headline(), highlight=False, soft_wrap=True)
         for line in answer.evidence:
-            console.print(f"  {line}", highlight=False)
+            console.print(f"  {line}", highlight=False, soft_wrap=True)
     console.print(f"run directory: {run_dir}")
     console.print(f"report:        {run_dir / 'index.html'}")
     console.print(f"timeline:      {run_dir / 'timeline.html'}")
