@@ -147,9 +147,13 @@ def _error(phase: str, exc: BaseException, model: str) -> dict[str, Any]:
 def summarise(
     run: ModelRun, spec: WorkloadSpec, model: str, usage_delta: tuple[float, float], rss_kb: int
 ) -> dict[str, Any]:
-    """Whole-tree CPU and peak RSS: this process plus each worker's last report."""
+    """Whole-tree CPU and peak RSS: this process plus each worker's last report.
+
+    A worker's figures are the larger of its last task report and what /proc
+    said just before shutdown (which also covers workers that got no task).
+    """
     me = os.getpid()
-    per_pid: dict[int, tuple[float, float, int]] = {}
+    per_pid: dict[int, tuple[float, float, int]] = dict(run.worker_usage)
     for o in run.outcomes:
         if o.pid != me:
             prev = per_pid.get(o.pid, (0.0, 0.0, 0))

@@ -56,6 +56,8 @@ class ModelRun:
     outcomes: list[TaskOutcome] = field(default_factory=list)
     worker_pids: list[int] = field(default_factory=list)
     threads: list[tuple[int, str]] = field(default_factory=list)  # (native tid, name) here
+    # per worker process, read from /proc before the pool shut down (idle workers too)
+    worker_usage: dict[int, tuple[float, float, int]] = field(default_factory=dict)
 
     @property
     def failed(self) -> TaskOutcome | None:
@@ -179,6 +181,21 @@ async def timed_acall(afn: Callable[[int], Any], index: int, task_name: str) -> 
         proc_sys_s=sys_s,
         proc_max_rss_kb=rss_kb,
     )
+
+
+def process_usage(pid: int) -> tuple[float, float, int] | None:
+    """(user s, sys s, peak RSS kB) of another live process, from /proc (Linux)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            fields = fh.read().rsplit(b")", 1)[1].split()
+        with open(f"/proc/{pid}/status", "rb") as fh:
+            status = fh.read()
+    except OSError:
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    start = status.find(b"VmHWM:")
+    rss_kb = int(status[start + 6 : status.index(b"kB", start)]) if start >= 0 else 0
+    return int(fields[11]) / ticks, int(fields[12]) / ticks, rss_kb
 
 
 def snapshot_threads() -> list[tuple[int, str]]:

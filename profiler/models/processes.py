@@ -15,6 +15,7 @@ from profiler.models.base import (
     WorkloadSpec,
     collect,
     load_scenario_module,
+    process_usage,
     timed_call,
 )
 
@@ -29,6 +30,11 @@ def run(scenario: ModuleType, spec: WorkloadSpec) -> ModelRun:
     )
     try:
         collect({pool.submit(timed_call, scenario.task, i) for i in range(spec.tasks)}, result)
+        # every worker, also those that got no task: their start-up costs CPU and memory too
+        for pid in list(getattr(pool, "_processes", None) or {}):
+            usage = process_usage(pid)
+            if usage is not None:
+                result.worker_usage[pid] = usage
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     return result
