@@ -16,14 +16,21 @@ def pyenv_root() -> Path:
     return Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
 
 
+MIN_VERSION = (3, 10)  # the runner's oldest supported Python
+
+
 def pyenv_versions() -> dict[str, Path]:
-    """Installed pyenv CPython versions (e.g. '3.13.0') and their `python3`."""
+    """Installed pyenv CPython versions the runner supports (3.10+) and their `python3`."""
     versions: dict[str, Path] = {}
     root = pyenv_root() / "versions"
     if root.is_dir():
         for entry in sorted(root.iterdir()):
             exe = entry / "bin" / "python3"
-            if re.fullmatch(r"\d+\.\d+\.\d+", entry.name) and exe.exists():
+            if (
+                re.fullmatch(r"\d+\.\d+\.\d+", entry.name)
+                and _version_key(entry.name)[:2] >= MIN_VERSION
+                and exe.exists()
+            ):
                 versions[entry.name] = exe
     return versions
 
@@ -32,35 +39,48 @@ def _version_key(v: str) -> tuple[int, ...]:
     return tuple(int(p) for p in v.split("."))
 
 
+def _check(path: str, spec: str) -> str:
+    """The interpreter at `path` runs and is 3.10+; else UsageError."""
+    try:
+        probe = subprocess.run(
+            [path, "-c", "import sys; print(sys.version_info >= (3, 10))"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    except OSError as exc:
+        raise UsageError(f"PYTHON={spec}: {path} cannot run ({exc.strerror})") from exc
+    if probe.stdout.strip() != "True":
+        raise UsageError(
+            f"PYTHON={spec} ({path}) is not a working Python 3.10 or newer interpreter"
+        )
+    return path
+
+
 def resolve_python(spec: str | None) -> str:
     """Return an interpreter path for PYTHON=<spec>; UsageError names the choices."""
     if not spec:
         return sys.executable
+    installed = pyenv_versions()
+    choices = ", ".join(installed) or "none"
     if re.fullmatch(r"\d+\.\d+(\.\d+)?", spec):
-        matches = [v for v in pyenv_versions() if v == spec or v.startswith(spec + ".")]
+        if _version_key(spec)[:2] < MIN_VERSION:
+            raise UsageError(
+                f"Python {spec} is too old: the runner needs 3.10 or newer; installed: {choices}"
+            )
+        matches = [v for v in installed if v == spec or v.startswith(spec + ".")]
         if matches:
-            return str(pyenv_versions()[max(matches, key=_version_key)])
+            return str(installed[max(matches, key=_version_key)])
         on_path = shutil.which(f"python{spec}")
         if on_path:
-            return on_path
-        found = ", ".join(pyenv_versions()) or "none"
-        raise UsageError(
-            f"no Python {spec} found in pyenv or on PATH; installed pyenv versions: {found}"
-        )
+            return _check(on_path, spec)
+        raise UsageError(f"no Python {spec} found in pyenv or on PATH; installed: {choices}")
     path = Path(spec).expanduser()
-    resolved = shutil.which(spec) if not path.exists() else str(path)
+    resolved = str(path) if path.exists() else shutil.which(spec)
     if not resolved or not os.access(resolved, os.X_OK):
         raise UsageError(
-            f"PYTHON={spec} is not an executable interpreter; use a version (e.g. 3.13) "
-            "or a path to a python executable"
+            f"PYTHON={spec} is not an executable interpreter; use a version "
+            f"({choices}) or a path to a python executable"
         )
-    probe = subprocess.run(
-        [resolved, "-c", "import sys; print(sys.version_info >= (3, 10))"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    if probe.stdout.strip() != "True":
-        raise UsageError(f"PYTHON={spec} is not a Python 3.10 or newer interpreter")
-    return resolved
+    return _check(resolved, spec)

@@ -185,7 +185,8 @@ def _summaries(
     summary = pd.DataFrame(
         {
             "core": np.arange(n_cores),
-            "busy_pct": busy.sum(axis=0) / window_us * 100.0,
+            # poll timing jitter can overshoot a little; a core is busy 100% at most
+            "busy_pct": np.minimum(busy.sum(axis=0) / window_us * 100.0, 100.0),
             "other_pct": rest.sum(axis=0) / window_us * 100.0,
             "source": source,
         }

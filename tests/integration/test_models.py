@@ -49,8 +49,16 @@ def test_io_threads_and_asyncio_overlap_waits(tmp_path: Path) -> None:
 def test_cpu_threads_do_not_scale_processes_do(tmp_path: Path) -> None:
     # default size: 0.8 s of pure Python per worker, so start-up and noise stay small
     code, _, err, run = profile(
-        tmp_path, "cpu", "--workers", "2", "--models", "threads,processes", "--repeat", "3",
-        "--recorders", "none",
+        tmp_path,
+        "cpu",
+        "--workers",
+        "2",
+        "--models",
+        "threads,processes",
+        "--repeat",
+        "3",
+        "--recorders",
+        "none",
     )
     assert code == 0, err
     s = speedups(run)
@@ -120,6 +128,8 @@ def test_a_task_that_fails_in_a_worker_process_names_it(tmp_path: Path) -> None:
         (["io", "--size", "huge"], "invalid choice: 'huge' (choose from"),
         (["io", "--workers", "0"], "workers must be a positive integer"),
         (["io", "--python", "9.9"], "no Python 9.9 found"),
+        (["io", "--python", "3.8"], "Python 3.8 is too old: the runner needs 3.10 or newer"),
+        (["io", "--python", "/etc/hostname"], "PYTHON=/etc/hostname"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
