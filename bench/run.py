@@ -169,12 +169,12 @@ def bench_overhead(pairs: int) -> pd.DataFrame:
 
 def bench_timeline(directory: Path, intervals: int = 200_000) -> pd.DataFrame:
     """Draw time of timeline.html with `intervals` GIL intervals, in headless Chromium."""
-    import shutil
     import subprocess
 
     import numpy as np
 
     from profiler.analyse.gil import STATES
+    from profiler.render.headless import chromium_binary, chromium_command
     from profiler.render.timeline import render_timeline
 
     threads, per_thread = 20, intervals // 20
@@ -206,30 +206,16 @@ def bench_timeline(directory: Path, intervals: int = 200_000) -> pd.DataFrame:
     page = render_timeline(
         directory, "bench", ["threads"], {"gil_intervals": pd.concat(rows), "threads": names}
     )
-    chromium = shutil.which("chromium")
     draw_ms = float("nan")
-    if chromium:
-        done = subprocess.run(
-            [
-                chromium,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--no-first-run",
-                "--disable-component-update",
-                "--disable-sync",
-                f"--user-data-dir={directory / 'chromium'}",
-                "--window-size=1400,900",
-                "--virtual-time-budget=20000",
-                "--dump-dom",
-                page.as_uri(),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=180,
-            check=False,
+    if chromium_binary():
+        command = chromium_command(
+            directory / "chromium",
+            page.as_uri(),
+            "--window-size=1400,900",
+            "--virtual-time-budget=20000",
+            "--dump-dom",
         )
+        done = subprocess.run(command, capture_output=True, text=True, timeout=180, check=False)
         found = [part.split('"')[1] for part in done.stdout.split("data-draw-ms=")[1:]]
         draw_ms = float(found[0]) if found else float("nan")
     return pd.DataFrame(

@@ -28,36 +28,8 @@ from profiler.load.runner_json import identity, load_timing, process_roles, read
 from profiler.load.viztracer import load_viztracer
 from profiler.observe import OBSERVED_DOC
 from profiler.rundir import read_json
+from profiler.schema import PROCESS_COLUMNS, THREAD_COLUMNS
 
-THREAD_COLUMNS = [
-    "model",
-    "pid",
-    "tid",
-    "process_role",
-    "thread_name",
-    "wall_s",
-    "gil_hold_pct",
-    "gil_hold_preempted_pct",
-    "gil_wait_pct",
-    "nogil_running_pct",
-    "blocked_pct",
-    "on_cpu_pct",
-    "gil_hold_err_pct",
-    "on_cpu_err_pct",
-    "source",
-    "best",
-]
-PROCESS_COLUMNS = [
-    "model",
-    "pid",
-    "process_role",
-    "cpu_s",
-    "gil_busy_pct",
-    "gil_contended_pct",
-    "peak_rss_mb",
-    "source",
-    "best",
-]
 SOURCE_RANK = {"perf": 0, "py-spy": 1, "procfs": 2}
 
 

@@ -11,6 +11,7 @@ import pandas as pd
 
 from profiler.analyse.advice import recommend
 from profiler.rundir import write_atomic
+from profiler.schema import THREAD_REPORT_COLUMNS
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("profiler.render", "templates"),
@@ -58,22 +59,7 @@ def render_report(
     shown = {
         "threads": _best(
             tables.get("threads"),
-            [
-                "model",
-                "pid",
-                "tid",
-                "process_role",
-                "thread_name",
-                "wall_s",
-                "gil_hold_pct",
-                "gil_hold_preempted_pct",
-                "gil_wait_pct",
-                "nogil_running_pct",
-                "blocked_pct",
-                "on_cpu_pct",
-                "gil_hold_err_pct",
-                "source",
-            ],
+            THREAD_REPORT_COLUMNS,
         ),
         "processes": _best(tables.get("processes"), None),
         "cores": _best(tables.get("cores"), None),

@@ -7,7 +7,6 @@ are `<img src=x onerror=alert(1)>`: they must appear as text, never as markup.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -15,27 +14,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from profiler.render.headless import chromium_binary, chromium_command
 from profiler.rundir import load_run
 from tests.conftest import concprof
 
 pytestmark = pytest.mark.e2e
 
 PAYLOAD = "<img src=x onerror=alert(1)>"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-OFFLINE_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--no-first-run",
-    "--disable-component-update",
-    "--disable-sync",
-    "--host-resolver-rules=MAP * ~NOTFOUND",
-    "--proxy-server=http://127.0.0.1:9",
-    "--enable-logging=stderr",
-    "--v=0",
-    "--window-size=1300,1000",
-]
+CHROMIUM = chromium_binary()
+EXTRA_FLAGS = ("--enable-logging=stderr", "--v=0", "--window-size=1300,1000")
 SCENARIO = f'''"""Threads named {PAYLOAD}."""
 import threading, time
 TASKS = 2
@@ -51,9 +38,8 @@ def task(i):
 
 
 def chromium(url: str, profile_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    assert CHROMIUM is not None
     return subprocess.run(
-        [CHROMIUM, *OFFLINE_FLAGS, f"--user-data-dir={profile_dir}", *args, url],
+        chromium_command(profile_dir, url, *EXTRA_FLAGS, *args),
         capture_output=True,
         text=True,
         timeout=120,

@@ -1,0 +1,36 @@
+"""Column lists of the exported tables that more than one stage relies on (DESIGN 3.4)."""
+
+from __future__ import annotations
+
+THREAD_COLUMNS = [
+    "model",
+    "pid",
+    "tid",
+    "process_role",
+    "thread_name",
+    "wall_s",
+    "gil_hold_pct",
+    "gil_hold_preempted_pct",
+    "gil_wait_pct",
+    "nogil_running_pct",
+    "blocked_pct",
+    "on_cpu_pct",
+    "gil_hold_err_pct",
+    "on_cpu_err_pct",
+    "source",
+    "best",
+]
+PROCESS_COLUMNS = [
+    "model",
+    "pid",
+    "process_role",
+    "cpu_s",
+    "gil_busy_pct",
+    "gil_contended_pct",
+    "peak_rss_mb",
+    "source",
+    "best",
+]
+
+# what the report's GIL table shows (the CSV keeps every column)
+THREAD_REPORT_COLUMNS = [c for c in THREAD_COLUMNS if c not in ("on_cpu_err_pct", "best")]
