@@ -8,7 +8,7 @@ stay out of the toolkit's process.
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -71,9 +71,6 @@ class Scenario:
             raise UsageError(f"unknown size {size!r}; choose one of: {', '.join(SIZES)}")
         count = max(1, round(self.tasks * SIZES[size]))
         return max(count, workers) if size == "quick" else count
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def load_scenario(name_or_path: str, python: str) -> Scenario:
