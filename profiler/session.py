@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import signal
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -73,9 +74,13 @@ def run_one(p: Plan, model: str, out: Path, path_dir: str) -> dict[str, Any]:
         doc: dict[str, Any] = json.loads(out.read_text())
         return doc
     stderr = done.stderr.strip().splitlines()
+    how = (
+        f"was killed by {signal.Signals(-done.returncode).name}"
+        if done.returncode < 0
+        else f"exited with code {done.returncode}"
+    )
     raise RunFailed(
-        f"the {model} runner exited with code {done.returncode} and wrote no result: "
-        + (stderr[-1] if stderr else "no error output")
+        f"the {model} runner {how} and wrote no result" + (f": {stderr[-1]}" if stderr else "")
     )
 
 
@@ -154,11 +159,13 @@ def profile(config: ProfileConfig, progress: ProgressFn) -> tuple[Path, dict[str
                     observed[model] = observe_model(p, model, run_dir, chosen, path_dir)
                     o = observed[model]
                     progress(Step("observed", model, 1, n, len(p.models), o.wall_s, o.ok))
-        except BaseException as exc:
+        except RunFailed as exc:  # a runner died without a result (crash, signal)
+            error = {"phase": "runner", "model": None, "task_index": None, "exception": str(exc)}
+        except BaseException as exc:  # Ctrl-C, or a bug: keep what was recorded, say so
             save(
                 "incomplete",
                 {
-                    "phase": "runner",
+                    "phase": "interrupted",
                     "model": None,
                     "task_index": None,
                     "exception": str(exc) or type(exc).__name__,
@@ -166,7 +173,11 @@ def profile(config: ProfileConfig, progress: ProgressFn) -> tuple[Path, dict[str
             )
             raise
     save("complete" if error is None else "incomplete", error)
+    if not any((run_dir / "raw" / "timing").glob("*.json")):
+        raise RunFailed(f"{error['exception'] if error else 'no result'}; see {run_dir}")
     tables = rebuild(run_dir)
+    if error is not None and error["phase"] == "runner":
+        raise RunFailed(f"{error['exception']}; partial results in {run_dir}")
     if error is not None:
         where = f"model {error['model']}" + (
             f", task {error['task_index']}" if error.get("task_index") is not None else ""
