@@ -59,27 +59,41 @@ def _chunked(buf: bytearray) -> Iterator[list[_Event]]:
     raw = _DOCUMENT.decode(buf).traceEvents
     start = buf.index(b"[", buf.index(b'"traceEvents"'))
     end = start + len(memoryview(raw)) - 1  # the array's closing bracket
-    with memoryview(buf) as view:
-        while True:
-            cut = buf.find(b"},{", start + CHUNK_BYTES, end)
-            if cut < 0:
-                yield _EVENTS.decode(view[start : end + 1])
-                return
-            buf[cut + 1] = ord("]")  # close this chunk ...
-            try:
-                chunk = _EVENTS.decode(view[start : cut + 2])
-            finally:
-                buf[cut + 1] = ord("[")  # ... and open the next one on the same byte
-            yield chunk
-            start = cut + 1
+    opened: list[int] = []
+    try:
+        with memoryview(buf) as view:
+            while True:
+                cut = buf.find(b"},{", start + CHUNK_BYTES, end)
+                if cut < 0:
+                    yield _EVENTS.decode(view[start : end + 1])
+                    return
+                buf[cut + 1] = ord("]")  # close this chunk ...
+                try:
+                    chunk = _EVENTS.decode(view[start : cut + 2])
+                finally:
+                    buf[cut + 1] = ord("[")  # ... and open the next one on the same byte
+                    opened.append(cut + 1)
+                yield chunk
+                start = cut + 1
+    finally:
+        for position in opened:  # the buffer is the file again (the fallback re-reads it)
+            buf[position] = ord(",")
 
 
 def _events(buf: bytearray) -> Iterator[list[_Event]]:
+    """Chunks; if a split fell inside a string ("},{" in a name), the whole array at once.
+
+    Chunks already yielded are not yielded again: the fallback decodes only
+    from where chunking stopped.
+    """
+    done = 0
     try:
-        yield from _chunked(buf)
+        for chunk in _chunked(buf):
+            done += len(chunk)
+            yield chunk
     except msgspec.DecodeError:
-        raw = _DOCUMENT.decode(buf).traceEvents  # a string held "},{": decode it whole
-        yield _EVENTS.decode(memoryview(raw))
+        raw = _DOCUMENT.decode(buf).traceEvents
+        yield _EVENTS.decode(memoryview(raw))[done:]
 
 
 def repair_fork_tids(spans: pd.DataFrame, names: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -143,6 +143,28 @@ def test_viztracer_fork_fault_is_repaired(tmp_path: Path) -> None:
     assert set(zip(names["pid"], names["tid"], strict=True)) == {(100, 100), (101, 101), (100, 102)}
 
 
+def test_a_split_inside_a_string_falls_back_to_whole_decoding(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import profiler.load.viztracer as viztracer
+
+    # GIVEN chunks of one byte, and function names that contain the split marker "},{"
+    monkeypatch.setattr(viztracer, "CHUNK_BYTES", 1)
+    events = [
+        {"ph": "X", "pid": 1, "tid": 1, "ts": 1000.0 + k, "dur": 1.0, "name": f"f{k} }},{{ odd"}
+        for k in range(5)
+    ]
+    path = tmp_path / "viztracer.json"
+    path.write_text(
+        json.dumps({"traceEvents": events, "viztracer_metadata": {}}, separators=(",", ":"))
+    )
+    # WHEN loaded
+    spans, _ = load_viztracer(path, t0_ns=1_000_000)
+    # THEN every event comes back once, in order, names intact
+    assert list(spans["name"].astype(str)) == [f"f{k} }},{{ odd" for k in range(5)]
+    assert list(spans["start_us"]) == [0.0, 1.0, 2.0, 3.0, 4.0]
+
+
 def test_recorded_fork_trace_is_repaired_and_aligned() -> None:
     # GIVEN a real viztracer trace of the processes model (fork, 2 workers)
     run = json.loads((DATA / "viztracer_fork" / "viztracer_run.json").read_text())
