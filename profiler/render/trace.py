@@ -34,6 +34,18 @@ COLUMNS = {
 }
 
 
+def _slice(cat: str, name: str, pid: Any, tid: Any, ts_us: float, dur_us: float) -> dict[str, Any]:
+    return {
+        "ph": "X",
+        "cat": cat,
+        "name": name,
+        "pid": int(pid),
+        "tid": int(tid),
+        "ts": ts_us,
+        "dur": dur_us,
+    }
+
+
 def table(tables: dict[str, pd.DataFrame], name: str) -> pd.DataFrame:
     """A table, or an empty one with its columns when the run did not produce it."""
     return tables.get(name, pd.DataFrame(columns=COLUMNS[name]))
@@ -62,15 +74,9 @@ def trace_events(models: list[str], tables: dict[str, pd.DataFrame]) -> list[dic
             per["pid"], per["tid"], per["state"], per["start_us"], per["end_us"], strict=True
         ):
             events.append(
-                {
-                    "ph": "X",
-                    "cat": "gil",
-                    "name": str(state),
-                    "pid": int(pid),
-                    "tid": int(tid),
-                    "ts": offset + float(start),
-                    "dur": float(stop) - float(start),
-                }
+                _slice(
+                    "gil", str(state), pid, tid, offset + float(start), float(stop) - float(start)
+                )
             )
             end = max(end, float(stop))
         names = traced[traced["model"] == model]
@@ -84,15 +90,7 @@ def trace_events(models: list[str], tables: dict[str, pd.DataFrame]) -> list[dic
             per["pid"], per["tid"], per["name"], per["start_us"], per["dur_us"], strict=True
         ):
             events.append(
-                {
-                    "ph": "X",
-                    "cat": "function",
-                    "name": str(name),
-                    "pid": int(pid),
-                    "tid": int(tid),
-                    "ts": offset + float(start),
-                    "dur": float(dur),
-                }
+                _slice("function", str(name), pid, tid, offset + float(start), float(dur))
             )
             end = max(end, float(start) + float(dur))
         per = cores[cores["model"] == model]
