@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from profiler.analyse.claims import judge
-from profiler.plan import ProfileConfig, ProgressFn
+from profiler.plan import ProfileConfig, ProgressFn, Step
 from profiler.rundir import create_run_dir, write_atomic, write_json, write_table
 from profiler.session import profile
 
@@ -79,7 +79,7 @@ def run_claims(
             python=python,
         )
         if announce is not None:
-            announce_key(announce, spec.key)
+            announce(Step("scenario", spec.key, 0, 0, 0, None, True))
         run_dirs[spec.key], runs[spec.key] = profile(config, progress)
     claims = judge(runs)
     out_dir = create_run_dir(reports, "claims", started)
@@ -96,12 +96,6 @@ def run_claims(
     )
     write_atomic(out_dir / "index.html", claims_html(result))
     return result
-
-
-def announce_key(announce: ProgressFn, key: str) -> None:
-    from profiler.plan import Step
-
-    announce(Step("scenario", key, 0, 0, 0, None, True))
 
 
 def environment() -> dict[str, Any]:

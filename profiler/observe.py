@@ -8,12 +8,12 @@ is named with its reason; the others and the timing results are kept.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from profiler.launch import run_group, runner_env
+from profiler.load.runner_json import read_doc
 from profiler.plan import RUN_TIMEOUT_S, Plan, runner_argv
 from profiler.record import Selection
 from profiler.record.base import RecorderFailed, Target, Wrapper
@@ -31,13 +31,6 @@ class Observed:
     error: str | None = None
     recorders: dict[str, str] = field(default_factory=dict)  # name -> "ok" or "failed: ..."
     traced: dict[str, dict[str, Any]] = field(default_factory=dict)  # exclusive runs
-
-
-def _read_doc(path: Path) -> dict[str, Any] | None:
-    if not path.exists():
-        return None
-    doc: dict[str, Any] = json.loads(path.read_text())
-    return doc
 
 
 def _wrap_all(
@@ -92,7 +85,7 @@ def observe_model(p: Plan, model: str, run_dir: Path, chosen: Selection, path_di
                 sampler.stop()
                 result.recorders[sampler.name] = "ok"
             _finish_all(applied, target, stderr, result.recorders)
-        doc = _read_doc(raw / OBSERVED_DOC)
+        doc = read_doc(raw / OBSERVED_DOC)
         result.ok = bool(doc and doc.get("ok"))
         result.wall_s = doc.get("wall_s") if doc else None
         if not result.ok:
@@ -111,7 +104,7 @@ def observe_model(p: Plan, model: str, run_dir: Path, chosen: Selection, path_di
         finally:
             _finish_all(applied, target, stderr, status)
         result.recorders.update(status)
-        doc = _read_doc(doc_path)
+        doc = read_doc(doc_path)
         result.traced[wrapper.name] = {
             "ok": bool(doc and doc.get("ok")),
             "wall_s": doc.get("wall_s") if doc else None,

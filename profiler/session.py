@@ -6,7 +6,6 @@ Owns the run directory. Reports progress through a callback and raises
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import signal
@@ -20,6 +19,7 @@ import pandas as pd
 import profiler
 from profiler.errors import RunFailed
 from profiler.launch import package_path, run_group, runner_env
+from profiler.load.runner_json import read_doc, read_docs
 from profiler.observe import Observed, observe_model
 from profiler.pipeline import build_tables
 from profiler.plan import RUN_TIMEOUT_S, Plan, ProfileConfig, ProgressFn, Step, plan, runner_argv
@@ -70,8 +70,8 @@ def manifest(
 def run_one(p: Plan, model: str, out: Path, path_dir: str) -> dict[str, Any]:
     """One runner process for one model; its result document (even on failure)."""
     done = run_group(runner_argv(p, model, out), runner_env(path_dir), timeout_s=RUN_TIMEOUT_S)
-    if out.exists():
-        doc: dict[str, Any] = json.loads(out.read_text())
+    doc = read_doc(out)
+    if doc is not None:
         return doc
     stderr = done.stderr.strip().splitlines()
     how = (
@@ -109,8 +109,7 @@ def timing_runs(
 def check_results(timing_dir: Path) -> dict[str, Any] | None:
     """All models must return the same results (same digest of the ordered results)."""
     digests: dict[str, set[str]] = {}
-    for path in sorted(timing_dir.glob("*.json")):
-        doc = json.loads(path.read_text())
+    for _, doc in read_docs(timing_dir):
         if doc.get("ok"):
             digests.setdefault(doc["model"], set()).add(doc["digest"])
     if len({d for ds in digests.values() for d in ds}) > 1:
