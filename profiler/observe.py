@@ -66,8 +66,12 @@ def observe_model(p: Plan, model: str, run_dir: Path, chosen: Selection, path_di
     env = runner_env(path_dir)
 
     if chosen.wrappers or chosen.samplers:
+        counted = any(w.name == "py-spy" for w in chosen.wrappers)  # its round counter
         argv, applied = _wrap_all(
-            chosen.wrappers, runner_argv(p, model, raw / OBSERVED_DOC), target, result.recorders
+            chosen.wrappers,
+            runner_argv(p, model, raw / OBSERVED_DOC, gil_reference=counted),
+            target,
+            result.recorders,
         )
         stderr = ""
         started = []
@@ -79,7 +83,7 @@ def observe_model(p: Plan, model: str, run_dir: Path, chosen: Selection, path_di
 
         try:
             done = run_group(argv, env, timeout_s=RUN_TIMEOUT_S, on_start=attach)
-            stderr = done.stderr
+            stderr = done.stderr + done.stdout  # py-spy prints its sample/error counts on stdout
         finally:
             for sampler in started:
                 sampler.stop()

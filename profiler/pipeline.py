@@ -31,6 +31,7 @@ from profiler.rundir import read_json
 from profiler.schema import PROCESS_COLUMNS, THREAD_COLUMNS
 
 SOURCE_RANK = {"perf": 0, "py-spy": 1, "procfs": 2}
+ROUND_FRAME = "holding_gil_through_window ("  # the reference's samples inside the window
 
 
 def _name(ids: pd.DataFrame, roles: dict[int, str], frame: pd.DataFrame) -> pd.DataFrame:
@@ -52,6 +53,8 @@ class ModelTables:
         self.window_us = (self.t1 - self.t0) / 1e3
         self.ids = identity(doc)
         self.roles = process_roles(doc)
+        # py-spy's round counter (profiler.models.reference): not part of the workload
+        self.reference_pid = int(doc.get("gil_reference_pid") or -1)
         self.threads: list[pd.DataFrame] = []
         self.processes: list[pd.DataFrame] = []
         self.cores: list[pd.DataFrame] = []
@@ -68,7 +71,7 @@ class ModelTables:
         frames = load_procfs(self.raw, self.t0)
         if frames is None:
             return
-        pids = subtree(frames.processes, int(self.doc["pid"]))
+        pids = subtree(frames.processes, int(self.doc["pid"])) - {self.reference_pid}
         helpers = {p for h in self.doc.get("helper_pids", []) for p in subtree(frames.processes, h)}
         workload = pids - helpers
         shares = procfs_shares(
@@ -97,6 +100,11 @@ class ModelTables:
         if not path.exists() or meta is None:
             return
         samples = load_pyspy(path)
+        reference = samples["pid"] == self.reference_pid
+        rounds = (
+            int(samples.loc[reference, "samples"].sum()) if self.doc.get("gil_reference_ok") else 0
+        )
+        samples = samples[~reference]
         # the runner's main thread is inside the model run only within run_model();
         # its other samples are start-up, setup and teardown (raw has no timestamps)
         main = (samples["pid"] == self.doc["pid"]) & (samples["tid"] == self.doc["main_tid"])
@@ -104,7 +112,8 @@ class ModelTables:
         # a named thread py-spy never saw holding the GIL held it 0% of the time
         unseen = self.ids[["pid", "tid"]].assign(samples=0, leaf="", stack="")
         samples = pd.concat([samples, unseen], ignore_index=True)
-        shares = pyspy_shares(samples, float(meta["rate_hz"]), self.window_us / 1e6)
+        counted = rounds if self.doc.get("gil_reference_ok") and rounds else None
+        shares = pyspy_shares(samples, float(meta["rate_hz"]), self.window_us / 1e6, counted)
         shares["wall_s"] = self.window_us / 1e6
         self.threads.append(shares.assign(source="py-spy"))
         busy = shares.groupby("pid", as_index=False).agg(gil_busy_pct=("gil_hold_pct", "sum"))
@@ -116,6 +125,7 @@ class ModelTables:
             return
         events = load_perf(path)
         intervals = gil.gil_intervals(events, int(self.doc["pid"]), self.t0, self.t1)
+        intervals = intervals[intervals["pid"] != self.reference_pid]
         if intervals.empty:
             return
         helpers = set(self.doc.get("helper_pids", []))

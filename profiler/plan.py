@@ -108,8 +108,8 @@ def plan(config: ProfileConfig) -> Plan:
     )
 
 
-def runner_argv(p: Plan, model: str, out: Path) -> list[str]:
-    """The runner command for one model run of this plan."""
+def runner_argv(p: Plan, model: str, out: Path, gil_reference: bool = False) -> list[str]:
+    """The runner command for one model run of this plan (with py-spy's round counter)."""
     return [
         p.python,
         "-m",
@@ -127,4 +127,5 @@ def runner_argv(p: Plan, model: str, out: Path) -> list[str]:
         p.start_method,
         "--out",
         str(out),
+        *(["--gil-reference"] if gil_reference else []),
     ]

@@ -36,6 +36,7 @@ from profiler.models.base import (
     peak_rss_kb,
     snapshot_threads,
 )
+from profiler.models.reference import GilReference
 
 SCHEMA_VERSION = 1
 CONTRACT = (
@@ -193,6 +194,15 @@ def summarise(
 
 
 def run_model(args: argparse.Namespace) -> dict[str, Any]:
+    reference = GilReference() if args.gil_reference else None
+    try:
+        return _run_model(args, reference)
+    finally:
+        if reference is not None:
+            reference.close()
+
+
+def _run_model(args: argparse.Namespace, reference: GilReference | None) -> dict[str, Any]:
     path = str(Path(args.scenario).resolve())
     module = load_checked(path)
     spec = WorkloadSpec(
@@ -212,6 +222,7 @@ def run_model(args: argparse.Namespace) -> dict[str, Any]:
         "pid": os.getpid(),
         "main_tid": threading.get_native_id(),
         "python": python_info(),
+        "gil_reference_pid": reference.pid if reference else None,
         "ok": False,
     }
     setup = getattr(module, "setup", None)
@@ -223,9 +234,12 @@ def run_model(args: argparse.Namespace) -> dict[str, Any]:
         doc["error"] = _error("setup", exc, args.model)
         _call_quietly(teardown)
         return doc
-    doc["helper_pids"] = _children_of_self()  # e.g. the loopback server: not measured
+    # e.g. the loopback server: not measured
+    doc["helper_pids"] = [p for p in _children_of_self() if p != doc["gil_reference_pid"]]
     model_fn = get_model(args.model)
     try:
+        if reference is not None:
+            doc["gil_reference_ok"] = reference.begin()
         before = resource.getrusage(resource.RUSAGE_SELF)
         doc["start_ns"] = time.monotonic_ns()
         try:
@@ -233,6 +247,8 @@ def run_model(args: argparse.Namespace) -> dict[str, Any]:
         finally:
             doc["end_ns"] = time.monotonic_ns()
             after = resource.getrusage(resource.RUSAGE_SELF)
+            if reference is not None:
+                doc["gil_reference_ok"] = reference.end() and doc["gil_reference_ok"]
         doc["wall_s"] = (doc["end_ns"] - doc["start_ns"]) / 1e9
         doc.update(
             summarise(
@@ -281,6 +297,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     r.add_argument("--workers", required=True, type=int)
     r.add_argument("--start-method", choices=START_METHODS)
     r.add_argument("--out", required=True)
+    r.add_argument(
+        "--gil-reference",
+        action="store_true",
+        help="start py-spy's round counter (profiler.models.reference); observed runs only",
+    )
     return parser.parse_args(argv)
 
 

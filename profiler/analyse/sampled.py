@@ -1,9 +1,13 @@
 """Per-thread shares from the samplers: py-spy (GIL holder) and procfs (on CPU).
 
-py-spy: GIL share = GIL-holding samples / (rate x window). Its 95% error is
-the binomial half-width 1.96 sqrt(p(1-p)/n) with n = rate x window samples.
-Samples before the window (interpreter start-up, in MainThread) are counted
-too: py-spy's raw output has no timestamps.
+py-spy: GIL share = GIL-holding samples / sampling rounds in the window.
+The rounds are counted by the reference process (profiler.models.reference):
+then the 95% error is the binomial half-width 1.96 sqrt(p(1-p)/n), n rounds.
+Without it the rounds are only expected, rate x window, and py-spy's rounds
+are a Poisson process: the count itself varies, and the error is
+1.96 sqrt(p/n). Both add 1/n (one sample). Samples before the window
+(interpreter start-up, in MainThread) are counted too: py-spy's raw output
+has no timestamps.
 procfs: on-CPU share = schedstat on-CPU ns gained within the window / window;
 its error is one poll interval at each end.
 """
@@ -14,13 +18,16 @@ import numpy as np
 import pandas as pd
 
 
-def pyspy_shares(samples: pd.DataFrame, rate_hz: float, window_s: float) -> pd.DataFrame:
-    """pid, tid, gil_hold_pct, gil_hold_err_pct."""
+def pyspy_shares(
+    samples: pd.DataFrame, rate_hz: float, window_s: float, rounds: int | None = None
+) -> pd.DataFrame:
+    """pid, tid, gil_hold_pct, gil_hold_err_pct; `rounds` counted, or None (expected only)."""
     per_thread = samples.groupby(["pid", "tid"], as_index=False).agg(samples=("samples", "sum"))
-    n = max(1.0, rate_hz * window_s)
+    n = float(rounds) if rounds else max(1.0, rate_hz * window_s)
     p = np.clip(per_thread["samples"] / n, 0.0, 1.0)
+    spread = p * (1 - p) if rounds else p
     per_thread["gil_hold_pct"] = p * 100.0
-    per_thread["gil_hold_err_pct"] = 1.96 * np.sqrt(p * (1 - p) / n) * 100.0 + 100.0 / n
+    per_thread["gil_hold_err_pct"] = 1.96 * np.sqrt(spread / n) * 100.0 + 100.0 / n
     return per_thread.drop(columns="samples")
 
 

@@ -1,46 +1,63 @@
 """viztracer JSON into a function-span frame and a thread-name frame.
 
-Input grammar: {"traceEvents": [event, ...], "viztracer_metadata": {...}}
+Input grammar: {"traceEvents": [event, ...], "viztracer_metadata": {...}, ...}
 where the events used are complete spans
     {"ph": "X", "pid": int, "tid": int, "ts": float_us, "dur": float_us, "name": str, "cat": str}
 and metadata
     {"ph": "M", "pid": int, "tid": int, "name": "thread_name"|"process_name",
      "args": {"name": str}}.
-`ts` is CLOCK_MONOTONIC microseconds. Forked children report their
+Spans are the events that carry a `dur` (in the trace event format only
+complete events do); metadata are the events without one named thread_name
+or process_name. `ph` itself is not decoded: it would cost a string object
+per event. `ts` is CLOCK_MONOTONIC microseconds. Forked children report their
 parent's main tid for their own main thread; `repair_fork_tids` maps it to
 the child's pid (its main thread's OS tid).
 
 Speed and memory (docs/benchmarks.md): the file is read once into a
-bytearray; the traceEvents array is decoded in chunks of about 4 MB, in
-place (the comma between two events is briefly made `][`), so only one
-chunk of Python objects lives at a time; names become categorical codes.
-A split can only fall between two events, never inside a string: if a
-chunk does not decode, the whole array is decoded at once instead.
+bytearray. The traceEvents array is cut between events ("},{") into
+segments of about SEGMENT_BYTES; a segment is decoded in place (its two
+boundary bytes are briefly made "[" and "]") and at once turned into
+columns, so only one segment of Python objects lives at a time. Decoding
+holds the GIL, so the segments are shared among up to PARTS processes
+(forked: the buffer is shared copy-on-write; profiler.load.forked), one
+part per PART_MIN_BYTES of trace at least. A cut can only fall between two
+events, never inside a string: if a segment does not decode, the whole
+array is decoded at once instead, in this process.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import math
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import partial
+from itertools import pairwise
 from operator import attrgetter
 from pathlib import Path
-from typing import cast
 
 import msgspec
 import numpy as np
 import pandas as pd
 
+from profiler.load.forked import run_parallel
+
 SPAN_COLUMNS = ["pid", "tid", "name", "start_us", "dur_us"]
-
-
-CHUNK_BYTES = 4 << 20
+NAME_COLUMNS = ["pid", "tid", "kind", "name"]
+SEGMENT_BYTES = 4 << 20
+PART_MIN_BYTES = 16 << 20  # a smaller part costs more to fork than it saves
+PARTS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+METADATA_NAMES = ("thread_name", "process_name")
+_BETWEEN_EVENTS = re.compile(rb"\}\s*(,)\s*\{")  # group 1: the comma, a segment's boundary
+_ARRAY_END = re.compile(rb"(\])\s*,\s*\"viztracer_metadata\"")  # viztracer's layout
 
 
 class _Event(msgspec.Struct, gc=False):
-    ph: str
     pid: int = 0
     tid: int = 0
-    ts: float = 0.0
-    dur: float = 0.0
+    ts: float = math.nan
+    dur: float = math.nan  # only complete events ("X") have one
     name: str = ""
     args: msgspec.Raw = msgspec.Raw(b"null")
 
@@ -49,60 +66,126 @@ class _Document(msgspec.Struct):
     traceEvents: msgspec.Raw
 
 
+@dataclass
+class _Columns:
+    """Events of one part as columns; `code` indexes `names`, `meta` is (pid, tid, kind, name)."""
+
+    pid: np.ndarray
+    tid: np.ndarray
+    ts_us: np.ndarray
+    dur_us: np.ndarray
+    code: np.ndarray
+    names: list[str]
+    meta: list[tuple[int, int, str, str]]
+
+
 _DOCUMENT = msgspec.json.Decoder(_Document)
 _EVENTS = msgspec.json.Decoder(list[_Event])
-_PID, _TID, _TS, _DUR = attrgetter("pid"), attrgetter("tid"), attrgetter("ts"), attrgetter("dur")
+_NUMERIC = (
+    (attrgetter("pid"), np.int64),
+    (attrgetter("tid"), np.int64),
+    (attrgetter("ts"), np.float64),
+    (attrgetter("dur"), np.float64),
+)
 
 
-def _chunked(buf: bytearray) -> Iterator[list[_Event]]:
-    """The traceEvents array, decoded about CHUNK_BYTES at a time, in place."""
-    raw = _DOCUMENT.decode(buf).traceEvents
+def _columns(events: Sequence[_Event]) -> _Columns:
+    n = len(events)
+    pid, tid, ts_us, dur_us = (np.fromiter(map(get, events), dtype, n) for get, dtype in _NUMERIC)
+    codes: dict[str, int] = {}
+    code = np.fromiter((codes.setdefault(e.name, len(codes)) for e in events), np.int32, n)
+    meta = []
+    for i in np.flatnonzero(np.isnan(dur_us)).tolist():
+        e = events[i]
+        args = msgspec.json.decode(e.args)
+        if e.name in METADATA_NAMES and isinstance(args, dict):
+            meta.append((e.pid, e.tid, e.name.removesuffix("_name"), str(args.get("name", ""))))
+    return _Columns(pid, tid, ts_us, dur_us, code, list(codes), meta)
+
+
+def _joined(parts: Sequence[_Columns]) -> _Columns:
+    """One _Columns of several, in order, with one name table."""
+    codes: dict[str, int] = {}
+    remapped = []
+    for part in parts:
+        table = np.fromiter(
+            (codes.setdefault(name, len(codes)) for name in part.names), np.int32, len(part.names)
+        )
+        remapped.append(table[part.code])
+
+    def joined(column: str) -> np.ndarray:
+        return np.concatenate([getattr(part, column) for part in parts])
+
+    return _Columns(
+        pid=joined("pid"),
+        tid=joined("tid"),
+        ts_us=joined("ts_us"),
+        dur_us=joined("dur_us"),
+        code=np.concatenate(remapped),
+        names=list(codes),
+        meta=[row for part in parts for row in part.meta],
+    )
+
+
+def _decode_segments(buf: bytearray, cuts: Sequence[int]) -> list[_Columns]:
+    """The segments buf[cuts[k]:cuts[k+1]+1], each decoded in place and made columns."""
+    parts = []
+    with memoryview(buf) as view:
+        for first, last in pairwise(cuts):
+            saved = buf[first], buf[last]
+            buf[first], buf[last] = ord("["), ord("]")
+            try:
+                events = _EVENTS.decode(view[first : last + 1])
+            finally:
+                buf[first], buf[last] = saved
+            parts.append(_columns(events))
+            del events
+    return parts
+
+
+def _bounds(buf: bytearray) -> tuple[int, int]:
+    """Positions of the traceEvents array's "[" and "]"."""
     start = buf.index(b"[", buf.index(b'"traceEvents"'))
-    end = start + len(memoryview(raw)) - 1  # the array's closing bracket
-    opened: list[int] = []
+    if found := _ARRAY_END.search(buf, start):  # (a wrong find fails to decode: see _decode)
+        return start, found.start(1)
+    return start, start + len(memoryview(_DOCUMENT.decode(buf).traceEvents)) - 1
+
+
+def _cuts(buf: bytearray, start: int, end: int) -> list[int]:
+    """Segment boundaries: the array's brackets and commas between events SEGMENT_BYTES apart."""
+    cuts = [start]
+    while found := _BETWEEN_EVENTS.search(buf, cuts[-1] + SEGMENT_BYTES, end):
+        cuts.append(found.start(1))
+    return [*cuts, end]
+
+
+def _parts(cuts: list[int]) -> list[list[int]]:
+    """The segments in consecutive groups, one per process, sharing their boundary cuts."""
+    segments = len(cuts) - 1
+    count = max(1, min(PARTS, segments, (cuts[-1] - cuts[0]) // PART_MIN_BYTES))
+    edges = [round(k * segments / count) for k in range(count + 1)]
+    return [cuts[a : b + 1] for a, b in pairwise(edges)]
+
+
+def _decode(buf: bytearray) -> list[_Columns]:
+    """The events array as columns, one _Columns per segment, in order."""
     try:
-        with memoryview(buf) as view:
-            while True:
-                cut = buf.find(b"},{", start + CHUNK_BYTES, end)
-                if cut < 0:
-                    yield _EVENTS.decode(view[start : end + 1])
-                    return
-                buf[cut + 1] = ord("]")  # close this chunk ...
-                try:
-                    chunk = _EVENTS.decode(view[start : cut + 2])
-                finally:
-                    buf[cut + 1] = ord("[")  # ... and open the next one on the same byte
-                    opened.append(cut + 1)
-                yield chunk
-                start = cut + 1
-    finally:
-        for position in opened:  # the buffer is the file again (the fallback re-reads it)
-            buf[position] = ord(",")
-
-
-def _events(buf: bytearray) -> Iterator[list[_Event]]:
-    """Chunks; if a split fell inside a string ("},{" in a name), the whole array at once.
-
-    Chunks already yielded are not yielded again: the fallback decodes only
-    from where chunking stopped.
-    """
-    done = 0
-    try:
-        for chunk in _chunked(buf):
-            done += len(chunk)
-            yield chunk
-    except msgspec.DecodeError:
-        raw = _DOCUMENT.decode(buf).traceEvents
-        yield _EVENTS.decode(memoryview(raw))[done:]
+        parts = _parts(_cuts(buf, *_bounds(buf)))
+        decoded = run_parallel([partial(_decode_segments, buf, part) for part in parts])
+        return [segment for part in decoded for segment in part]
+    except msgspec.DecodeError:  # a cut inside a string: no cuts at all
+        return [_columns(_EVENTS.decode(memoryview(_DOCUMENT.decode(buf).traceEvents)))]
 
 
 def repair_fork_tids(spans: pd.DataFrame, names: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A tid that is another traced process's pid, seen inside a different pid, is the main
     thread of the pid it is seen in (viztracer's fork fault)."""
-    pids = set(names["pid"]) | set(spans["pid"])
+    pids = set(names["pid"]) | set(spans["pid"].unique())
 
     def fix(frame: pd.DataFrame) -> pd.DataFrame:
         wrong = (frame["tid"] != frame["pid"]) & frame["tid"].isin(pids)
+        if not wrong.any():
+            return frame
         frame = frame.copy()
         frame.loc[wrong, "tid"] = frame.loc[wrong, "pid"]
         return frame
@@ -115,47 +198,22 @@ def load_viztracer(path: Path, t0_ns: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     buf = bytearray(path.stat().st_size)
     with path.open("rb") as fh:
         fh.readinto(buf)
-    codes: dict[str, int] = {}
-    columns: dict[str, list[np.ndarray]] = {k: [] for k in ("pid", "tid", "ts", "dur", "name")}
-    meta: list[_Event] = []
-    for events in _events(buf):
-        spans = [e for e in events if e.ph == "X"]
-        if len(spans) != len(events):
-            meta += [e for e in events if e.ph == "M"]
-        n = len(spans)
-        columns["pid"].append(np.fromiter(map(_PID, spans), np.int64, n))
-        columns["tid"].append(np.fromiter(map(_TID, spans), np.int64, n))
-        columns["ts"].append(np.fromiter(map(_TS, spans), np.float64, n))
-        columns["dur"].append(np.fromiter(map(_DUR, spans), np.float64, n))
-        columns["name"].append(
-            np.fromiter((codes.setdefault(e.name, len(codes)) for e in spans), np.int32, n)
-        )
+    segments = _decode(buf)
     del buf
+    events = _joined(segments)
+    del segments
+    spans = ~np.isnan(events.dur_us)
     span_frame = pd.DataFrame(
         {
-            "pid": _joined(columns["pid"], np.int64),
-            "tid": _joined(columns["tid"], np.int64),
+            "pid": events.pid[spans],
+            "tid": events.tid[spans],
             "name": pd.Categorical.from_codes(
-                cast("list[int]", _joined(columns["name"], np.int32)),  # an int32 array
-                categories=pd.Index(list(codes)),
-            ),
-            "start_us": _joined(columns["ts"], np.float64) - t0_ns / 1000.0,
-            "dur_us": _joined(columns["dur"], np.float64),
+                events.code[spans], categories=pd.Index(events.names)
+            ).remove_unused_categories(),
+            "start_us": events.ts_us[spans] - t0_ns / 1000.0,
+            "dur_us": events.dur_us[spans],
         },
         columns=SPAN_COLUMNS,
     )
-    thread_meta = [e for e in meta if e.name in ("thread_name", "process_name")]
-    name_frame = pd.DataFrame(
-        {
-            "pid": [e.pid for e in thread_meta],
-            "tid": [e.tid for e in thread_meta],
-            "kind": [e.name.removesuffix("_name") for e in thread_meta],
-            "name": [str(msgspec.json.decode(e.args).get("name", "")) for e in thread_meta],
-        },
-        columns=["pid", "tid", "kind", "name"],
-    )
+    name_frame = pd.DataFrame(events.meta, columns=NAME_COLUMNS)
     return repair_fork_tids(span_frame, name_frame)
-
-
-def _joined(parts: list[np.ndarray], dtype: type[np.generic]) -> np.ndarray:
-    return np.concatenate(parts) if parts else np.empty(0, dtype=dtype)

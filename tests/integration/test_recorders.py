@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from profiler.interpreters import pyenv_versions, resolve_python
+from profiler.load.pyspy import load_pyspy
 from profiler.record import availability_of
 from profiler.rundir import load_run
 from tests.conftest import concprof
@@ -91,6 +92,36 @@ def test_io_threads_hold_the_gil_briefly(tmp_path: Path) -> None:
     tables = load_run(run)
     assert {"threads", "processes", "cores", "cores_timeline"} <= set(tables)
     assert tables["comparison"]["recording_overhead"].notna().all()
+
+
+def test_pyspy_rounds_are_counted_by_the_reference_process(tmp_path: Path) -> None:
+    # GIVEN the gil calibration threads observed by py-spy (with its round counter)
+    run = profile(tmp_path, "gil", "--models", "threads", "--recorders", "py-spy,procfs")
+    raw = run / "raw" / "threads"
+    doc = json.loads((raw / "observed.json").read_text())
+    # THEN the reference process held its GIL through the window ...
+    assert doc["gil_reference_ok"] and doc["gil_reference_pid"]
+    reference = doc["gil_reference_pid"]
+    samples = load_pyspy(raw / "pyspy.txt")
+    mine = samples[(samples["pid"] == reference)]
+    rounds = mine.loc[mine["leaf"].str.startswith("holding_gil_through_window ("), "samples"].sum()
+    # ... so py-spy sampled it in about rate x window rounds (a Poisson count: n ~ 250 varies
+    # by ~6%; half or double would mean it was found late or held the GIL outside the window)
+    expected = json.loads((raw / "pyspy_meta.json").read_text())["rate_hz"] * doc["wall_s"]
+    assert 0.5 * expected <= rounds <= 1.5 * expected, (rounds, expected)
+    # AND it is no part of the workload's tables
+    tables = load_run(run)
+    for name in ("threads", "processes"):
+        assert reference not in set(tables[name]["pid"]), tables[name]
+    # AND the spinner's share over those rounds is what a spinning thread shows
+    pyspy = tables["threads"]
+    pyspy = pyspy[(pyspy["model"] == "threads") & (pyspy["source"] == "py-spy")]
+    spinner = pyspy.loc[pyspy["thread_name"] == "spinner", "gil_hold_pct"]
+    sleeper = pyspy.loc[pyspy["thread_name"] == "sleeper", "gil_hold_pct"]
+    assert spinner.iloc[0] > 60.0 and sleeper.iloc[0] < 2.0, pyspy
+    # AND timing runs never start it
+    for timing in (run / "raw" / "timing").glob("*.json"):
+        assert json.loads(timing.read_text()).get("gil_reference_pid") is None
 
 
 def test_an_unavailable_recorder_is_named_and_the_rest_kept(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from pandas.testing import assert_frame_equal
 
 from profiler.analyse.cores import cores_from_procfs
 from profiler.analyse.sampled import procfs_shares, pyspy_shares, subtree
+from profiler.load.forked import run_parallel
 from profiler.load.procfs import load_procfs
 from profiler.load.pyspy import load_pyspy, parse_line
 from profiler.load.viztracer import load_viztracer
@@ -38,11 +39,13 @@ def test_pyspy_line_grammar(line: str, expected: tuple[object, ...] | None) -> N
     assert (row[:4] if row else None) == expected
 
 
-def test_pyspy_shares_with_binomial_error() -> None:
+def test_pyspy_shares_over_counted_rounds_have_a_binomial_error() -> None:
+    # GIVEN 60 and 15 GIL-holding samples of thread 2, and 100 rounds counted by the reference
     samples = pd.DataFrame(
         {"pid": [1, 1, 1], "tid": [1, 2, 2], "samples": [0, 60, 15], "leaf": "", "stack": ""}
     )
-    shares = pyspy_shares(samples, rate_hz=100.0, window_s=1.0)
+    shares = pyspy_shares(samples, rate_hz=250.0, window_s=1.0, rounds=100)
+    # THEN the share is over the counted rounds (not rate x window), with a binomial error
     n = 100.0
     expected = pd.DataFrame(
         {
@@ -53,6 +56,17 @@ def test_pyspy_shares_with_binomial_error() -> None:
         }
     )
     assert_frame_equal(shares, expected)
+
+
+def test_pyspy_shares_over_expected_rounds_have_a_poisson_error() -> None:
+    # GIVEN no counted rounds: only the expected rate x window = 100
+    samples = pd.DataFrame({"pid": [1], "tid": [2], "samples": [75], "leaf": "", "stack": ""})
+    shares = pyspy_shares(samples, rate_hz=100.0, window_s=1.0)
+    # THEN the count itself varies (a Poisson process): the error is wider than binomial
+    assert shares["gil_hold_pct"].tolist() == [75.0]
+    poisson = 1.96 * np.sqrt(0.75 / 100.0) * 100 + 1.0
+    assert shares["gil_hold_err_pct"].tolist() == pytest.approx([poisson])
+    assert poisson > 1.96 * np.sqrt(0.75 * 0.25 / 100.0) * 100 + 1.0
 
 
 def test_recorded_pyspy_output_names_every_thread_that_held_the_gil() -> None:
@@ -143,13 +157,17 @@ def test_viztracer_fork_fault_is_repaired(tmp_path: Path) -> None:
     assert set(zip(names["pid"], names["tid"], strict=True)) == {(100, 100), (101, 101), (100, 102)}
 
 
+@pytest.mark.parametrize("parts", [1, 3])
 def test_a_split_inside_a_string_falls_back_to_whole_decoding(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parts: int
 ) -> None:
     import profiler.load.viztracer as viztracer
 
-    # GIVEN chunks of one byte, and function names that contain the split marker "},{"
-    monkeypatch.setattr(viztracer, "CHUNK_BYTES", 1)
+    # GIVEN segments of one byte (in one process or three), and function names that
+    # contain the cut marker "},{"
+    monkeypatch.setattr(viztracer, "SEGMENT_BYTES", 1)
+    monkeypatch.setattr(viztracer, "PART_MIN_BYTES", 1)
+    monkeypatch.setattr(viztracer, "PARTS", parts)
     events = [
         {"ph": "X", "pid": 1, "tid": 1, "ts": 1000.0 + k, "dur": 1.0, "name": f"f{k} }},{{ odd"}
         for k in range(5)
@@ -163,6 +181,36 @@ def test_a_split_inside_a_string_falls_back_to_whole_decoding(
     # THEN every event comes back once, in order, names intact
     assert list(spans["name"].astype(str)) == [f"f{k} }},{{ odd" for k in range(5)]
     assert list(spans["start_us"]) == [0.0, 1.0, 2.0, 3.0, 4.0]
+
+
+def test_parts_decoded_in_forked_processes_equal_one_decode(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import profiler.load.viztracer as viztracer
+
+    # GIVEN a real trace, loaded first in one process, in one piece
+    path = DATA / "viztracer_fork" / "viztracer.json"
+    whole_spans, whole_names = load_viztracer(path, t0_ns=0)
+    # WHEN it is cut into ~1 kB segments shared among three processes
+    monkeypatch.setattr(viztracer, "SEGMENT_BYTES", 1024)
+    monkeypatch.setattr(viztracer, "PART_MIN_BYTES", 1)
+    monkeypatch.setattr(viztracer, "PARTS", 3)
+    calls: list[int] = []
+
+    def counted(parts: list[object]) -> list[object]:
+        calls.append(len(parts))
+        return run_parallel(parts)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(viztracer, "run_parallel", counted)
+    spans, names = load_viztracer(path, t0_ns=0)
+    # THEN three parts were decoded, and the frames are the same as from one decode
+    assert calls == [3]
+    assert_frame_equal(
+        spans.assign(name=spans["name"].astype(str)),
+        whole_spans.assign(name=whole_spans["name"].astype(str)),
+    )
+    assert_frame_equal(names.reset_index(drop=True), whole_names.reset_index(drop=True))
+    assert len(spans) > 700 and len(names) >= 4
 
 
 def test_recorded_fork_trace_is_repaired_and_aligned() -> None:
