@@ -317,8 +317,8 @@ aggregated per pixel (the dominant state is drawn).
 Three observed runs with perf, py-spy and procfs together, each thread playing its role
 for 4 s (`CONCPROF_GIL_DURATION_S=4`: about 1,000 py-spy rounds at 250 Hz). "holds GIL"
 is hold + hold_preempted for perf (py-spy cannot tell the two apart). py-spy's shares are
-over the rounds counted by the reference process, and py-spy samples with real-time
-priority ([recorders.md](recorders.md#py-spy): without it, its shares summed about 3 points
+over the rounds counted by the reference process, and py-spy samples at nice −20
+([recorders.md](recorders.md#py-spy): at normal priority its shares summed about 3 points
 low). Target: py-spy and procfs within 3 points of perf. Farthest from perf: py-spy
 {worst(accuracy, "py-spy − perf (points)")}, procfs {worst(accuracy, "procfs − perf (points)")}.
 
