@@ -101,9 +101,8 @@ class ModelTables:
             return
         samples = load_pyspy(path)
         reference = samples["pid"] == self.reference_pid
-        rounds = (
-            int(samples.loc[reference, "samples"].sum()) if self.doc.get("gil_reference_ok") else 0
-        )
+        in_window = reference & samples["leaf"].str.startswith(ROUND_FRAME)  # not its start-up
+        rounds = int(samples.loc[in_window, "samples"].sum())
         samples = samples[~reference]
         # the runner's main thread is inside the model run only within run_model();
         # its other samples are start-up, setup and teardown (raw has no timestamps)
@@ -112,7 +111,7 @@ class ModelTables:
         # a named thread py-spy never saw holding the GIL held it 0% of the time
         unseen = self.ids[["pid", "tid"]].assign(samples=0, leaf="", stack="")
         samples = pd.concat([samples, unseen], ignore_index=True)
-        counted = rounds if self.doc.get("gil_reference_ok") and rounds else None
+        counted = rounds if self.doc.get("gil_reference_ok") else None
         shares = pyspy_shares(samples, float(meta["rate_hz"]), self.window_us / 1e6, counted)
         shares["wall_s"] = self.window_us / 1e6
         self.threads.append(shares.assign(source="py-spy"))

@@ -33,7 +33,12 @@ def _start(call: Callable[[], object]) -> _Child | None:
     if not hasattr(os, "fork"):
         return None
     read_fd, write_fd = os.pipe()
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError:  # no room for a process: the call runs here instead
+        os.close(read_fd)
+        os.close(write_fd)
+        return None
     if pid == 0:  # the child: compute, send, leave without any cleanup of the parent's state
         code = 1
         try:

@@ -97,8 +97,8 @@ def _columns(events: Sequence[_Event]) -> _Columns:
     meta = []
     for i in np.flatnonzero(np.isnan(dur_us)).tolist():
         e = events[i]
-        args = msgspec.json.decode(e.args)
-        if e.name in METADATA_NAMES and isinstance(args, dict):
+        args = msgspec.json.decode(e.args) if e.name in METADATA_NAMES else None
+        if isinstance(args, dict):
             meta.append((e.pid, e.tid, e.name.removesuffix("_name"), str(args.get("name", ""))))
     return _Columns(pid, tid, ts_us, dur_us, code, list(codes), meta)
 

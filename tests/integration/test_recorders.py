@@ -121,6 +121,10 @@ def test_pyspy_rounds_are_counted_by_the_reference_process(tmp_path: Path) -> No
     spinner = pyspy.loc[pyspy["thread_name"] == "spinner", "gil_hold_pct"]
     sleeper = pyspy.loc[pyspy["thread_name"] == "sleeper", "gil_hold_pct"]
     assert spinner.iloc[0] > 60.0 and sleeper.iloc[0] < 2.0, pyspy
+    # AND that share is over exactly those rounds (not the reference's start-up samples)
+    spinner_tid = tables["threads"].query("thread_name == 'spinner'")["tid"].iloc[0]
+    held = samples.loc[samples["tid"] == spinner_tid, "samples"].sum()
+    assert spinner.iloc[0] == pytest.approx(100.0 * held / rounds)
     # AND timing runs never start it
     for timing in (run / "raw" / "timing").glob("*.json"):
         assert json.loads(timing.read_text()).get("gil_reference_pid") is None
