@@ -15,6 +15,7 @@ REPEAT ?=
 RECORDERS ?=
 PYTHON ?=
 START_METHOD ?=
+MARGIN ?=
 RUN ?= reports/$(SCENARIO)/latest
 
 PROFILE_ARGS = $(SCENARIO) \
@@ -24,7 +25,8 @@ PROFILE_ARGS = $(SCENARIO) \
 	$(if $(REPEAT),--repeat $(REPEAT)) \
 	$(if $(RECORDERS),--recorders $(RECORDERS)) \
 	$(if $(PYTHON),--python $(PYTHON)) \
-	$(if $(START_METHOD),--start-method $(START_METHOD))
+	$(if $(START_METHOD),--start-method $(START_METHOD)) \
+	$(if $(MARGIN),--margin $(MARGIN))
 
 .DEFAULT_GOAL := help
 .PHONY: help profile claims report view list doctor test test-fast lint bench clean venv
@@ -38,6 +40,7 @@ help: ## Show this help
 	@echo "  holds spawn fanout gil files)  SIZE=quick|default|large"
 	@echo "  MODELS=sequential,threads,processes,asyncio  WORKERS=N  REPEAT=N"
 	@echo "  RECORDERS=auto|none|name,name  PYTHON=3.13|/path/to/python  START_METHOD=fork|spawn|forkserver"
+	@echo "  MARGIN=5 (percent: differences inside it are 'same')"
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON3) -m venv $(VENV)

@@ -44,6 +44,7 @@ def cmd_profile(args: argparse.Namespace, console: Console) -> int:
         start_method=args.start_method,
         reports=Path(args.out),
         recorders=args.recorders,
+        margin=args.margin / 100.0,
     )
     columns = (
         TextColumn("{task.description}"),
@@ -61,10 +62,12 @@ def cmd_profile(args: argparse.Namespace, console: Console) -> int:
                 f"{step.wall_s:.3f} s" if step.wall_s is not None else "failed"
             )
             bar.update(task_id, completed=step.done, total=step.total, last=last)
+            if step.note:
+                bar.console.print(f"  {step.model} r{step.rep}: {step.note}", markup=False)
 
         run_dir, tables = session.profile(config, on_progress)
     manifest_repeat = int(tables["timing"]["rep"].max())
-    print_summary(console, run_dir, tables, manifest_repeat)
+    print_summary(console, run_dir, tables, manifest_repeat, config.margin)
     return 0
 
 
@@ -191,6 +194,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--python", help="workload interpreter: a version (3.13) or a path")
     p.add_argument("--start-method", choices=list(START_METHODS), help="for processes")
     p.add_argument("--out", default="reports", help="reports directory (default reports)")
+    p.add_argument(
+        "--margin",
+        type=float,
+        default=5.0,
+        help="practical-equivalence margin in percent (default 5): a difference whose whole "
+        "interval lies inside it is reported as 'same', never as faster or slower",
+    )
 
     p = add("claims", cmd_claims)
     p.add_argument("--size", default="quick", choices=list(SIZES))

@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 
 from profiler.analyse import cores as cores_mod
-from profiler.analyse import gil
+from profiler.analyse import disturbance, gil
 from profiler.analyse.claims import judge
-from profiler.analyse.compare import compare
+from profiler.analyse.compare import DEFAULT_MARGIN, compare
 from profiler.analyse.sampled import procfs_shares, pyspy_shares, subtree
 from profiler.analyse.spans import top_spans
 from profiler.errors import RunFailed
@@ -219,7 +219,8 @@ def build_tables(run_dir: Path, manifest: dict[str, Any] | None = None) -> dict[
     timing, tasks = load_timing(run_dir / "raw" / "timing")
     if timing.empty:
         raise RunFailed(f"{run_dir} holds no timing results (raw/timing/ is empty)")
-    comparison = compare(timing)
+    timing = disturbance.mark(timing)
+    comparison = compare(timing, float(manifest.get("margin", DEFAULT_MARGIN)))
     collected: dict[str, list[pd.DataFrame]] = {}
     overhead: dict[str, float] = {}
     cpu_count = int(manifest.get("cpu_count") or 1)

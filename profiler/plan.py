@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from profiler.analyse.compare import DEFAULT_MARGIN
 from profiler.errors import UsageError
 from profiler.interpreters import resolve_python
 from profiler.models import MODEL_NAMES, START_METHODS
@@ -29,6 +30,7 @@ class ProfileConfig:
     start_method: str | None = None
     reports: Path = Path("reports")
     recorders: str = "auto"
+    margin: float = DEFAULT_MARGIN  # practical equivalence: differences inside it are "same"
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class Step:
     total: int
     wall_s: float | None
     ok: bool
+    note: str = ""  # e.g. "disturbed: ... running it again"
 
 
 ProgressFn = Callable[[Step], None]
@@ -64,6 +67,10 @@ def validate(config: ProfileConfig) -> None:
         raise UsageError(
             f"unknown start method {config.start_method!r}; "
             f"choose one of: {', '.join(START_METHODS)}"
+        )
+    if not 0.0 <= config.margin < 1.0:
+        raise UsageError(
+            f"margin must be a percentage from 0 to 100 (default 5), got {config.margin * 100:g}"
         )
     for name, value in (("workers", config.workers), ("repeat", config.repeat)):
         if value is not None and value < 1:

@@ -31,7 +31,10 @@ from typing import Any
 from profiler.models import MODEL_NAMES, START_METHODS, WorkloadSpec, get_model
 from profiler.models.base import (
     ModelRun,
+    TaskOutcome,
+    cpu_s_of,
     load_scenario_module,
+    machine_busy_s,
     module_name_for,
     peak_rss_kb,
     snapshot_threads,
@@ -74,6 +77,16 @@ def load_checked(path: str) -> ModuleType:
         module = load_scenario_module(path, module_name_for(path))
     except SyntaxError as exc:
         raise ContractError(f"{path}:{exc.lineno}: syntax error: {exc.msg}") from exc
+    except ModuleNotFoundError as exc:
+        if not exc.name:
+            raise ContractError(f"{path}: importing it raised ModuleNotFoundError: {exc}") from exc
+        top = exc.name.split(".")[0]
+        raise ContractError(
+            f"{path}: importing it raised ModuleNotFoundError: No module named {exc.name!r} "
+            f"in the workload interpreter {sys.executable} (Python {platform.python_version()}); "
+            f"fix: {sys.executable} -m pip install {top} (or the package that provides it), "
+            "or choose an interpreter that has it with PYTHON= (--python)"
+        ) from exc
     except Exception as exc:
         raise ContractError(f"{path}: importing it raised {type(exc).__name__}: {exc}") from exc
     task = getattr(module, "task", None)
@@ -133,7 +146,12 @@ def _children_of_self() -> list[int]:
 
 
 def digest(results: list[Any]) -> str:
-    return hashlib.sha256(repr(results).encode()).hexdigest()[:16]
+    """A short hash of the ordered results, built one result at a time (no giant string)."""
+    h = hashlib.sha256()
+    for result in results:
+        h.update(repr(result).encode())
+        h.update(b"\x00")
+    return h.hexdigest()[:16]
 
 
 def _error(phase: str, exc: BaseException, model: str) -> dict[str, Any]:
@@ -145,49 +163,67 @@ def _error(phase: str, exc: BaseException, model: str) -> dict[str, Any]:
     }
 
 
-def summarise(
-    run: ModelRun, spec: WorkloadSpec, model: str, usage_delta: tuple[float, float], rss_kb: int
-) -> dict[str, Any]:
-    """Whole-tree CPU and peak RSS: this process plus each worker's last report.
+def task_record(o: TaskOutcome) -> dict[str, Any]:
+    return {
+        "index": o.task_index,
+        "pid": o.pid,
+        "tid": o.tid,
+        "thread_name": o.thread_name,
+        "start_ns": o.start_ns,
+        "end_ns": o.end_ns,
+        "ok": o.ok,
+        "error": o.error,
+    }
 
-    A worker's figures are the larger of its last task report and what /proc
-    said just before shutdown (which also covers workers that got no task).
+
+def summarise(
+    run: ModelRun,
+    spec: WorkloadSpec,
+    model: str,
+    usage_delta: tuple[float, float],
+    children_delta: tuple[float, float],
+    rss_kb: int,
+) -> dict[str, Any]:
+    """Whole-tree CPU and peak RSS: this process plus each worker process.
+
+    CPU: this process, plus the children reaped during the run (getrusage, exact,
+    exit included: pool workers under fork and spawn, programs a task ran). Under
+    forkserver the workers are the fork server's children, so their CPU is what
+    /proc said once, after all tasks. Peak RSS: each worker's VmHWM from that read.
     """
     me = os.getpid()
     per_pid: dict[int, tuple[float, float, int]] = dict(run.worker_usage)
-    for o in run.outcomes:
-        if o.pid != me:
-            prev = per_pid.get(o.pid, (0.0, 0.0, 0))
-            per_pid[o.pid] = (
-                max(prev[0], o.proc_user_s),
-                max(prev[1], o.proc_sys_s),
-                max(prev[2], o.proc_max_rss_kb),
-            )
-    user_s = usage_delta[0] + sum(v[0] for v in per_pid.values())
-    sys_s = usage_delta[1] + sum(v[1] for v in per_pid.values())
+    via_proc = spec.start_method == "forkserver" and model == "processes"
+    user_s = usage_delta[0] + children_delta[0]
+    sys_s = usage_delta[1] + children_delta[1]
+    if via_proc:
+        user_s += sum(v[0] for v in per_pid.values())
+        sys_s += sum(v[1] for v in per_pid.values())
     max_rss_kb = rss_kb + sum(v[2] for v in per_pid.values())
-    ordered = sorted(run.outcomes, key=lambda o: o.index)
-    failed = run.failed
+    outcomes = run.outcomes()
+    worker_pids = set(per_pid) | {o.pid for o in outcomes if o.pid != me}
+    ordered = sorted(outcomes, key=lambda o: o.task_index)
+    failed = next((o for o in outcomes if not o.ok), None)
     names = {(me, tid): name for tid, name in (run.threads or snapshot_threads())}
-    for o in run.outcomes:
+    for o in outcomes:
         names.setdefault((o.pid, o.tid), o.thread_name)
-    for pid in per_pid:
+    for pid in worker_pids:
         names.setdefault((pid, pid), "MainThread")
     return {
         "user_s": user_s,
         "sys_s": sys_s,
         "max_rss_mb": max_rss_kb / 1024.0,
-        "tasks_ok": sum(o.ok for o in run.outcomes),
+        "tasks_ok": sum(o.ok for o in outcomes),
         "digest": digest([o.result for o in ordered]) if failed is None else None,
-        "worker_pids": sorted(per_pid),
+        "worker_pids": sorted(worker_pids),
         "threads": [{"pid": pid, "tid": tid, "name": name} for (pid, tid), name in names.items()],
-        "task_records": [{k: v for k, v in vars(o).items() if k != "result"} for o in ordered],
+        "task_records": [task_record(o) for o in ordered],
         "error": None
         if failed is None
         else {
             "phase": "task",
             "model": model,
-            "task_index": failed.index,
+            "task_index": failed.task_index,
             "exception": failed.error,
         },
     }
@@ -240,13 +276,22 @@ def _run_model(args: argparse.Namespace, reference: GilReference | None) -> dict
     try:
         if reference is not None:
             doc["gil_reference_ok"] = reference.begin()
+        # what the whole machine and the helpers (a server) did meanwhile: read once
+        # before and once after, so the toolkit can tell a run disturbed by other load
+        helpers_before = cpu_s_of(doc["helper_pids"])
+        machine_before = machine_busy_s()
         before = resource.getrusage(resource.RUSAGE_SELF)
+        children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         doc["start_ns"] = time.monotonic_ns()
         try:
             run = model_fn(module, spec)
         finally:
             doc["end_ns"] = time.monotonic_ns()
             after = resource.getrusage(resource.RUSAGE_SELF)
+            children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            doc["machine_busy_s"] = machine_busy_s() - machine_before
+            doc["helper_cpu_s"] = cpu_s_of(doc["helper_pids"]) - helpers_before
+            doc["clock_tick_s"] = 1.0 / os.sysconf("SC_CLK_TCK")
             if reference is not None:
                 doc["gil_reference_ok"] = reference.end() and doc["gil_reference_ok"]
         doc["wall_s"] = (doc["end_ns"] - doc["start_ns"]) / 1e9
@@ -256,6 +301,10 @@ def _run_model(args: argparse.Namespace, reference: GilReference | None) -> dict
                 spec,
                 args.model,
                 (after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime),
+                (
+                    children_after.ru_utime - children_before.ru_utime,
+                    children_after.ru_stime - children_before.ru_stime,
+                ),
                 peak_rss_kb(),
             )
         )

@@ -17,9 +17,10 @@ from typing import Any
 import pandas as pd
 
 import profiler
+from profiler.analyse import disturbance
 from profiler.errors import RunFailed
 from profiler.launch import package_path, run_group, runner_env
-from profiler.load.runner_json import read_doc, read_docs
+from profiler.load.runner_json import read_doc, read_docs, timing_name
 from profiler.observe import Observed, observe_model
 from profiler.pipeline import build_tables
 from profiler.plan import RUN_TIMEOUT_S, Plan, ProfileConfig, ProgressFn, Step, plan, runner_argv
@@ -53,6 +54,7 @@ def manifest(
         "tasks": p.tasks,
         "workers": p.workers,
         "repeat": p.repeat,
+        "margin": p.config.margin,
         "start_method": p.start_method,
         "python": p.scenario.python,
         "cpu_count": os.cpu_count(),
@@ -89,6 +91,8 @@ def timing_runs(
 ) -> dict[str, Any] | None:
     """REPEAT rounds over the models (interleaved, so drift hits every model alike).
 
+    A run that other load on the machine disturbed (disturbance.of_doc) is run
+    again, up to MAX_RERUNS times; every attempt is kept, the last one counts.
     Returns the first failure's error (with model and task), or None.
     """
     timing_dir = run_dir / "raw" / "timing"
@@ -97,12 +101,26 @@ def timing_runs(
     done = 0
     for rep in range(1, p.repeat + 1):
         for model in p.models:
-            doc = run_one(p, model, timing_dir / f"{model}-r{rep}.json", path_dir)
-            done += 1
-            progress(Step("timing", model, rep, done, total, doc.get("wall_s"), doc["ok"]))
-            if not doc["ok"]:
-                error: dict[str, Any] = doc["error"]
-                return error
+            for attempt in range(1, disturbance.MAX_RERUNS + 2):
+                doc = run_one(p, model, timing_dir / timing_name(model, rep, attempt), path_dir)
+                disturbed = disturbance.of_doc(doc) if doc["ok"] else None
+                again = disturbed is not None and disturbed.disturbed
+                note = (
+                    f"disturbed: other load {disturbed.foreign_busy_pct:.0f}% of the cores"
+                    + ("; running it again" if attempt <= disturbance.MAX_RERUNS else "")
+                    if again and disturbed is not None
+                    else ""
+                )
+                if not again or attempt > disturbance.MAX_RERUNS:
+                    done += 1
+                progress(
+                    Step("timing", model, rep, done, total, doc.get("wall_s"), doc["ok"], note)
+                )
+                if not doc["ok"]:
+                    error: dict[str, Any] = doc["error"]
+                    return error
+                if not again:
+                    break
     return None
 
 

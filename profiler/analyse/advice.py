@@ -2,44 +2,73 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
+
+from profiler.analyse.compare import DEFAULT_MARGIN, MIN_RUNS, no_interval, used_runs
+
+SIMPLICITY = ("sequential", "asyncio", "threads", "processes")  # simpler first
+CPU_FLOOR_S = 0.01  # CPU times within a clock tick of each other are equal
+RSS_FLOOR_MB = 1.0
 
 
 @dataclass(frozen=True)
 class Answer:
-    model: str
+    """The recommendation, and everything said about it (computed once, rendered anywhere)."""
+
+    model: str  # the recommended model
     speedup: float
     ci_low: float
     ci_high: float
     verdict: str
     evidence: list[str] = field(default_factory=list)
-    ties: list[str] = field(default_factory=list)  # models whose interval overlaps the best's
+    ties: list[str] = field(default_factory=list)  # not distinguishable from the fastest
+    fastest: str = ""  # the lowest median wall time, when it is not the recommendation
+    why: str = ""  # why the recommendation, when it is not simply the fastest
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def has_speedup(self) -> bool:
         return self.speedup == self.speedup  # not NaN: there was a sequential baseline
 
+    @property
+    def has_interval(self) -> bool:
+        return self.ci_low == self.ci_low
+
     def headline(self) -> str:
         if not self.has_speedup:
             return f"fastest: {self.model} ({self.verdict})"
-        text = (
-            f"fastest: {self.model}, {self.speedup:.2f}x the sequential baseline "
-            f"(95% interval {self.ci_low:.2f}–{self.ci_high:.2f}x; {self.verdict})"
+        interval = (
+            f"95% interval {self.ci_low:.2f}–{self.ci_high:.2f}x; " if self.has_interval else ""
         )
-        if self.ties:
-            text += f"; not distinguishable from {', '.join(self.ties)} (intervals overlap)"
+        lead = "recommended" if self.fastest and self.fastest != self.model else "fastest"
+        if self.model == "sequential" and self.why:
+            return f"{lead}: sequential; {self.why}"
+        text = (
+            f"{lead}: {self.model}, {self.speedup:.2f}x the sequential baseline "
+            f"({interval}{self.verdict})"
+        )
+        if self.why:
+            text += f"; {self.why}"
+        elif self.ties:
+            text += f"; not distinguishable from {', '.join(self.ties)}"
         return text
 
 
-def _verdict_text(verdict: str) -> str:
+def _verdict_text(verdict: str, margin: float) -> str:
     return {
-        "faster": "the interval excludes 1: faster than sequential",
-        "slower": "the interval is below 1: slower than sequential",
-        "inconclusive": "the interval includes 1: not distinguishable from sequential",
+        "faster": f"the whole interval is above 1 + {margin:.0%}: faster than sequential",
+        "slower": f"the whole interval is below 1 − {margin:.0%}: slower than sequential",
+        "same": f"the whole interval is within ±{margin:.0%} of 1: the same as sequential",
+        "inconclusive": "the interval reaches 1 ± the margin: not distinguishable from sequential",
         "baseline": "no model beat the sequential baseline",
     }.get(verdict, verdict)
+
+
+def _known(value: object) -> bool:
+    """A number, not NaN."""
+    return isinstance(value, int | float) and value == value
 
 
 def _pct(value: float) -> str:
@@ -96,47 +125,148 @@ def _fastest_by_wall(comparison: pd.DataFrame, observed: dict[str, str]) -> Answ
     verdict = "no sequential baseline; only one model ran"
     if len(ranked) > 1:
         second = ranked.iloc[1]
-        verdict = (
-            f"no sequential baseline; its wall-time interval is below {second['model']}'s"
-            if best["wall_ci_high_s"] < second["wall_ci_low_s"]
-            else "no sequential baseline; wall-time intervals overlap: inconclusive"
+        verdict = {
+            "slower": f"no sequential baseline; {second['model']} is clearly slower",
+            "same": f"no sequential baseline; the same as {second['model']} within the margin",
+        }.get(
+            str(second.get("vs_fastest")),
+            f"no sequential baseline; not distinguishable from {second['model']}"
+            + ("" if best["reps"] >= MIN_RUNS else f" ({no_interval(int(best['reps']))})"),
         )
     evidence = [
-        f"{row.model}: median wall {row.wall_median_s:.3f} s "
-        f"[{row.wall_ci_low_s:.3f}, {row.wall_ci_high_s:.3f}], peak RSS {row.peak_rss_mb:.0f} MB"
+        f"{row.model!s}: median wall {row.wall_median_s:.3f} s "
+        + (
+            f"[{row.wall_ci_low_s:.3f}, {row.wall_ci_high_s:.3f}]"
+            if _known(row.wall_ci_low_s)
+            else "(no interval)"
+        )
+        + f", peak RSS {row.peak_rss_mb:.0f} MB"
         + (f"; {observed[str(row.model)]}" if str(row.model) in observed else "")
         for row in ranked.itertuples()
     ]
     return Answer(str(best["model"]), float("nan"), float("nan"), float("nan"), verdict, evidence)
 
 
+def _cheaper(a: pd.Series, b: pd.Series, margin: float) -> str:
+    """Why `a` is preferable to `b` ("" when it is not clearly cheaper)."""
+    cpu_a, cpu_b = float(a["cpu_s"]), float(b["cpu_s"])
+    if cpu_a < cpu_b - max(margin * cpu_b, CPU_FLOOR_S):
+        return f"less CPU time ({cpu_a:.2f} s against {cpu_b:.2f} s)"
+    if abs(cpu_a - cpu_b) <= max(margin * max(cpu_a, cpu_b), CPU_FLOOR_S):
+        rss_a, rss_b = float(a["peak_rss_mb"]), float(b["peak_rss_mb"])
+        if rss_a < rss_b - max(margin * rss_b, RSS_FLOOR_MB):
+            return f"less memory ({rss_a:.0f} MB peak RSS against {rss_b:.0f} MB)"
+    return ""
+
+
+def _cheapest(rows: list[pd.Series], margin: float) -> pd.Series:
+    """Least CPU time, then least memory (each within the margin of the least), then simplest."""
+
+    def near_least(candidates: list[pd.Series], column: str, floor: float) -> list[pd.Series]:
+        least = min(float(r[column]) for r in candidates)
+        return [r for r in candidates if float(r[column]) <= least + max(margin * least, floor)]
+
+    kept = near_least(rows, "cpu_s", CPU_FLOOR_S)
+    kept = near_least(kept, "peak_rss_mb", RSS_FLOOR_MB)
+
+    def simplicity(row: pd.Series) -> int:
+        model = str(row["model"])
+        return SIMPLICITY.index(model) if model in SIMPLICITY else len(SIMPLICITY)
+
+    return min(kept, key=simplicity)
+
+
+def _warnings(comparison: pd.DataFrame, timing: pd.DataFrame | None) -> list[str]:
+    warnings = []
+    few = comparison[comparison["reps"].fillna(0) < MIN_RUNS]
+    if len(few):
+        warnings.append(
+            f"fewer than {MIN_RUNS} timing runs ({', '.join(map(str, few['model']))}): "
+            "no interval, so no model is called faster or slower; use REPEAT=5"
+        )
+    if timing is not None and "disturbed" in timing.columns and len(timing):
+        used = used_runs(timing)
+        bad = used[used["disturbed"].fillna(False).astype(bool)]
+        reruns = int((timing["attempt"] > 1).sum()) if "attempt" in timing.columns else 0
+        if len(bad):
+            worst = float(bad["foreign_busy_pct"].max())
+            warnings.append(
+                f"{len(bad)} of {len(used)} timing runs were disturbed by other load on the "
+                f"machine (up to {worst:.0f}% of the cores) even after {reruns} re-runs: "
+                "these verdicts rest on disturbed runs; run again on a quieter machine"
+            )
+        elif reruns:
+            warnings.append(
+                f"{reruns} timing runs disturbed by other load on the machine were run again; "
+                "the verdicts use the undisturbed re-runs"
+            )
+    return warnings
+
+
 def recommend(
-    comparison: pd.DataFrame, tables: dict[str, pd.DataFrame] | None = None
+    comparison: pd.DataFrame,
+    tables: dict[str, pd.DataFrame] | None = None,
+    margin: float = DEFAULT_MARGIN,
 ) -> Answer | None:
-    """The model with the highest median speedup, and one line of evidence per model."""
+    """The cheapest model among those not distinguishable from the fastest, with evidence.
+
+    Ties with the fastest (same within the margin, or inconclusive) are broken by
+    CPU time, then peak memory, then the simpler model. When the fastest clearly
+    beats sequential, a model whose interval does not is never tied with it.
+    """
+    tables = tables or {}
     ranked = comparison.dropna(subset=["speedup"]).sort_values("speedup", ascending=False)
     if ranked.empty:
-        return _fastest_by_wall(comparison, gil_evidence(tables or {}))
-    best = ranked.iloc[0]
-    observed = gil_evidence(tables or {})
+        by_wall = _fastest_by_wall(comparison, gil_evidence(tables))
+        warnings = _warnings(comparison, tables.get("timing"))
+        return None if by_wall is None else replace(by_wall, warnings=warnings)
+    fastest = ranked.iloc[0]
+    observed = gil_evidence(tables)
     evidence = [
-        f"{row.model}: {row.speedup:.2f}x [{row.speedup_ci_low:.2f}, {row.speedup_ci_high:.2f}], "
-        f"CPU/wall {row.parallelism:.2f}, peak RSS {row.peak_rss_mb:.0f} MB "
-        f"(timing runs, n={row.reps})"
+        f"{row.model!s}: {row.speedup:.2f}x "
+        + (
+            f"[{row.speedup_ci_low:.2f}, {row.speedup_ci_high:.2f}]"
+            if _known(row.speedup_ci_low)
+            else "(no interval)"
+        )
+        + f", CPU {row.cpu_s:.2f} s, CPU/wall {row.parallelism:.2f}, "
+        f"peak RSS {row.peak_rss_mb:.0f} MB (timing runs, n={row.reps})"
         + (f"; {observed[str(row.model)]}" if str(row.model) in observed else "")
         for row in ranked.itertuples()
     ]
+    clear_win = fastest["vs_sequential"] == "faster"
     ties = [
-        str(row.model)
-        for row in ranked.iloc[1:].itertuples()
-        if row.model != "sequential" and row.speedup_ci_high >= best["speedup_ci_low"]
+        row
+        for _, row in ranked.iloc[1:].iterrows()
+        if row["vs_fastest"] in ("same", "inconclusive")
+        and not (clear_win and row["vs_sequential"] != "faster")
     ]
+    chosen = _cheapest([fastest, *ties], margin)
+    why = ""
+    baseline = ranked[ranked["model"] == "sequential"]
+    if not clear_win and len(baseline) and fastest["model"] != "sequential":
+        chosen = baseline.iloc[0]
+        why = (
+            f"no model is clearly faster than the sequential baseline (fastest by median: "
+            f"{fastest['model']}, {fastest['speedup']:.2f}x, {fastest['vs_sequential']}); "
+            "the simplest model wins"
+        )
+    elif chosen["model"] != fastest["model"]:
+        relation = "as fast as" if chosen["vs_fastest"] == "same" else "not distinguishable from"
+        reason = _cheaper(chosen, fastest, margin) or "the simpler model"
+        why = f"{relation} {fastest['model']} ({fastest['speedup']:.2f}x), with {reason}"
     return Answer(
-        model=str(best["model"]),
-        speedup=float(best["speedup"]),
-        ci_low=float(best["speedup_ci_low"]),
-        ci_high=float(best["speedup_ci_high"]),
-        verdict=_verdict_text(str(best["vs_sequential"])),
+        model=str(chosen["model"]),
+        speedup=float(chosen["speedup"]),
+        ci_low=float(chosen["speedup_ci_low"]),
+        ci_high=float(chosen["speedup_ci_high"]),
+        verdict=_verdict_text(str(chosen["vs_sequential"]), margin)
+        if chosen["model"] != "sequential"
+        else "the baseline",
         evidence=evidence,
-        ties=ties,
+        ties=[str(r["model"]) for r in ties if r["model"] != chosen["model"]]
+        + ([str(fastest["model"])] if chosen["model"] != fastest["model"] else []),
+        fastest=str(fastest["model"]),
+        why=why,
+        warnings=_warnings(comparison, tables.get("timing")),
     )

@@ -3,7 +3,8 @@
 Input grammar: one JSON object per file, as written by `profiler.runner run`:
 {model, tasks, wall_s, user_s, sys_s, max_rss_mb, tasks_ok, ok, error,
  start_ns, end_ns, pid, task_records: [{index, pid, tid, thread_name,
- start_ns, end_ns, ok, ...}], ...}. The rep number is in the file name.
+ start_ns, end_ns, ok, ...}], machine_busy_s, helper_cpu_s, clock_tick_s, ...}. The rep number,
+and the attempt of a re-run, are in the file name (<model>-r<rep>[-a<attempt>].json).
 """
 
 from __future__ import annotations
@@ -15,21 +16,46 @@ from typing import Any
 import orjson
 import pandas as pd
 
-TIMING_COLUMNS = ["model", "rep", "wall_s", "user_s", "sys_s", "max_rss_mb", "tasks", "ok"]
+TIMING_COLUMNS = [
+    "model",
+    "rep",
+    "attempt",
+    "wall_s",
+    "user_s",
+    "sys_s",
+    "max_rss_mb",
+    "tasks",
+    "ok",
+    "machine_busy_s",
+    "helper_cpu_s",
+    "cores",
+    "clock_tick_s",
+]
 TASK_COLUMNS = ["model", "rep", "index", "pid", "tid", "thread_name", "start_s", "end_s", "ok"]
-_NAME = re.compile(r"(?P<model>[a-z_]+)-r(?P<rep>\d+)\.json$")
+_NAME = re.compile(r"(?P<model>[a-z_]+)-r(?P<rep>\d+)(?:-a(?P<attempt>\d+))?\.json$")
 
 
-def timing_row(doc: dict[str, Any], rep: int) -> dict[str, Any]:
+def timing_name(model: str, rep: int, attempt: int = 1) -> str:
+    """raw/timing/<model>-r<rep>.json; a re-run of a disturbed repeat adds -a<attempt>."""
+    return f"{model}-r{rep}.json" if attempt == 1 else f"{model}-r{rep}-a{attempt}.json"
+
+
+def timing_row(doc: dict[str, Any], rep: int, attempt: int = 1) -> dict[str, Any]:
+    nan = float("nan")
     return {
         "model": doc["model"],
         "rep": rep,
+        "attempt": attempt,
         "wall_s": doc.get("wall_s"),
         "user_s": doc.get("user_s"),
         "sys_s": doc.get("sys_s"),
         "max_rss_mb": doc.get("max_rss_mb"),
         "tasks": doc.get("tasks_ok", 0),
         "ok": bool(doc.get("ok")),
+        "machine_busy_s": doc.get("machine_busy_s", nan),
+        "helper_cpu_s": doc.get("helper_cpu_s", 0.0),
+        "cores": (doc.get("python") or {}).get("cpu_count"),
+        "clock_tick_s": doc.get("clock_tick_s", nan),
     }
 
 
@@ -51,22 +77,37 @@ def task_rows(doc: dict[str, Any], rep: int) -> list[dict[str, Any]]:
     ]
 
 
-def read_docs(timing_dir: Path) -> list[tuple[int, dict[str, Any]]]:
-    """(rep, document) for every runner result file, in run order."""
+def read_attempts(timing_dir: Path) -> list[tuple[int, int, dict[str, Any]]]:
+    """(rep, attempt, document) for every runner result file, in run order."""
     found = []
     for path in timing_dir.glob("*.json"):
         match = _NAME.search(path.name)
         if match:
-            found.append((int(match["rep"]), orjson.loads(path.read_bytes())))
-    return sorted(found, key=lambda item: (item[0], item[1].get("start_ns", 0)))
+            attempt = int(match["attempt"] or 1)
+            found.append((int(match["rep"]), attempt, orjson.loads(path.read_bytes())))
+    return sorted(found, key=lambda item: (item[0], item[2].get("start_ns", 0)))
+
+
+def read_docs(timing_dir: Path) -> list[tuple[int, dict[str, Any]]]:
+    """(rep, document) for every runner result file, in run order."""
+    return [(rep, doc) for rep, _, doc in read_attempts(timing_dir)]
 
 
 def load_timing(timing_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The timing table (one row per run) and the per-task table."""
-    docs = read_docs(timing_dir)
-    timing = pd.DataFrame([timing_row(d, rep) for rep, d in docs], columns=TIMING_COLUMNS)
+    """The timing table (one row per run, re-runs included) and the per-task table."""
+    docs = read_attempts(timing_dir)
+    timing = pd.DataFrame(
+        [timing_row(d, rep, attempt) for rep, attempt, d in docs], columns=TIMING_COLUMNS
+    )
+    last = {(d["model"], rep): attempt for rep, attempt, d in docs}  # run order: last wins
     tasks = pd.DataFrame(
-        [row for rep, d in docs for row in task_rows(d, rep)], columns=TASK_COLUMNS
+        [
+            row
+            for rep, attempt, d in docs
+            if last[(d["model"], rep)] == attempt
+            for row in task_rows(d, rep)
+        ],
+        columns=TASK_COLUMNS,
     )
     return timing, tasks
 

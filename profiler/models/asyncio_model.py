@@ -10,36 +10,34 @@ from __future__ import annotations
 import asyncio
 from types import ModuleType
 
-from profiler.models.base import ModelRun, TaskOutcome, WorkloadSpec, timed_acall, timed_call
+from profiler.models.base import ModelRun, WorkloadSpec, run_inline, this_thread, timed_acall
 
 
-async def _run_all(scenario: ModuleType, spec: WorkloadSpec) -> list[TaskOutcome]:
+async def _run_all(scenario: ModuleType, spec: WorkloadSpec, result: ModelRun) -> None:
     atask = getattr(scenario, "atask", None)
-    outcomes: list[TaskOutcome] = []
     if atask is None:
-        for index in range(spec.tasks):
-            outcome = timed_call(scenario.task, index)
-            outcomes.append(outcome)
-            if not outcome.ok:
-                break
-        return outcomes
-
+        run_inline(scenario.task, spec.tasks, result)
+        return
+    result.task_name = "atask-{index}"
     limit = asyncio.Semaphore(spec.workers)
     failed = asyncio.Event()
+    ids = this_thread()
+    append = result.raw.append
 
     async def one(index: int) -> None:
         async with limit:
             if failed.is_set():
                 return
-            outcome = await timed_acall(atask, index, f"atask-{index}")
-            outcomes.append(outcome)
-            if not outcome.ok:
+            outcome = await timed_acall(atask, index, ids)
+            append(outcome)
+            if outcome[5] is not None:
                 failed.set()
 
     tasks = [asyncio.create_task(one(i), name=f"atask-{i}") for i in range(spec.tasks)]
     await asyncio.gather(*tasks)
-    return outcomes
 
 
 def run(scenario: ModuleType, spec: WorkloadSpec) -> ModelRun:
-    return ModelRun(model="asyncio", outcomes=asyncio.run(_run_all(scenario, spec)))
+    result = ModelRun(model="asyncio")
+    asyncio.run(_run_all(scenario, spec, result))
+    return result

@@ -1,4 +1,11 @@
-"""Shared types of the models and the per-task timing wrapper (stdlib-only)."""
+"""Shared types of the models, the per-task timing wrapper and the collector (stdlib-only).
+
+The harness measures the workload, never itself. Per task it runs the task,
+two clock reads and a few dictionary look-ups: no system call, no file read,
+no resource probe (CPU time and peak RSS are read once per process, outside
+the tasks). Results are collected with one done-callback per future, so the
+collector's work per task does not grow with the number of tasks in flight.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +17,12 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, wait
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 
 @dataclass(frozen=True)
@@ -29,11 +36,10 @@ class WorkloadSpec:
     start_method: str
 
 
-@dataclass
-class TaskOutcome:
-    """One task's run, measured where it ran (picklable, sent back from workers)."""
+class TaskOutcome(NamedTuple):
+    """One task's run, measured where it ran; built after the model run from a RawOutcome."""
 
-    index: int
+    task_index: int
     pid: int
     tid: int
     thread_name: str
@@ -42,26 +48,45 @@ class TaskOutcome:
     ok: bool
     result: Any = None
     error: str | None = None
-    # cumulative resource usage of the process that ran the task, read at its end
-    proc_user_s: float = 0.0
-    proc_sys_s: float = 0.0
-    proc_max_rss_kb: int = 0
+
+
+ThreadIds = tuple[int, int, str]  # pid, native tid, thread name
+# what a task leaves behind while the model runs: a plain tuple, cheap to build and to
+# pickle back from a worker: (index, thread ids, start ns, end ns, result, error or None)
+RawOutcome = tuple[int, ThreadIds, int, int, Any, "str | None"]
 
 
 @dataclass
 class ModelRun:
-    """What a model returns: per-task outcomes in completion order."""
+    """What a model returns: per-task raw outcomes in completion order."""
 
     model: str
-    outcomes: list[TaskOutcome] = field(default_factory=list)
-    worker_pids: list[int] = field(default_factory=list)
+    raw: list[RawOutcome] = field(default_factory=list)
     threads: list[tuple[int, str]] = field(default_factory=list)  # (native tid, name) here
-    # per worker process, read from /proc before the pool shut down (idle workers too)
+    # (user s, sys s, peak RSS kB) per worker process, read from /proc once, after its tasks
     worker_usage: dict[int, tuple[float, float, int]] = field(default_factory=dict)
+    task_name: str | None = None  # e.g. "atask-{index}": names the tasks, not the thread
+
+    def outcomes(self) -> list[TaskOutcome]:
+        """The typed outcomes, built after the measured run (never inside it)."""
+        return [
+            TaskOutcome(
+                index,
+                pid,
+                tid,
+                self.task_name.format(index=index) if self.task_name else name,
+                start_ns,
+                end_ns,
+                error is None,
+                result,
+                error,
+            )
+            for index, (pid, tid, name), start_ns, end_ns, result, error in self.raw
+        ]
 
     @property
     def failed(self) -> TaskOutcome | None:
-        return next((o for o in self.outcomes if not o.ok), None)
+        return next((o for o in self.outcomes() if not o.ok), None)
 
 
 class ModelFn(Protocol):
@@ -96,10 +121,6 @@ def load_scenario_module(path: str, module_name: str) -> ModuleType:
     return module
 
 
-HWM_READ_INTERVAL_NS = 5_000_000
-_hwm_state = {"read_ns": 0, "kb": 0}
-
-
 def peak_rss_kb() -> int:
     """This process's peak RSS (VmHWM, kB).
 
@@ -116,71 +137,87 @@ def peak_rss_kb() -> int:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-def _usage() -> tuple[float, float, int]:
-    """CPU so far and peak RSS; VmHWM is re-read at most every 5 ms (it costs ~10 us)."""
-    ru = resource.getrusage(resource.RUSAGE_SELF)
-    now = time.monotonic_ns()
-    if now - _hwm_state["read_ns"] >= HWM_READ_INTERVAL_NS:
-        _hwm_state["kb"] = peak_rss_kb()
-        _hwm_state["read_ns"] = now
-    return ru.ru_utime, ru.ru_stime, _hwm_state["kb"]
+# (pid, native tid, name) per thread, looked up without a system call; cleared in a
+# forked child, whose main thread would otherwise inherit its parent thread's entry.
+_thread_ids: dict[int, ThreadIds] = {}
+os.register_at_fork(after_in_child=_thread_ids.clear)
 
 
-def _describe_error(exc: BaseException) -> str:
+def this_thread() -> ThreadIds:
+    """This thread's (pid, native tid, name), from the cache after the first call."""
+    ident = threading.get_ident()
+    ids = _thread_ids.get(ident)
+    if ids is None:
+        ids = (os.getpid(), threading.get_native_id(), threading.current_thread().name)
+        _thread_ids[ident] = ids
+    return ids
+
+
+def describe_error(exc: BaseException) -> str:
     return "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)).rstrip()
 
 
-def timed_call(fn: Callable[[int], Any], index: int) -> TaskOutcome:
-    """Run `fn(index)` and time it; an exception becomes a failed outcome."""
-    thread = threading.current_thread()
-    start_ns = time.monotonic_ns()
+def timed_call(
+    fn: Callable[[int], Any],
+    index: int,
+    clock: Callable[[], int] = time.monotonic_ns,
+    ids: dict[int, ThreadIds] = _thread_ids,
+    get_ident: Callable[[], int] = threading.get_ident,
+) -> RawOutcome:
+    """Run `fn(index)` between two clock reads (a pool's unit of work).
+
+    Nothing else runs per task: a dictionary look-up names the thread, and an
+    exception becomes a failed outcome. The defaults bind the helpers locally.
+    """
+    start_ns = clock()
     try:
         result = fn(index)
-        ok, error = True, None
     except Exception as exc:
-        result, ok, error = None, False, _describe_error(exc)
-    end_ns = time.monotonic_ns()
-    user_s, sys_s, rss_kb = _usage()
-    return TaskOutcome(
-        index=index,
-        pid=os.getpid(),
-        tid=threading.get_native_id(),
-        thread_name=thread.name,
-        start_ns=start_ns,
-        end_ns=end_ns,
-        ok=ok,
-        result=result,
-        error=error,
-        proc_user_s=user_s,
-        proc_sys_s=sys_s,
-        proc_max_rss_kb=rss_kb,
-    )
+        end_ns = clock()
+        return (
+            index,
+            ids.get(get_ident()) or this_thread(),
+            start_ns,
+            end_ns,
+            None,
+            describe_error(exc),
+        )
+    end_ns = clock()
+    return (index, ids.get(get_ident()) or this_thread(), start_ns, end_ns, result, None)
 
 
-async def timed_acall(afn: Callable[[int], Any], index: int, task_name: str) -> TaskOutcome:
-    """Await `afn(index)` and time it; the thread name is the asyncio task's name."""
-    start_ns = time.monotonic_ns()
+async def timed_acall(
+    afn: Callable[[int], Any],
+    index: int,
+    ids: ThreadIds,
+    clock: Callable[[], int] = time.monotonic_ns,
+) -> RawOutcome:
+    """Await `afn(index)` between two clock reads (asyncio; the task names come later)."""
+    start_ns = clock()
     try:
         result = await afn(index)
-        ok, error = True, None
     except Exception as exc:
-        result, ok, error = None, False, _describe_error(exc)
-    end_ns = time.monotonic_ns()
-    user_s, sys_s, rss_kb = _usage()
-    return TaskOutcome(
-        index=index,
-        pid=os.getpid(),
-        tid=threading.get_native_id(),
-        thread_name=task_name,
-        start_ns=start_ns,
-        end_ns=end_ns,
-        ok=ok,
-        result=result,
-        error=error,
-        proc_user_s=user_s,
-        proc_sys_s=sys_s,
-        proc_max_rss_kb=rss_kb,
-    )
+        return (index, ids, start_ns, clock(), None, describe_error(exc))
+    return (index, ids, start_ns, clock(), result, None)
+
+
+def run_inline(fn: Callable[[int], Any], tasks: int, run: ModelRun) -> None:
+    """Every task in order on this thread (sequential, and asyncio without atask).
+
+    The loop holds only the task and two clock reads; it stops at the first failure.
+    """
+    ids = this_thread()
+    clock = time.monotonic_ns
+    append = run.raw.append
+    for index in range(tasks):
+        start_ns = clock()
+        try:
+            result = fn(index)
+        except Exception as exc:
+            end_ns = clock()
+            append((index, ids, start_ns, end_ns, None, describe_error(exc)))
+            return
+        append((index, ids, start_ns, clock(), result, None))
 
 
 def process_usage(pid: int) -> tuple[float, float, int] | None:
@@ -198,27 +235,86 @@ def process_usage(pid: int) -> tuple[float, float, int] | None:
     return int(fields[11]) / ticks, int(fields[12]) / ticks, rss_kb
 
 
+def machine_busy_s() -> float:
+    """CPU time every core of the machine has spent busy since boot (/proc/stat, Linux).
+
+    Busy is user + nice + system + irq + softirq + steal (guest time is inside
+    user); read once before and once after a model run, never per task.
+    """
+    try:
+        with open("/proc/stat", "rb") as fh:
+            fields = fh.readline().split()
+    except OSError:
+        return float("nan")
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in fields[1:9])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_s_of(pids: Iterable[int]) -> float:
+    """User + system CPU seconds of these live processes so far (0 for those gone)."""
+    return sum(u + s for u, s, _ in filter(None, (process_usage(p) for p in pids)))
+
+
 def snapshot_threads() -> list[tuple[int, str]]:
     """(native tid, name) of this process's live threads: the names a program gave them."""
     return [(t.native_id, t.name) for t in threading.enumerate() if t.native_id is not None]
 
 
-def collect(pending: set[Future[TaskOutcome]], result: ModelRun) -> None:
-    """Gather pool futures into `result`; after the first failed task, cancel the rest.
+class Collector:
+    """Gathers pool futures through one done-callback each: O(1) work per completion.
 
-    The thread snapshot is taken after the first completion, while the pool's
-    threads (workers, queue feeders, managers) are alive.
+    After the first failed task the futures not yet started are cancelled
+    (once, by the waiting thread). An exception of the pool itself (a broken
+    pool, a result that cannot be pickled) is re-raised by `gather`.
     """
-    while pending:
-        done, pending = wait(pending, return_when=FIRST_COMPLETED)
-        if not result.threads:
-            result.threads = snapshot_threads()
-        for future in done:
-            if future.cancelled():
-                continue
-            outcome = future.result()
-            result.outcomes.append(outcome)
-            if not outcome.ok:
-                for other in pending:
-                    other.cancel()
-    result.worker_pids = sorted({o.pid for o in result.outcomes})
+
+    def __init__(self, result: ModelRun) -> None:
+        self.result = result
+        self._lock = threading.Lock()
+        self._first = threading.Event()  # one future finished
+        self._settled = threading.Event()  # all finished, or one failed
+        self._expected = 0
+        self._finished = 0
+        self._failed = False
+        self._error: BaseException | None = None
+
+    def _on_done(self, future: Future[RawOutcome]) -> None:
+        outcome: RawOutcome | None = None
+        error: BaseException | None = None
+        if not future.cancelled():
+            error = future.exception()
+            if error is None:
+                outcome = future.result()
+        with self._lock:
+            if outcome is not None:
+                self.result.raw.append(outcome)
+                self._failed = self._failed or outcome[5] is not None
+            elif error is not None and self._error is None:
+                self._error = error
+            self._finished += 1
+            settled = self._finished == self._expected or self._failed or self._error is not None
+        if not self._first.is_set():
+            self._first.set()
+        if settled:
+            self._settled.set()
+
+    def gather(self, futures: Iterable[Future[RawOutcome]]) -> None:
+        """Wait for every future; the thread snapshot is taken at the first completion."""
+        submitted = list(futures)
+        with self._lock:
+            self._expected = len(submitted)
+        for future in submitted:
+            future.add_done_callback(self._on_done)
+        if not submitted:
+            return
+        self._first.wait()
+        self.result.threads = snapshot_threads()  # while the pool's threads are alive
+        self._settled.wait()
+        if self._failed or self._error is not None:
+            for future in submitted:
+                future.cancel()
+            for future in submitted:  # the tasks already running finish first
+                if not future.cancelled():
+                    future.exception()
+        if self._error is not None:
+            raise self._error

@@ -11,9 +11,9 @@ from concurrent.futures import ProcessPoolExecutor
 from types import ModuleType
 
 from profiler.models.base import (
+    Collector,
     ModelRun,
     WorkloadSpec,
-    collect,
     load_scenario_module,
     process_usage,
     timed_call,
@@ -29,9 +29,11 @@ def run(scenario: ModuleType, spec: WorkloadSpec) -> ModelRun:
         initargs=(spec.scenario_path, spec.module_name),
     )
     try:
-        collect({pool.submit(timed_call, scenario.task, i) for i in range(spec.tasks)}, result)
-        # every worker, also those that got no task: their start-up costs CPU and memory too.
-        # Read while they are alive, so inside the timed run (~20 us per worker).
+        Collector(result).gather(
+            pool.submit(timed_call, scenario.task, i) for i in range(spec.tasks)
+        )
+        # CPU and peak RSS of every worker, also those that got no task, read once from
+        # outside it after all tasks: O(workers), never per task (~20 us per worker).
         for pid in list(getattr(pool, "_processes", None) or {}):
             usage = process_usage(pid)
             if usage is not None:

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from profiler.models.base import ModelRun, WorkloadSpec, timed_call
+from profiler.models.base import ModelRun, WorkloadSpec, run_inline
 
 
 def run(scenario: ModuleType, spec: WorkloadSpec) -> ModelRun:
     result = ModelRun(model="sequential")
-    for index in range(spec.tasks):
-        outcome = timed_call(scenario.task, index)
-        result.outcomes.append(outcome)
-        if not outcome.ok:
-            break
+    run_inline(scenario.task, spec.tasks, result)
     return result

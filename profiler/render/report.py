@@ -10,6 +10,7 @@ import jinja2
 import pandas as pd
 
 from profiler.analyse.advice import recommend
+from profiler.analyse.compare import DEFAULT_MARGIN
 from profiler.rundir import write_atomic
 from profiler.schema import THREAD_REPORT_COLUMNS
 
@@ -55,7 +56,7 @@ def render_report(
 ) -> Path:
     """index.html: the answer first, then the evidence; links to every other output."""
     comparison = tables["comparison"]
-    answer = recommend(comparison, tables)
+    answer = recommend(comparison, tables, float(manifest.get("margin", DEFAULT_MARGIN)))
     shown = {
         "threads": _best(
             tables.get("threads"),

@@ -9,15 +9,18 @@ from rich.console import Console
 from rich.table import Table
 
 from profiler.analyse.advice import recommend
+from profiler.analyse.compare import DEFAULT_MARGIN
 
 
 def _num(value: object, fmt: str) -> str:
     return format(value, fmt) if isinstance(value, int | float) and value == value else ""
 
 
-def comparison_table(comparison: pd.DataFrame, repeat: int) -> Table:
+def comparison_table(comparison: pd.DataFrame, repeat: int, margin: float) -> Table:
     table = Table(
-        title=f"timing runs: median of {repeat}, 95% bootstrap interval", title_justify="left"
+        title=f"timing runs: median of {repeat}, 95% bootstrap interval; "
+        f"differences within {margin:.0%} are 'same'",
+        title_justify="left",
     )
     for name in (
         "model",
@@ -26,12 +29,15 @@ def comparison_table(comparison: pd.DataFrame, repeat: int) -> Table:
         "speedup",
         "95% CI",
         "vs sequential",
+        "vs fastest",
         "CPU s",
         "CPU/wall",
         "peak RSS MB",
     ):
         table.add_column(
-            name, justify="left" if name in ("model", "vs sequential") else "right", no_wrap=True
+            name,
+            justify="left" if name in ("model", "vs sequential", "vs fastest") else "right",
+            no_wrap=True,
         )
     for row in comparison.itertuples():
         table.add_row(
@@ -40,7 +46,8 @@ def comparison_table(comparison: pd.DataFrame, repeat: int) -> Table:
             f"{_num(row.wall_ci_low_s, '.3f')}–{_num(row.wall_ci_high_s, '.3f')}",
             _num(row.speedup, ".2f") + "x",
             f"{_num(row.speedup_ci_low, '.2f')}–{_num(row.speedup_ci_high, '.2f')}",
-            str(row.vs_sequential),
+            str(row.vs_sequential) if isinstance(row.vs_sequential, str) else "",
+            str(row.vs_fastest),
             _num(row.cpu_s, ".2f"),
             _num(row.parallelism, ".2f"),
             _num(row.peak_rss_mb, ".0f"),
@@ -49,15 +56,21 @@ def comparison_table(comparison: pd.DataFrame, repeat: int) -> Table:
 
 
 def print_summary(
-    console: Console, run_dir: Path, tables: dict[str, pd.DataFrame], repeat: int
+    console: Console,
+    run_dir: Path,
+    tables: dict[str, pd.DataFrame],
+    repeat: int,
+    margin: float = DEFAULT_MARGIN,
 ) -> None:
     comparison = tables["comparison"]
-    console.print(comparison_table(comparison, repeat))
-    answer = recommend(comparison, tables)
+    console.print(comparison_table(comparison, repeat, margin))
+    answer = recommend(comparison, tables, margin)
     if answer is not None:
-        console.print(answer.headline(), highlight=False, soft_wrap=True)
+        console.print(answer.headline(), highlight=False, soft_wrap=True, markup=False)
+        for warning in answer.warnings:
+            console.print(f"warning: {warning}", highlight=False, soft_wrap=True, markup=False)
         for line in answer.evidence:
-            console.print(f"  {line}", highlight=False, soft_wrap=True)
+            console.print(f"  {line}", highlight=False, soft_wrap=True, markup=False)
     console.print(f"run directory: {run_dir}")
     console.print(f"report:        {run_dir / 'index.html'}")
     console.print(f"timeline:      {run_dir / 'timeline.html'}")

@@ -8,7 +8,9 @@ scale with threads (< 1.3) but can with two processes on two cores (> 1.3).
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -137,6 +139,26 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: list[str], messa
     assert code == 2
     assert message in err and err.count("\n") == 1, err
     assert not any(tmp_path.iterdir()), "bad input must not create a run directory"
+
+
+def test_a_scenario_importing_a_missing_package_names_interpreter_and_fixes(
+    tmp_path: Path, scenario_file: Any
+) -> None:
+    # GIVEN a scenario that imports a package the workload interpreter lacks
+    path = scenario_file(
+        "needs_pkg", "import concprof_absent_pkg.sub\nTASKS = 2\ndef task(i): return i\n"
+    )
+    code, _out, err = concprof("profile", str(path), "--out", str(tmp_path / "reports"))
+    # THEN one line, exit 2, naming the interpreter and both fixes
+    assert code == 2 and err.count("\n") == 1, err
+    assert "No module named 'concprof_absent_pkg'" in err
+    assert f"{sys.executable} -m pip install concprof_absent_pkg" in err
+    assert "PYTHON=" in err
+
+
+def test_the_margin_must_be_a_percentage_below_100(tmp_path: Path) -> None:
+    code, _out, err = concprof("profile", "io", "--margin", "150", "--out", str(tmp_path))
+    assert code == 2 and "margin must be a percentage from 0 to 100 (default 5), got 150" in err
 
 
 def test_other_interpreter_runs_the_workload(tmp_path: Path) -> None:

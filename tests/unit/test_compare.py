@@ -45,9 +45,11 @@ def test_constant_runs_give_exact_speedup_and_zero_width_intervals() -> None:
             "speedup_ci_low": [1.0, 2.0],
             "speedup_ci_high": [1.0, 2.0],
             "vs_sequential": ["baseline", "faster"],
+            "vs_fastest": ["slower", "fastest"],
             "cpu_s": [2.0, 1.0],
             "parallelism": [1.0, 1.0],
             "peak_rss_mb": [10.0, 10.0],
+            "disturbed_reps": [0, 0],
             "recording_overhead": [np.nan, np.nan],
         }
     )

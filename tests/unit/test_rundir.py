@@ -21,12 +21,18 @@ def test_load_timing_from_recorded_runner_output() -> None:
         {
             "model": ["sequential", "threads"],
             "rep": [1, 1],
+            "attempt": [1, 1],
             "wall_s": [0.829378605, 0.063592942],
             "user_s": [0.008526999999999993, 0.007278999999999994],
             "sys_s": [0.004867, 0.009850999999999999],
             "max_rss_mb": [25.01171875, 25.6015625],
             "tasks": [16, 16],
             "ok": [True, True],
+            # recorded before the runner read the machine's busy time: not known
+            "machine_busy_s": [float("nan")] * 2,
+            "helper_cpu_s": [0.0, 0.0],
+            "cores": [2, 2],
+            "clock_tick_s": [float("nan")] * 2,
         }
     )
     assert_frame_equal(timing, expected)
