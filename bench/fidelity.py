@@ -27,6 +27,15 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH_SCENARIOS = ROOT / "bench" / "scenarios"
 MODELS = ("sequential", "threads", "processes", "asyncio")
 TARGET_RATIO = 1.05
+FIDELITY_TEXT = """For each workload and model, interleaved pairs of runs, each in a fresh interpreter:
+concprof's timing run (`python -m profiler.runner run`, what `make profile` times) and
+bench/plain.py, the program a user would write (`ThreadPoolExecutor.submit` /
+`ProcessPoolExecutor.submit` then each `result()`, a loop for sequential, `asyncio.gather`
+under a semaphore). Both time only the model run (pool start to shutdown). ratio =
+concprof's median wall / the plain program's; harness_us_per_task = the difference per
+task. Target: ratio at most 1.05 in every row. A timing run submits each task as it is
+and collects results in order; it reads no clock per task (observed runs add two clock
+reads per task for tasks.csv) and reads CPU and memory once per process."""
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,8 @@
 2. Accuracy: the `gil` calibration scenario with perf, py-spy and procfs in
    one observed run; each source's per-thread share against perf's.
 3. Recording overhead: paired runs (clean, then observed) per recorder tier.
+4. Harness fidelity: concprof's timing run against a plain concurrent.futures /
+   asyncio program on the same tasks (bench/fidelity.py).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+from fidelity import FIDELITY_TEXT, bench_fidelity  # bench/ is on sys.path as the script's dir
 
 from profiler.launch import package_path
 from profiler.observe import observe_model
@@ -260,8 +263,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--out", default="docs/benchmarks.md")
     parser.add_argument("--pairs", type=int, default=5)
-    parser.add_argument("--only", choices=["loading", "timeline"], help="run one part, print it")
+    parser.add_argument(
+        "--only", choices=["loading", "timeline", "fidelity"], help="run one part, print it"
+    )
     args = parser.parse_args()
+    if args.only == "fidelity":
+        print(markdown(bench_fidelity(args.pairs)))
+        return 0
     if args.only:
         part = {"loading": bench_loading, "timeline": bench_timeline}[args.only]
         with tempfile.TemporaryDirectory() as tmp:
@@ -273,6 +281,7 @@ def main() -> int:
         accuracy = bench_accuracy(Path(tmp) / "reports")
         timeline = bench_timeline(Path(tmp))
     overhead = bench_overhead(args.pairs)
+    fidelity = bench_fidelity(args.pairs)
     env = (
         f"{os.cpu_count()} cores, {platform.system()} {platform.release()}, "
         f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}"
@@ -331,6 +340,14 @@ Paired runs: a clean run, then an observed run, {args.pairs} pairs per row; over
 observed wall / clean wall. Target: perf tier at most 1.10 on `cpu`.
 
 {markdown(overhead)}
+
+## Harness fidelity: concprof against a plain program
+
+{FIDELITY_TEXT}
+
+{markdown(fidelity)}
+
+Rows within the target: {int(fidelity["within_target"].sum())} of {len(fidelity)}.
 """
     write_atomic(Path(args.out), text)
     print(text)

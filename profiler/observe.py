@@ -69,7 +69,7 @@ def observe_model(p: Plan, model: str, run_dir: Path, chosen: Selection, path_di
         counted = any(w.name == "py-spy" for w in chosen.wrappers)  # its round counter
         argv, applied = _wrap_all(
             chosen.wrappers,
-            runner_argv(p, model, raw / OBSERVED_DOC, gil_reference=counted),
+            runner_argv(p, model, raw / OBSERVED_DOC, gil_reference=counted, task_times=True),
             target,
             result.recorders,
         )
@@ -100,7 +100,9 @@ def observe_model(p: Plan, model: str, run_dir: Path, chosen: Selection, path_di
     for wrapper in chosen.exclusive:
         doc_path = raw / f"{wrapper.name}_run.json"
         status: dict[str, str] = {}
-        argv, applied = _wrap_all([wrapper], runner_argv(p, model, doc_path), target, status)
+        argv, applied = _wrap_all(
+            [wrapper], runner_argv(p, model, doc_path, task_times=True), target, status
+        )
         stderr = ""
         try:
             if applied:

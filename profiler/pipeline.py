@@ -24,12 +24,20 @@ from profiler.errors import RunFailed
 from profiler.load.perf import load_perf
 from profiler.load.procfs import load_procfs
 from profiler.load.pyspy import load_pyspy
-from profiler.load.runner_json import identity, load_timing, process_roles, read_doc
+from profiler.load.runner_json import (
+    TASK_COLUMNS,
+    identity,
+    load_timing,
+    process_roles,
+    read_doc,
+    task_rows,
+)
 from profiler.load.viztracer import load_viztracer
 from profiler.observe import OBSERVED_DOC
 from profiler.rundir import read_json
 from profiler.schema import PROCESS_COLUMNS, THREAD_COLUMNS
 
+OBSERVED_REP = 0  # tasks.csv: the observed run's tasks (timing runs do not time each task)
 SOURCE_RANK = {"perf": 0, "py-spy": 1, "procfs": 2}
 ROUND_FRAME = "holding_gil_through_window ("  # the reference's samples inside the window
 
@@ -216,7 +224,8 @@ def own_claims(scenario: str, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
 def build_tables(run_dir: Path, manifest: dict[str, Any] | None = None) -> dict[str, pd.DataFrame]:
     """Every table of a run directory, from its raw/ files."""
     manifest = manifest or read_json(run_dir / "run.json")
-    timing, tasks = load_timing(run_dir / "raw" / "timing")
+    timing, tasks, workers = load_timing(run_dir / "raw" / "timing")
+    observed_tasks = []
     if timing.empty:
         raise RunFailed(f"{run_dir} holds no timing results (raw/timing/ is empty)")
     timing = disturbance.mark(timing)
@@ -237,11 +246,13 @@ def build_tables(run_dir: Path, manifest: dict[str, Any] | None = None) -> dict[
         for name, frame in per_model.tables().items():
             collected.setdefault(name, []).append(frame)
         overhead[model] = float(doc["wall_s"])
+        observed_tasks.append(pd.DataFrame(task_rows(doc, OBSERVED_REP), columns=TASK_COLUMNS))
     medians = comparison.set_index("model")["wall_median_s"]
     comparison["recording_overhead"] = comparison["model"].map(
         lambda m: overhead[m] / medians[m] if m in overhead and medians[m] > 0 else np.nan
     )
-    tables = {"timing": timing, "tasks": tasks, "comparison": comparison}
+    tasks = pd.concat([tasks, *observed_tasks], ignore_index=True)
+    tables = {"timing": timing, "tasks": tasks, "workers": workers, "comparison": comparison}
     for name, frames in collected.items():
         tables[name] = _front(pd.concat(frames, ignore_index=True), ["model"])
     if "threads" in tables:

@@ -115,8 +115,14 @@ def plan(config: ProfileConfig) -> Plan:
     )
 
 
-def runner_argv(p: Plan, model: str, out: Path, gil_reference: bool = False) -> list[str]:
-    """The runner command for one model run of this plan (with py-spy's round counter)."""
+def runner_argv(
+    p: Plan, model: str, out: Path, gil_reference: bool = False, task_times: bool = False
+) -> list[str]:
+    """The runner command for one model run of this plan.
+
+    Observed runs add task_times (per-task clock reads for the timeline) and,
+    with py-spy, its round counter; timing runs run the tasks as they are.
+    """
     return [
         p.python,
         "-m",
@@ -135,4 +141,5 @@ def runner_argv(p: Plan, model: str, out: Path, gil_reference: bool = False) -> 
         "--out",
         str(out),
         *(["--gil-reference"] if gil_reference else []),
+        *(["--task-times"] if task_times else []),
     ]

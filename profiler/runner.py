@@ -201,10 +201,15 @@ def summarise(
         sys_s += sum(v[1] for v in per_pid.values())
     max_rss_kb = rss_kb + sum(v[2] for v in per_pid.values())
     outcomes = run.outcomes()
-    worker_pids = set(per_pid) | {o.pid for o in outcomes if o.pid != me}
-    ordered = sorted(outcomes, key=lambda o: o.task_index)
-    failed = next((o for o in outcomes if not o.ok), None)
+    worker_pids = (
+        set(per_pid)
+        | {o.pid for o in outcomes if o.pid != me}
+        | {s[0] for s in run.worker_starts if s[0] != me}
+    )
+    failure = run.first_failure()
     names = {(me, tid): name for tid, name in (run.threads or snapshot_threads())}
+    for pid, tid, name, _ in run.worker_starts:
+        names.setdefault((pid, tid), name)
     for o in outcomes:
         names.setdefault((o.pid, o.tid), o.thread_name)
     for pid in worker_pids:
@@ -213,18 +218,22 @@ def summarise(
         "user_s": user_s,
         "sys_s": sys_s,
         "max_rss_mb": max_rss_kb / 1024.0,
-        "tasks_ok": sum(o.ok for o in outcomes),
-        "digest": digest([o.result for o in ordered]) if failed is None else None,
+        "tasks_ok": run.tasks_ok(),
+        "digest": digest(run.ordered_results()) if failure is None else None,
         "worker_pids": sorted(worker_pids),
         "threads": [{"pid": pid, "tid": tid, "name": name} for (pid, tid), name in names.items()],
-        "task_records": [task_record(o) for o in ordered],
+        "worker_starts": [
+            {"pid": pid, "tid": tid, "name": name, "start_ns": start_ns}
+            for pid, tid, name, start_ns in run.worker_starts
+        ],
+        "task_records": [task_record(o) for o in sorted(outcomes, key=lambda o: o.task_index)],
         "error": None
-        if failed is None
+        if failure is None
         else {
             "phase": "task",
             "model": model,
-            "task_index": failed.task_index,
-            "exception": failed.error,
+            "task_index": failure[0],
+            "exception": failure[1],
         },
     }
 
@@ -247,6 +256,7 @@ def _run_model(args: argparse.Namespace, reference: GilReference | None) -> dict
         tasks=args.tasks,
         workers=args.workers,
         start_method=args.start_method or multiprocessing.get_start_method(),
+        task_times=args.task_times,
     )
     doc: dict[str, Any] = {
         "schema": SCHEMA_VERSION,
@@ -346,6 +356,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     r.add_argument("--workers", required=True, type=int)
     r.add_argument("--start-method", choices=START_METHODS)
     r.add_argument("--out", required=True)
+    r.add_argument(
+        "--task-times",
+        action="store_true",
+        help="read the clock before and after every task (observed runs; tasks.csv)",
+    )
     r.add_argument(
         "--gil-reference",
         action="store_true",

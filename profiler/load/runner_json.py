@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 import pandas as pd
@@ -32,6 +32,7 @@ TIMING_COLUMNS = [
     "clock_tick_s",
 ]
 TASK_COLUMNS = ["model", "rep", "index", "pid", "tid", "thread_name", "start_s", "end_s", "ok"]
+WORKER_COLUMNS = ["model", "rep", "pid", "tid", "thread_name", "start_s"]
 _NAME = re.compile(r"(?P<model>[a-z_]+)-r(?P<rep>\d+)(?:-a(?P<attempt>\d+))?\.json$")
 
 
@@ -77,6 +78,22 @@ def task_rows(doc: dict[str, Any], rep: int) -> list[dict[str, Any]]:
     ]
 
 
+def worker_rows(doc: dict[str, Any], rep: int) -> list[dict[str, Any]]:
+    """When each worker (thread, process, or the main thread) started, from the run's start."""
+    t0 = doc.get("start_ns", 0)
+    return [
+        {
+            "model": doc["model"],
+            "rep": rep,
+            "pid": w["pid"],
+            "tid": w["tid"],
+            "thread_name": w["name"],
+            "start_s": (w["start_ns"] - t0) / 1e9,
+        }
+        for w in doc.get("worker_starts", [])
+    ]
+
+
 def read_attempts(timing_dir: Path) -> list[tuple[int, int, dict[str, Any]]]:
     """(rep, attempt, document) for every runner result file, in run order."""
     found = []
@@ -93,23 +110,25 @@ def read_docs(timing_dir: Path) -> list[tuple[int, dict[str, Any]]]:
     return [(rep, doc) for rep, _, doc in read_attempts(timing_dir)]
 
 
-def load_timing(timing_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The timing table (one row per run, re-runs included) and the per-task table."""
+class TimingRecords(NamedTuple):
+    timing: pd.DataFrame  # one row per timing run, re-runs included
+    tasks: pd.DataFrame  # one row per task, where the run timed its tasks
+    workers: pd.DataFrame  # one row per worker start
+
+
+def load_timing(timing_dir: Path) -> TimingRecords:
+    """The timing runs' tables; tasks and workers from the last attempt of each repeat."""
     docs = read_attempts(timing_dir)
     timing = pd.DataFrame(
         [timing_row(d, rep, attempt) for rep, attempt, d in docs], columns=TIMING_COLUMNS
     )
     last = {(d["model"], rep): attempt for rep, attempt, d in docs}  # run order: last wins
-    tasks = pd.DataFrame(
-        [
-            row
-            for rep, attempt, d in docs
-            if last[(d["model"], rep)] == attempt
-            for row in task_rows(d, rep)
-        ],
-        columns=TASK_COLUMNS,
+    kept = [(rep, d) for rep, attempt, d in docs if last[(d["model"], rep)] == attempt]
+    tasks = pd.DataFrame([r for rep, d in kept for r in task_rows(d, rep)], columns=TASK_COLUMNS)
+    workers = pd.DataFrame(
+        [r for rep, d in kept for r in worker_rows(d, rep)], columns=WORKER_COLUMNS
     )
-    return timing, tasks
+    return TimingRecords(timing, tasks, workers)
 
 
 IDENTITY_COLUMNS = ["pid", "tid", "process_role", "thread_name"]

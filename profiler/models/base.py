@@ -1,10 +1,12 @@
 """Shared types of the models, the per-task timing wrapper and the collector (stdlib-only).
 
-The harness measures the workload, never itself. Per task it runs the task,
-two clock reads and a few dictionary look-ups: no system call, no file read,
-no resource probe (CPU time and peak RSS are read once per process, outside
-the tasks). Results are collected with one done-callback per future, so the
-collector's work per task does not grow with the number of tasks in flight.
+The harness measures the workload, never itself. A timing run executes what a
+plain program would: each task submitted as it is, results collected in
+submission order (O(1) work per task), no clock read, file read or resource
+probe per task. Each worker records its start once, from the pool's
+initializer. An observed run (task_times) also reads the clock before and
+after each task, for the per-task timeline. CPU time and peak RSS are read
+once per process, outside the tasks.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future
+from concurrent.futures import BrokenExecutor, Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -34,6 +36,7 @@ class WorkloadSpec:
     tasks: int
     workers: int
     start_method: str
+    task_times: bool = False  # observed runs: two clock reads around every task
 
 
 class TaskOutcome(NamedTuple):
@@ -56,19 +59,25 @@ ThreadIds = tuple[int, int, str]  # pid, native tid, thread name
 RawOutcome = tuple[int, ThreadIds, int, int, Any, "str | None"]
 
 
+WorkerStart = tuple[int, int, str, int]  # pid, native tid, thread name, monotonic ns
+
+
 @dataclass
 class ModelRun:
-    """What a model returns: per-task raw outcomes in completion order."""
+    """What a model returns: results in task order, or timed raw outcomes (task_times)."""
 
     model: str
-    raw: list[RawOutcome] = field(default_factory=list)
+    results: list[Any] = field(default_factory=list)  # task order, up to a failure
+    raw: list[RawOutcome] = field(default_factory=list)  # task_times: completion order
+    failure: tuple[int, str] | None = None  # (task index, traceback) of the first failure
+    worker_starts: list[WorkerStart] = field(default_factory=list)
     threads: list[tuple[int, str]] = field(default_factory=list)  # (native tid, name) here
     # (user s, sys s, peak RSS kB) per worker process, read from /proc once, after its tasks
     worker_usage: dict[int, tuple[float, float, int]] = field(default_factory=dict)
     task_name: str | None = None  # e.g. "atask-{index}": names the tasks, not the thread
 
     def outcomes(self) -> list[TaskOutcome]:
-        """The typed outcomes, built after the measured run (never inside it)."""
+        """The typed timed outcomes, built after the measured run (never inside it)."""
         return [
             TaskOutcome(
                 index,
@@ -84,9 +93,17 @@ class ModelRun:
             for index, (pid, tid, name), start_ns, end_ns, result, error in self.raw
         ]
 
-    @property
-    def failed(self) -> TaskOutcome | None:
-        return next((o for o in self.outcomes() if not o.ok), None)
+    def ordered_results(self) -> list[Any]:
+        if not self.raw:
+            return self.results
+        return [r[4] for r in sorted(self.raw, key=lambda r: r[0]) if r[5] is None]
+
+    def tasks_ok(self) -> int:
+        return len(self.ordered_results())
+
+    def first_failure(self) -> tuple[int, str] | None:
+        timed = [(r[0], r[5]) for r in self.raw if r[5] is not None]
+        return self.failure or (min(timed) if timed else None)
 
 
 class ModelFn(Protocol):
@@ -201,23 +218,48 @@ async def timed_acall(
     return (index, ids, start_ns, clock(), result, None)
 
 
-def run_inline(fn: Callable[[int], Any], tasks: int, run: ModelRun) -> None:
+def run_inline(fn: Callable[[int], Any], spec: WorkloadSpec, run: ModelRun) -> None:
     """Every task in order on this thread (sequential, and asyncio without atask).
 
-    The loop holds only the task and two clock reads; it stops at the first failure.
+    Stops at the first failure. Without task_times the loop is what a plain
+    program runs; with it, each task sits between two clock reads.
     """
     ids = this_thread()
-    clock = time.monotonic_ns
-    append = run.raw.append
-    for index in range(tasks):
-        start_ns = clock()
-        try:
-            result = fn(index)
-        except Exception as exc:
-            end_ns = clock()
-            append((index, ids, start_ns, end_ns, None, describe_error(exc)))
-            return
-        append((index, ids, start_ns, clock(), result, None))
+    run.worker_starts.append((*ids, time.monotonic_ns()))
+    if spec.task_times:
+        clock = time.monotonic_ns
+        append = run.raw.append
+        for index in range(spec.tasks):
+            start_ns = clock()
+            try:
+                result = fn(index)
+            except Exception as exc:
+                append((index, ids, start_ns, clock(), None, describe_error(exc)))
+                return
+            append((index, ids, start_ns, clock(), result, None))
+        return
+    results = run.results
+    index = 0
+    try:
+        for index in range(spec.tasks):
+            results.append(fn(index))
+    except Exception as exc:
+        run.failure = (index, describe_error(exc))
+
+
+def worker_started(starts: Any, path: str | None = None, module_name: str | None = None) -> None:
+    """A pool initializer: import the scenario (spawn, forkserver) and note this worker's start.
+
+    `starts` is a list (threads) or a multiprocessing SimpleQueue (processes); it
+    runs once per worker, never per task.
+    """
+    if path is not None and module_name is not None:
+        load_scenario_module(path, module_name)
+    entry = (*this_thread(), time.monotonic_ns())
+    if isinstance(starts, list):
+        starts.append(entry)
+    else:
+        starts.put(entry)
 
 
 def process_usage(pid: int) -> tuple[float, float, int] | None:
@@ -260,61 +302,40 @@ def snapshot_threads() -> list[tuple[int, str]]:
     return [(t.native_id, t.name) for t in threading.enumerate() if t.native_id is not None]
 
 
-class Collector:
-    """Gathers pool futures through one done-callback each: O(1) work per completion.
+def collect(futures: list[Future[Any]], run: ModelRun, timed: bool) -> None:
+    """Each future's result in submission order, as a plain program collects them.
 
-    After the first failed task the futures not yet started are cancelled
-    (once, by the waiting thread). An exception of the pool itself (a broken
-    pool, a result that cannot be pickled) is re-raised by `gather`.
+    O(1) work per task. At the first failed task the futures not yet started
+    are cancelled (once) and those running are awaited. An exception of the
+    pool itself (a broken pool) is raised to the model.
     """
+    stop = len(futures)
+    for index, future in enumerate(futures):
+        try:
+            value = future.result()
+        except BrokenExecutor:
+            _cancel_rest(futures, index + 1)
+            raise
+        except Exception as exc:
+            run.failure = (index, describe_error(exc))
+            stop = index + 1
+            break
+        if index == 0:
+            run.threads = snapshot_threads()  # while the pool's threads are alive
+        if not timed:
+            run.results.append(value)
+        else:
+            run.raw.append(value)
+            if value[5] is not None:
+                stop = index + 1
+                break
+    _cancel_rest(futures, stop)
 
-    def __init__(self, result: ModelRun) -> None:
-        self.result = result
-        self._lock = threading.Lock()
-        self._first = threading.Event()  # one future finished
-        self._settled = threading.Event()  # all finished, or one failed
-        self._expected = 0
-        self._finished = 0
-        self._failed = False
-        self._error: BaseException | None = None
 
-    def _on_done(self, future: Future[RawOutcome]) -> None:
-        outcome: RawOutcome | None = None
-        error: BaseException | None = None
+def _cancel_rest(futures: list[Future[Any]], start: int) -> None:
+    rest = futures[start:]
+    for future in rest:
+        future.cancel()
+    for future in rest:  # the tasks already running finish first
         if not future.cancelled():
-            error = future.exception()
-            if error is None:
-                outcome = future.result()
-        with self._lock:
-            if outcome is not None:
-                self.result.raw.append(outcome)
-                self._failed = self._failed or outcome[5] is not None
-            elif error is not None and self._error is None:
-                self._error = error
-            self._finished += 1
-            settled = self._finished == self._expected or self._failed or self._error is not None
-        if not self._first.is_set():
-            self._first.set()
-        if settled:
-            self._settled.set()
-
-    def gather(self, futures: Iterable[Future[RawOutcome]]) -> None:
-        """Wait for every future; the thread snapshot is taken at the first completion."""
-        submitted = list(futures)
-        with self._lock:
-            self._expected = len(submitted)
-        for future in submitted:
-            future.add_done_callback(self._on_done)
-        if not submitted:
-            return
-        self._first.wait()
-        self.result.threads = snapshot_threads()  # while the pool's threads are alive
-        self._settled.wait()
-        if self._failed or self._error is not None:
-            for future in submitted:
-                future.cancel()
-            for future in submitted:  # the tasks already running finish first
-                if not future.cancelled():
-                    future.exception()
-        if self._error is not None:
-            raise self._error
+            future.exception()

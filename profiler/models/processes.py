@@ -1,7 +1,8 @@
 """Processes: a pool of WORKERS processes with a chosen start method.
 
 `task` is pickled by reference, as in the user's own program: each worker
-imports the scenario file (pool initializer) before it unpickles a task.
+imports the scenario file (pool initializer) before it unpickles a task, and
+notes its start once on a queue the runner reads after the tasks.
 """
 
 from __future__ import annotations
@@ -9,35 +10,50 @@ from __future__ import annotations
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from types import ModuleType
+from typing import Any
 
 from profiler.models.base import (
-    Collector,
     ModelRun,
     WorkloadSpec,
-    load_scenario_module,
+    collect,
     process_usage,
     timed_call,
+    worker_started,
 )
 
 
 def run(scenario: ModuleType, spec: WorkloadSpec) -> ModelRun:
     result = ModelRun(model="processes")
+    context = multiprocessing.get_context(spec.start_method)
+    starts = context.SimpleQueue()
     pool = ProcessPoolExecutor(
         max_workers=spec.workers,
-        mp_context=multiprocessing.get_context(spec.start_method),
-        initializer=load_scenario_module,
-        initargs=(spec.scenario_path, spec.module_name),
+        mp_context=context,
+        initializer=worker_started,
+        initargs=(starts, spec.scenario_path, spec.module_name),
     )
+    task = scenario.task
     try:
-        Collector(result).gather(
-            pool.submit(timed_call, scenario.task, i) for i in range(spec.tasks)
-        )
+        if spec.task_times:
+            futures = [pool.submit(timed_call, task, i) for i in range(spec.tasks)]
+        else:
+            futures = [pool.submit(task, i) for i in range(spec.tasks)]
+        collect(futures, result, spec.task_times)
         # CPU and peak RSS of every worker, also those that got no task, read once from
         # outside it after all tasks: O(workers), never per task (~20 us per worker).
         for pid in list(getattr(pool, "_processes", None) or {}):
             usage = process_usage(pid)
             if usage is not None:
                 result.worker_usage[pid] = usage
+        _drain(starts, result)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+    _drain(starts, result)
+    starts.close()
     return result
+
+
+def _drain(starts: Any, result: ModelRun) -> None:
+    """The start of each worker, as noted by its initializer (once per worker)."""
+    while not starts.empty():
+        result.worker_starts.append(starts.get())

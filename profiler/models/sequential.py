@@ -9,5 +9,5 @@ from profiler.models.base import ModelRun, WorkloadSpec, run_inline
 
 def run(scenario: ModuleType, spec: WorkloadSpec) -> ModelRun:
     result = ModelRun(model="sequential")
-    run_inline(scenario.task, spec.tasks, result)
+    run_inline(scenario.task, spec, result)
     return result

@@ -12,14 +12,16 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures.thread import BrokenThreadPool
 from types import FrameType
 from typing import Any
 
 import pytest
 
-from profiler.models.base import Collector, ModelRun, RawOutcome, run_inline, timed_call
+from profiler.models.base import ModelRun, WorkloadSpec, collect, run_inline, timed_call
 
 
 class CountingCondition:
@@ -49,32 +51,31 @@ class CountingCondition:
 
 
 def lock_operations_per_task(tasks: int) -> float:
-    """Futures completed by a worker thread while the collector waits: locks taken per task."""
-    futures: list[Future[RawOutcome]] = []
+    """Futures completed one at a time while the collector waits: locks taken per task."""
+    futures: list[Future[int]] = []
     for _ in range(tasks):
-        future: Future[RawOutcome] = Future()
+        future: Future[int] = Future()
         future._condition = CountingCondition()  # type: ignore[assignment]
         futures.append(future)
     CountingCondition.count = 0
-    ids = (1, 1, "worker_0")
 
     def complete() -> None:
         time.sleep(0.01)  # let the collector start waiting with every task pending
         for i, f in enumerate(futures):
-            f.set_result((i, ids, 0, 1, i, None))
+            f.set_result(i)
             time.sleep(0.0001)  # one completion at a time, as tasks finish in a real pool
 
     finisher = threading.Thread(target=complete)
     finisher.start()
     result = ModelRun("threads")
-    Collector(result).gather(futures)
+    collect(futures, result, timed=False)
     finisher.join()
-    assert sorted(r[0] for r in result.raw) == list(range(tasks))
+    assert result.results == list(range(tasks))
     return CountingCondition.count / tasks
 
 
 def test_collector_work_per_task_does_not_grow_with_pending_tasks() -> None:
-    # GIVEN 100 and then 3,000 pending futures
+    # GIVEN 100 and then 1,000 pending futures
     # WHEN each is collected as it completes
     few, many = lock_operations_per_task(100), lock_operations_per_task(1_000)
     # THEN each task costs the same few lock operations, however many are pending
@@ -82,70 +83,89 @@ def test_collector_work_per_task_does_not_grow_with_pending_tasks() -> None:
     assert few <= 6 and many <= 6
 
 
-def test_first_failure_cancels_the_tasks_not_started() -> None:
-    # GIVEN a pool of one thread and 50 tasks, of which task 0 fails
-    def task(i: int) -> int:
-        if i == 0:
-            raise ValueError("boom")
-        time.sleep(0.001)
-        return i
+def failing_at_zero(i: int) -> int:
+    if i == 0:
+        raise ValueError("boom")
+    time.sleep(0.001)
+    return i
 
+
+@pytest.mark.parametrize("timed", [False, True])
+def test_first_failure_cancels_the_tasks_not_started(timed: bool) -> None:
+    # GIVEN a pool of one thread and 50 tasks, of which task 0 fails
     result = ModelRun("threads")
     with ThreadPoolExecutor(max_workers=1) as pool:
-        Collector(result).gather(pool.submit(timed_call, task, i) for i in range(50))
-    outcomes = result.outcomes()
-    # THEN the failure is kept with its traceback, and the rest did not all run
-    failed = [o for o in outcomes if not o.ok]
-    assert [o.task_index for o in failed] == [0] and "ValueError: boom" in str(failed[0].error)
-    assert len(outcomes) < 50
+        if timed:
+            futures = [pool.submit(timed_call, failing_at_zero, i) for i in range(50)]
+        else:
+            futures = [pool.submit(failing_at_zero, i) for i in range(50)]
+        collect(futures, result, timed)
+        cancelled = sum(f.cancelled() for f in futures)
+    # THEN the failure is kept with its traceback, and the tasks not started were cancelled
+    failure = result.first_failure()
+    assert failure is not None and failure[0] == 0 and "ValueError: boom" in failure[1]
+    assert cancelled > 0
 
 
 def test_a_broken_pool_is_raised_to_the_model() -> None:
     # GIVEN a future that ends with an exception of the pool itself
-    future: Future[RawOutcome] = Future()
-    future.set_exception(RuntimeError("pool broke"))
+    future: Future[int] = Future()
+    future.set_exception(BrokenThreadPool("pool broke"))
     # WHEN collected, THEN the exception reaches the model (the runner reports it)
-    with pytest.raises(RuntimeError, match="pool broke"):
-        Collector(ModelRun("processes")).gather([future])
+    with pytest.raises(BrokenThreadPool, match="pool broke"):
+        collect([future], ModelRun("threads"), timed=False)
 
 
-def c_calls_during(fn: Callable[[], object]) -> set[str]:
-    """Names of every C function called while fn runs (sys.setprofile sees them all)."""
-    seen: set[str] = set()
+def c_calls_during(fn: Callable[[], object]) -> Counter[str]:
+    """How often each C function was called while fn ran (sys.setprofile sees them all)."""
+    seen: Counter[str] = Counter()
 
     def hook(frame: FrameType, event: str, arg: Any) -> None:
         if event == "c_call":
-            seen.add(getattr(arg, "__qualname__", None) or repr(arg))
+            seen[getattr(arg, "__qualname__", None) or repr(arg)] += 1
 
     sys.setprofile(hook)
     try:
         fn()
     finally:
         sys.setprofile(None)
-    seen.discard("setprofile")
+    del seen["setprofile"]
     return seen
 
 
-# what may run per task besides the task: the clock, naming the thread from a cache
-ALLOWED_PER_TASK = {"monotonic_ns", "get_ident", "dict.get", "list.append"}
+def per_task_calls(run_tasks: Callable[[int], object]) -> dict[str, float]:
+    """C calls per task: the calls of a 110-task run less those of a 10-task run, over 100."""
+    run_tasks(1)  # caches the thread's identity, as a run's first task does
+    few, many = c_calls_during(lambda: run_tasks(10)), c_calls_during(lambda: run_tasks(110))
+    return {name: (many[name] - few[name]) / 100 for name in many if many[name] != few[name]}
 
 
 def pure_task(i: int) -> int:
     return i * 2
 
 
-def test_a_pool_task_runs_between_two_clock_reads_and_nothing_else() -> None:
+def spec(tasks: int, task_times: bool) -> WorkloadSpec:
+    return WorkloadSpec("x.py", "x", tasks, 1, "fork", task_times)
+
+
+def test_a_timing_run_calls_nothing_per_task_but_the_task() -> None:
+    # WHEN the sequential loop of a timing run runs 100 more tasks
+    calls = per_task_calls(lambda n: run_inline(pure_task, spec(n, False), ModelRun("s")))
+    # THEN per task it only stores the result: no clock, no file read, no system call
+    assert calls == {"list.append": 1.0}
+
+
+def test_an_observed_run_adds_two_clock_reads_per_task() -> None:
+    calls = per_task_calls(lambda n: run_inline(pure_task, spec(n, True), ModelRun("s")))
+    assert calls == {"monotonic_ns": 2.0, "list.append": 1.0}
+
+
+def test_the_pool_wrapper_reads_two_clocks_and_names_the_thread_from_a_cache() -> None:
     timed_call(pure_task, 0)  # the thread's identity is cached at its first task
-    # WHEN one more task runs through the pool wrapper
-    calls = c_calls_during(lambda: timed_call(pure_task, 1))
-    # THEN no file read, resource probe or other system call happened
-    assert calls <= ALLOWED_PER_TASK, calls - ALLOWED_PER_TASK
-    assert "monotonic_ns" in calls
 
+    def many(n: int) -> None:
+        for i in range(n):
+            timed_call(pure_task, i)
 
-def test_sequential_tasks_run_between_two_clock_reads_and_nothing_else() -> None:
-    run = ModelRun("sequential")
-    run_inline(pure_task, 1, run)  # caches the thread's identity
-    calls = c_calls_during(lambda: run_inline(pure_task, 100, ModelRun("sequential")))
-    assert calls <= ALLOWED_PER_TASK | {"range"}, calls - ALLOWED_PER_TASK
-    assert [o.result for o in run.outcomes()] == [0]
+    calls = per_task_calls(many)
+    assert calls == {"monotonic_ns": 2.0, "get_ident": 1.0, "dict.get": 1.0}

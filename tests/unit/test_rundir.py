@@ -15,7 +15,7 @@ from tests.conftest import DATA
 
 def test_load_timing_from_recorded_runner_output() -> None:
     # GIVEN two real runner results of io (16 tasks, 16 workers)
-    timing, tasks = load_timing(DATA / "runner")
+    timing, tasks, _workers = load_timing(DATA / "runner")
     # THEN one timing row per file, in rep then start order, with the runner's numbers
     expected = pd.DataFrame(
         {
