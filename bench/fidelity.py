@@ -27,7 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH_SCENARIOS = ROOT / "bench" / "scenarios"
 MODELS = ("sequential", "threads", "processes", "asyncio")
 TARGET_RATIO = 1.05
-FIDELITY_TEXT = """For each workload and model, interleaved pairs of runs, each in a fresh interpreter:
+FIDELITY_TEXT = """For each workload and model, interleaved pairs of runs, each in a fresh
+interpreter:
 concprof's timing run (`python -m profiler.runner run`, what `make profile` times) and
 bench/plain.py, the program a user would write (`ThreadPoolExecutor.submit` /
 `ProcessPoolExecutor.submit` then each `result()`, a loop for sequential, `asyncio.gather`
