@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from profiler.launch import package_path, runner_env
@@ -27,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH_SCENARIOS = ROOT / "bench" / "scenarios"
 MODELS = ("sequential", "threads", "processes", "asyncio")
 TARGET_RATIO = 1.05
+SHORT_S, SHORT_PAIRS = 0.1, 15
 FIDELITY_TEXT = """For each workload and model, interleaved pairs of runs, each in a fresh
 interpreter:
 concprof's timing run (`python -m profiler.runner run`, what `make profile` times) and
@@ -34,7 +36,8 @@ bench/plain.py, the program a user would write (`ThreadPoolExecutor.submit` /
 `ProcessPoolExecutor.submit` then each `result()`, a loop for sequential, `asyncio.gather`
 under a semaphore). Both time only the model run (pool start to shutdown). ratio =
 concprof's median wall / the plain program's; harness_us_per_task = the difference per
-task. Target: ratio at most 1.05 in every row. A timing run submits each task as it is
+task; ratio_ci its 95% bootstrap interval. Rows whose plain run lasts under 0.1 s get 15
+pairs. Target: ratio at most 1.05 in every row. A timing run submits each task as it is
 and collects results in order; it reads no clock per task (observed runs add two clock
 reads per task for tasks.csv) and reads CPU and memory once per process."""
 
@@ -76,7 +79,19 @@ def plain_wall_s(w: Workload, model: str) -> float:
     return float(done.stdout.strip().splitlines()[-1])
 
 
+def ratio_interval(ours: list[float], plain: list[float]) -> tuple[float, float]:
+    """95% bootstrap interval of median(ours) / median(plain), as the profile's speedups."""
+    rng = np.random.default_rng(0)
+    a, b = np.array(ours), np.array(plain)
+    ratios = np.median(a[rng.integers(0, len(a), (4000, len(a)))], axis=1) / np.median(
+        b[rng.integers(0, len(b), (4000, len(b)))], axis=1
+    )
+    low, high = np.percentile(ratios, [2.5, 97.5])
+    return float(low), float(high)
+
+
 def bench_fidelity(pairs: int = 5, workloads: tuple[Workload, ...] = WORKLOADS) -> pd.DataFrame:
+    """Each workload under each model; short runs (under SHORT_S) get SHORT_PAIRS pairs."""
     rows = []
     with package_path() as path_dir, tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "run.json"
@@ -85,24 +100,30 @@ def bench_fidelity(pairs: int = 5, workloads: tuple[Workload, ...] = WORKLOADS) 
                 ours: list[float] = []
                 plain: list[float] = []
                 started = time.monotonic()
-                for pair in range(pairs):  # alternate the order, so drift hits both alike
+                wanted, pair = pairs, 0
+                while pair < wanted:  # alternate the order, so drift hits both alike
                     if pair % 2 == 0:
                         ours.append(concprof_wall_s(w, model, path_dir, out))
                         plain.append(plain_wall_s(w, model))
                     else:
                         plain.append(plain_wall_s(w, model))
                         ours.append(concprof_wall_s(w, model, path_dir, out))
+                    if pair == 0 and plain[0] < SHORT_S:
+                        wanted = max(pairs, SHORT_PAIRS)
+                    pair += 1
                 median_ours, median_plain = statistics.median(ours), statistics.median(plain)
+                low, high = ratio_interval(ours, plain)
                 rows.append(
                     {
                         "workload": w.label,
                         "model": model,
                         "tasks": w.tasks,
                         "workers": w.workers,
-                        "pairs": pairs,
+                        "pairs": wanted,
                         "plain_median_s": round(median_plain, 4),
                         "concprof_median_s": round(median_ours, 4),
                         "ratio": round(median_ours / median_plain, 3),
+                        "ratio_ci": f"{low:.2f}–{high:.2f}",
                         "harness_us_per_task": round(
                             (median_ours - median_plain) / w.tasks * 1e6, 2
                         ),
@@ -111,7 +132,7 @@ def bench_fidelity(pairs: int = 5, workloads: tuple[Workload, ...] = WORKLOADS) 
                 )
                 print(
                     f"  fidelity {w.label} / {model}: {rows[-1]['ratio']}x "
-                    f"({time.monotonic() - started:.0f} s)",
+                    f"[{rows[-1]['ratio_ci']}] ({time.monotonic() - started:.0f} s)",
                     file=sys.stderr,
                 )
     return pd.DataFrame(rows)

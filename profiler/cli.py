@@ -57,13 +57,17 @@ def cmd_profile(args: argparse.Namespace, console: Console) -> int:
         task_id = bar.add_task("timing runs", total=None, last="")
 
         def on_progress(step: Step) -> None:
+            if step.phase == "setup":
+                bar.console.print(f"  {step.note}", markup=False)
+                return
             bar.update(task_id, description=f"{step.phase} runs")
             last = f"{step.model} r{step.rep}: " + (
                 f"{step.wall_s:.3f} s" if step.wall_s is not None else "failed"
             )
             bar.update(task_id, completed=step.done, total=step.total, last=last)
             if step.note:
-                bar.console.print(f"  {step.model} r{step.rep}: {step.note}", markup=False)
+                where = f"{step.model} r{step.rep}: " if step.model else ""
+                bar.console.print(f"  {where}{step.note}", markup=False)
 
         run_dir, tables = session.profile(config, on_progress)
     manifest_repeat = int(tables["timing"]["rep"].max())

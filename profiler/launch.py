@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -23,16 +24,31 @@ from profiler.errors import UsageError
 PACKAGE_DIR = Path(profiler.__file__).resolve().parent
 
 
+TEMP_PREFIX = "concprof-path-"
+
+
 @contextmanager
 def package_path() -> Iterator[str]:
     """A directory holding only a link to this package, for the runner's PYTHONPATH.
 
     Putting the toolkit's site-packages on another interpreter's path would
-    mix two Pythons' compiled modules; this exposes `profiler` alone.
+    mix two Pythons' compiled modules; this exposes `profiler` alone. Its name
+    carries our pid, so a later run can remove it if we die.
     """
-    with tempfile.TemporaryDirectory(prefix="concprof-path-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=f"{TEMP_PREFIX}{os.getpid()}-") as tmp:
         (Path(tmp) / "profiler").symlink_to(PACKAGE_DIR, target_is_directory=True)
         yield tmp
+
+
+def remove_stale_dirs() -> list[str]:
+    """Remove the temporary directories of concprof processes that are gone."""
+    removed = []
+    for path in Path(tempfile.gettempdir()).glob(f"{TEMP_PREFIX}*-*"):
+        pid = path.name.removeprefix(TEMP_PREFIX).split("-", 1)[0]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(str(path))
+    return removed
 
 
 def runner_env(path_dir: str, extra: dict[str, str] | None = None) -> dict[str, str]:

@@ -19,12 +19,13 @@ import pandas as pd
 import profiler
 from profiler.analyse import disturbance
 from profiler.errors import RunFailed
-from profiler.launch import package_path, run_group, runner_env
+from profiler.launch import package_path, remove_stale_dirs, run_group, runner_env
 from profiler.load.runner_json import read_doc, read_docs, timing_name
 from profiler.observe import Observed, observe_model
 from profiler.pipeline import build_tables
 from profiler.plan import RUN_TIMEOUT_S, Plan, ProfileConfig, ProgressFn, Step, plan, runner_argv
 from profiler.record import Selection, select
+from profiler.record.perf import remove_stale_probes
 from profiler.render import render_all
 from profiler.rundir import MANIFEST, create_run_dir, read_json, write_json, write_table
 
@@ -67,6 +68,13 @@ def manifest(
         },
         "observed": {m: asdict(o) for m, o in observed.items()},
     }
+
+
+def leftovers() -> list[str]:
+    """Remove what concprof processes that died left behind; one line per thing removed."""
+    notes = [f"removed perf probes left by a dead run: {g}" for g in remove_stale_probes()]
+    notes += [f"removed a temporary directory left by a dead run: {d}" for d in remove_stale_dirs()]
+    return notes
 
 
 def run_one(p: Plan, model: str, out: Path, path_dir: str) -> dict[str, Any]:
@@ -167,6 +175,8 @@ def profile(config: ProfileConfig, progress: ProgressFn) -> tuple[Path, dict[str
         write_json(run_dir / MANIFEST, manifest(p, status, started, error, chosen, observed))
 
     save("running", None)
+    for note in leftovers():
+        progress(Step("setup", "", 0, 0, 0, None, True, note))
     with package_path() as path_dir:
         try:
             error = timing_runs(p, run_dir, progress, path_dir)

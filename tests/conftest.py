@@ -6,13 +6,35 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import psutil
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+IN_CI = os.environ.get("CI") == "true"
 DATA = REPO / "tests" / "data"
 SCENARIOS = REPO / "scenarios"
+
+
+def unavailable(reason: str) -> NoReturn:
+    """Skip a test whose tool is missing here; under CI=true fail it: CI must test it."""
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: .ci/run must provide it)")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def perf_ok() -> None:
+    """The test needs perf to record (root, tracefs, symbols): skip here, fail in CI."""
+    from profiler.record import availability_of
+
+    availability = availability_of("perf", "python3")
+    if not availability.ok:
+        unavailable(f"perf cannot record here: {availability.describe()}")
+
+
+needs_perf = pytest.mark.usefixtures("perf_ok")
 
 
 @pytest.fixture(autouse=True)

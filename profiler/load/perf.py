@@ -2,7 +2,8 @@
 
 Input grammar, one event per line:
     <pid>/<tid> [<cpu>] <seconds>.<ns>: <group>:<event>: <trace>
-with <event> one of take_gil, take_gil_ret__return, drop_gil (uprobes),
+with <event> one of take_gil, take_gil_ret__return, drop_gil (uprobes; a run's
+tag may follow the name: take_gil_c123, take_gil_ret_c123__return),
 sched_switch (trace: `prev_comm=.. prev_pid=N prev_prio=N prev_state=S ==>
 next_comm=.. next_pid=N next_prio=N`), sched_process_fork (`comm=..
 pid=N child_comm=.. child_pid=N`), sched_process_exit (`comm=.. pid=N prio=N`).
@@ -35,10 +36,17 @@ _KINDS = {
 }
 
 
+_TAGGED = re.compile(r"^(take_gil_ret|take_gil|drop_gil)(?:_c\d+)?(__return)?$")
+
+
 def _kind(event: str) -> str | None:
     if event in _KINDS:
         return _KINDS[event]
-    return _KINDS.get(event.split(":", 1)[-1])
+    name = event.split(":", 1)[-1]
+    tagged = _TAGGED.match(name)
+    if tagged:
+        name = tagged[1] + (tagged[2] or "")
+    return _KINDS.get(name)
 
 
 def parse_line(line: str) -> tuple[int, int, int, int, str, int, int, str] | None:

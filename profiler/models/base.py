@@ -239,12 +239,10 @@ def run_inline(fn: Callable[[int], Any], spec: WorkloadSpec, run: ModelRun) -> N
             append((index, ids, start_ns, clock(), result, None))
         return
     results = run.results
-    index = 0
-    try:
-        for index in range(spec.tasks):
-            results.append(fn(index))
+    try:  # extend() keeps what map() produced before a task raised: its index is the length
+        results.extend(map(fn, range(spec.tasks)))
     except Exception as exc:
-        run.failure = (index, describe_error(exc))
+        run.failure = (len(results), describe_error(exc))
 
 
 def worker_started(starts: Any, path: str | None = None, module_name: str | None = None) -> None:

@@ -8,8 +8,13 @@ runner's clock. System-wide (`-a`) for the run's duration: recorded per task,
 sched_switch fires in the outgoing task's context, so a workload thread's
 switch-in is missed whenever the previous task was not ours; system-wide it
 is always seen, and so is what else ran on each core. The loader keeps the
-runner's process tree (rebuilt from the fork events). Probes live in a group
-of their own and are removed after the run, also when it fails.
+runner's process tree (rebuilt from the fork events).
+
+Probes live in a group of their own, `concprof<pid>`, with event names that
+carry the same tag (perf refuses an event name that exists in any group, so
+two concurrent runs need distinct names). Adding them is all or nothing, also
+under Ctrl-C; they are removed after the run, also when it fails; groups left
+by concprof processes that died are removed at the next start.
 """
 
 from __future__ import annotations
@@ -55,11 +60,67 @@ def _capabilities() -> int:
     return 0
 
 
+TRACEFS = Path("/sys/kernel/tracing")
+
+
 def _tracefs() -> Path | None:
-    for root in (Path("/sys/kernel/tracing"), Path("/sys/kernel/debug/tracing")):
+    for root in (TRACEFS, Path("/sys/kernel/debug/tracing")):
         if (root / "uprobe_events").exists():
             return root
     return None
+
+
+@cache
+def mount_tracefs() -> str | None:
+    """Mount tracefs where the kernel offers it and we are root; what was done, or None.
+
+    A fresh machine boots with tracefs unmounted, and perf's uprobes need it.
+    """
+    if _tracefs() is not None or os.geteuid() != 0 or not TRACEFS.is_dir():
+        return None
+    done = subprocess.run(
+        ["mount", "-t", "tracefs", "nodev", str(TRACEFS)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    if done.returncode != 0 or _tracefs() is None:
+        return None
+    return f"mounted tracefs at {TRACEFS}"
+
+
+def probe_tag(pid: int) -> str:
+    return f"c{pid}"
+
+
+def stale_probe_groups() -> list[str]:
+    """Probe groups `concprof<pid>` whose concprof process is gone."""
+    root = _tracefs()
+    if root is None:
+        return []
+    try:
+        text = (root / "uprobe_events").read_text()
+    except OSError:
+        return []
+    groups = set(re.findall(r"^[pr]:concprof(\d+)/", text, flags=re.M))
+    return sorted(f"concprof{pid}" for pid in groups if not Path(f"/proc/{pid}").exists())
+
+
+def remove_stale_probes() -> list[str]:
+    """Remove the probe groups of dead concprof processes; the groups removed."""
+    removed = []
+    for group in stale_probe_groups():
+        done = subprocess.run(
+            ["perf", "probe", "-q", "-d", f"{group}:*"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        if done.returncode == 0:
+            removed.append(group)
+    return removed
 
 
 @cache
@@ -83,6 +144,7 @@ class Perf:
 
     def __init__(self) -> None:
         self.group = f"concprof{os.getpid()}"
+        self.tag = probe_tag(os.getpid())
         self.events: list[str] = []
 
     def available(self, python: str) -> Availability:
@@ -95,6 +157,7 @@ class Perf:
                 "not root and no CAP_PERFMON",
                 "run as root, or setcap cap_perfmon,cap_sys_ptrace+ep $(which perf)",
             )
+        mounted = mount_tracefs()
         if _tracefs() is None:
             return Availability(
                 False,
@@ -111,25 +174,34 @@ class Perf:
                 "use an interpreter whose libpython keeps its symbol table (pyenv builds do; "
                 "distribution builds need their -dbg/-dbgsym package)",
             )
-        return Availability(True, f"uprobes on take_gil/drop_gil in {library}; sched_switch")
+        return Availability(
+            True,
+            f"uprobes on take_gil/drop_gil in {library}; sched_switch"
+            + (f" ({mounted})" if mounted else ""),
+        )
 
     def _probe(self, args: list[str]) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            ["perf", "probe", "-q", *args], capture_output=True, text=True, timeout=120, check=False
+            ["perf", "probe", *args], capture_output=True, text=True, timeout=120, check=False
         )
 
     def add_probes(self, python: str) -> list[str]:
+        """All three probes or none (also when interrupted); perf's own error text is kept."""
         library = python_library(python)
         specs = [
-            f"{self.group}:take_gil=take_gil",
-            f"{self.group}:take_gil_ret=take_gil%return",
-            f"{self.group}:drop_gil=drop_gil",
+            f"{self.group}:take_gil_{self.tag}=take_gil",
+            f"{self.group}:take_gil_ret_{self.tag}=take_gil%return",
+            f"{self.group}:drop_gil_{self.tag}=drop_gil",
         ]
-        for spec in specs:
-            done = self._probe(["-x", library, "-a", spec])
-            if done.returncode != 0:
-                self.remove_probes()
-                raise RecorderFailed(f"perf probe {spec} failed: {done.stderr.strip()[-200:]}")
+        try:
+            for spec in specs:
+                done = self._probe(["-x", library, "-a", spec])
+                if done.returncode != 0:
+                    error = " ".join(done.stderr.split())[-300:] or f"exit code {done.returncode}"
+                    raise RecorderFailed(f"perf probe -a {spec} failed: {error}")
+        except BaseException:
+            self.remove_probes()
+            raise
         listed = subprocess.run(
             ["perf", "probe", "-l", f"{self.group}:*"],
             capture_output=True,
@@ -140,7 +212,7 @@ class Perf:
         return sorted(set(re.findall(rf"{self.group}:\w+", listed)))
 
     def remove_probes(self) -> None:
-        self._probe(["-d", f"{self.group}:*"])
+        self._probe(["-q", "-d", f"{self.group}:*"])
 
     def wrap(self, argv: list[str], target: Target) -> list[str]:
         self.events = self.add_probes(target.python)

@@ -16,7 +16,7 @@ from PIL import Image
 
 from profiler.render.headless import chromium_binary, chromium_command
 from profiler.rundir import load_run
-from tests.conftest import concprof
+from tests.conftest import concprof, unavailable
 
 pytestmark = pytest.mark.e2e
 
@@ -50,7 +50,7 @@ def chromium(url: str, profile_dir: Path, *args: str) -> subprocess.CompletedPro
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if CHROMIUM is None:
-        pytest.skip("chromium is not installed (.ci/run installs it: apt-get install chromium)")
+        unavailable("chromium is not installed (.ci/run installs it: apt-get install chromium)")
     root = tmp_path_factory.mktemp("xss")
     folder = root / PAYLOAD
     folder.mkdir()

@@ -15,8 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from profiler.record import availability_of
-from tests.conftest import REPO, concprof
+from tests.conftest import REPO, concprof, needs_perf
 
 pytestmark = pytest.mark.integration
 
@@ -68,7 +67,7 @@ def test_a_crashing_runner_is_named_with_its_signal(tmp_path: Path) -> None:
     assert manifest["status"] == "incomplete"
 
 
-@pytest.mark.skipif(not availability_of("perf", "python3").ok, reason="perf cannot record here")
+@needs_perf
 def test_ctrl_c_during_the_observed_run_removes_probes_and_processes(tmp_path: Path) -> None:
     proc = subprocess.Popen(
         [

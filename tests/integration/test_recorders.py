@@ -20,13 +20,9 @@ from profiler.interpreters import pyenv_versions, resolve_python
 from profiler.load.pyspy import load_pyspy
 from profiler.record import availability_of
 from profiler.rundir import load_run
-from tests.conftest import concprof
+from tests.conftest import concprof, needs_perf, unavailable
 
 pytestmark = pytest.mark.integration
-
-needs_perf = pytest.mark.skipif(
-    not availability_of("perf", "python3").ok, reason="perf cannot record here (concprof doctor)"
-)
 
 
 def profile(tmp_path: Path, *args: str) -> Path:
@@ -47,8 +43,9 @@ def holds(rows: pd.DataFrame) -> pd.Series:
 
 @pytest.mark.parametrize("recorders", ["perf,procfs", "py-spy,procfs"])
 def test_cpu_threads_share_one_gil(tmp_path: Path, recorders: str) -> None:
-    if "perf" in recorders and not availability_of("perf", "python3").ok:
-        pytest.skip("perf cannot record here")
+    perf = availability_of("perf", "python3")
+    if "perf" in recorders and not perf.ok:
+        unavailable(f"perf cannot record here: {perf.describe()}")
     run = profile(
         tmp_path,
         "cpu",
