@@ -25,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 from fidelity import FIDELITY_TEXT, bench_fidelity  # bench/ is on sys.path as the script's dir
 
-from profiler.launch import package_path
+from profiler.launch import Launcher, package_path
 from profiler.observe import observe_model
 from profiler.plan import ProfileConfig, plan
 from profiler.record import select
@@ -175,8 +175,9 @@ def bench_overhead(pairs: int) -> pd.DataFrame:
             with tempfile.TemporaryDirectory() as tmp, package_path() as path_dir:
                 run_dir = Path(tmp)
                 for i in range(pairs):
-                    clean = run_one(p, "threads", run_dir / f"clean-{i}.json", path_dir)
-                    observed = observe_model(p, "threads", run_dir / f"obs-{i}", chosen, path_dir)
+                    launcher = Launcher(path_dir, 600.0)
+                    clean = run_one(p, "threads", run_dir / f"clean-{i}.json", launcher)
+                    observed = observe_model(p, "threads", run_dir / f"obs-{i}", chosen, launcher)
                     if clean.get("wall_s") and observed.wall_s:
                         ratios.append(observed.wall_s / clean["wall_s"])
             rows.append(

@@ -6,6 +6,7 @@ Exit codes: 0 success; 1 the workload or a recorder failed; 2 bad usage or input
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -45,6 +46,7 @@ def cmd_profile(args: argparse.Namespace, console: Console) -> int:
         reports=Path(args.out),
         recorders=args.recorders,
         margin=args.margin / 100.0,
+        timeout_s=args.timeout,
     )
     columns = (
         TextColumn("{task.description}"),
@@ -103,8 +105,10 @@ def cmd_claims(args: argparse.Namespace, console: Console) -> int:
     console.print(table)
     if args.doc:
         write_atomic(Path(args.doc), claims_markdown(result, args.size))
-        console.print(f"written: {args.doc}")
-    console.print(f"claims report: {result.out_dir / 'index.html'} ({result.duration_s:.0f} s)")
+        console.print(f"written: {args.doc}", markup=False)
+    console.print(
+        f"claims report: {result.out_dir / 'index.html'} ({result.duration_s:.0f} s)", markup=False
+    )
     return 0
 
 
@@ -116,7 +120,7 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
     if not (run_dir / "run.json").is_file():
         raise UsageError(f"{run_dir} is not a run directory (no run.json); see reports/<scenario>/")
     rebuild(run_dir.resolve())
-    console.print(f"report: {run_dir / 'index.html'}")
+    console.print(f"report: {run_dir / 'index.html'}", markup=False)
     return 0
 
 
@@ -165,7 +169,9 @@ def cmd_view(args: argparse.Namespace, console: Console) -> int:
     viewer = shutil.which("vizviewer") or str(Path(sys.executable).parent / "vizviewer")
     if not Path(viewer).exists():
         raise UsageError("vizviewer is not installed; pip install viztracer (make venv)")
-    console.print(f"serving {trace} with vizviewer on port {args.port} (Ctrl-C to stop)")
+    console.print(
+        f"serving {trace} with vizviewer on port {args.port} (Ctrl-C to stop)", markup=False
+    )
     command = [viewer, "--port", str(args.port), str(trace)]
     if args.no_browser:
         command.insert(1, "--server_only")
@@ -199,6 +205,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--start-method", choices=list(START_METHODS), help="for processes")
     p.add_argument("--out", default="reports", help="reports directory (default reports)")
     p.add_argument(
+        "--timeout",
+        type=float,
+        default=600.0,
+        help="seconds one model run may take before it is ended (default 600)",
+    )
+    p.add_argument(
         "--margin",
         type=float,
         default=5.0,
@@ -228,8 +240,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP: handled like Ctrl-C (the run is stopped and kept, incomplete)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated(signum)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    for stop in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(stop, _terminate)
     console = Console(stderr=False)
     if not console.is_terminal:  # piped or captured: do not squeeze tables into 80 columns
         console = Console(stderr=False, width=max(console.width, 120))
@@ -243,6 +269,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RunFailed as exc:
         err.print(f"concprof: {exc}", markup=False, highlight=False, soft_wrap=True)
         return 1
-    except KeyboardInterrupt:
-        err.print("concprof: interrupted; every workload process was stopped", markup=False)
-        return 130
+    except KeyboardInterrupt as exc:
+        signum = exc.signum if isinstance(exc, Terminated) else int(signal.SIGINT)
+        name = signal.Signals(signum).name
+        err.print(
+            f"concprof: interrupted ({name}); every workload process was stopped, "
+            "the partial run is kept (incomplete)",
+            markup=False,
+            soft_wrap=True,
+        )
+        return 128 + int(signum)

@@ -7,6 +7,7 @@ worker or helper server outlives the run.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -15,11 +16,13 @@ import subprocess
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import profiler
-from profiler.errors import UsageError
+from profiler.containment import Containment
+from profiler.errors import RunFailed, UsageError
 
 PACKAGE_DIR = Path(profiler.__file__).resolve().parent
 
@@ -71,48 +74,159 @@ def kill_group(proc: subprocess.Popen[Any]) -> None:
     proc.wait()
 
 
+@dataclass(frozen=True)
+class Launcher:
+    """How a run launches its commands: the runner's path, containment, the timeout."""
+
+    path_dir: str  # the runner's PYTHONPATH (package_path)
+    timeout_s: float  # per model run (--timeout)
+    contain: Containment | None = None
+
+    def run(
+        self,
+        argv: Sequence[str],
+        logs: Path,
+        on_start: Callable[[int], None] | None = None,
+        extra_env: dict[str, str] | None = None,
+    ) -> subprocess.CompletedProcess[str]:
+        logs.parent.mkdir(parents=True, exist_ok=True)
+        return run_group(
+            argv,
+            runner_env(self.path_dir, extra_env),
+            self.timeout_s,
+            on_start=on_start,
+            logs=logs,
+            contain=self.contain,
+        )
+
+
+OUTPUT_CAP_BYTES = 8 * 1024 * 1024  # a log keeps its first and last MiB beyond this
+TAIL_BYTES = 64 * 1024  # what error messages read of a log
+
+
+def _tail(path: Path) -> str:
+    with path.open("rb") as fh:
+        fh.seek(max(0, path.stat().st_size - TAIL_BYTES))
+        return fh.read().decode("utf-8", "replace")
+
+
+def cap_log(path: Path, cap: int = OUTPUT_CAP_BYTES) -> None:
+    """Keep a log's first and last MiB when it grew beyond `cap` (a chatty workload)."""
+    size = path.stat().st_size
+    if size <= cap:
+        return
+    keep = 1024 * 1024
+    with path.open("rb") as fh:
+        head = fh.read(keep)
+        fh.seek(size - keep)
+        tail = fh.read()
+    marker = f"\n[... concprof cut {size - 2 * keep} bytes of output ...]\n".encode()
+    tmp = path.with_name(f".{path.name}.cap")
+    tmp.write_bytes(head + marker + tail)
+    os.replace(tmp, path)
+
+
+class RunTimeout(RunFailed):
+    """A launched command ran longer than its timeout and was ended."""
+
+    def __init__(self, timeout_s: float, stderr: str) -> None:
+        super().__init__(f"ran longer than {timeout_s:g} s")
+        self.timeout_s = timeout_s
+        self.stderr = stderr
+
+
 def run_group(
     argv: Sequence[str],
     env: dict[str, str],
     timeout_s: float | None,
     cwd: str | None = None,
     on_start: Callable[[int], None] | None = None,
+    logs: Path | None = None,
+    contain: Containment | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run argv in a new process group; kill the group on exit, error or timeout.
+    """Run argv in a new process group; end the group on exit, error or timeout.
 
-    `on_start(pid)` runs right after the child starts (e.g. to attach a sampler).
+    Output goes to files (`<logs>.out`, `<logs>.err`; temporary ones without
+    `logs`), never to pipes: we wait for the command, not for end-of-file, so
+    a grandchild that keeps the output open cannot hold us. The result holds
+    the tails of both. `on_start(pid)` runs right after the child starts (e.g.
+    to attach a sampler). A timeout ends the group and raises RunTimeout.
     """
-    proc = subprocess.Popen(
-        list(argv),
-        env=env,
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        if on_start is not None:
-            on_start(proc.pid)
-        out, err = proc.communicate(timeout=timeout_s)
-    except BaseException:
-        kill_group(proc)
-        raise
-    kill_group(proc)  # stragglers in the group (a worker the pool did not reap)
-    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+    with contextlib.ExitStack() as stack:
+        if logs is None:
+            prefix = f"{TEMP_PREFIX}{os.getpid()}-"
+            tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=prefix)))
+            logs = tmp / "command"
+        out_path, err_path = logs.with_suffix(".out"), logs.with_suffix(".err")
+        out = stack.enter_context(out_path.open("wb"))
+        err = stack.enter_context(err_path.open("wb"))
+        command = contain.wrap(argv) if contain is not None else list(argv)
+        proc = subprocess.Popen(
+            command,
+            env=env,
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+            start_new_session=True,
+        )
+        try:
+            if contain is not None:
+                contain.started(proc.pid)
+            if on_start is not None:
+                on_start(proc.pid)
+            try:
+                proc.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                kill_group(proc)
+                raise RunTimeout(timeout_s or 0.0, _tail(err_path)) from None
+        except BaseException:
+            kill_group(proc)
+            raise
+        finally:
+            if contain is not None:
+                contain.sweep()  # a daemon that left the group (setsid) is still in the cgroup
+        kill_group(proc)  # stragglers in the group (a worker the pool did not reap)
+        out.close()
+        err.close()
+        cap_log(out_path)
+        cap_log(err_path)
+        return subprocess.CompletedProcess(
+            proc.args, proc.returncode, _tail(out_path), _tail(err_path)
+        )
+
+
+DESCRIBE_TIMEOUT_S = float(os.environ.get("CONCPROF_IMPORT_TIMEOUT_S", "60"))
 
 
 def describe_scenario(python: str, scenario_path: str) -> dict[str, Any]:
-    """Ask the workload interpreter to import and check the scenario file."""
+    """Ask the workload interpreter to import and check the scenario file.
+
+    A scenario whose import hangs, prints to stdout, or exits is bad input:
+    UsageError with one line.
+    """
     with package_path() as path_dir:
-        done = run_group(
-            [python, "-m", "profiler.runner", "describe", scenario_path],
-            runner_env(path_dir),
-            timeout_s=120,
-        )
+        try:
+            done = run_group(
+                [python, "-m", "profiler.runner", "describe", scenario_path],
+                runner_env(path_dir),
+                timeout_s=DESCRIBE_TIMEOUT_S,
+            )
+        except RunTimeout:
+            raise UsageError(
+                f"{scenario_path}: importing it did not finish within {DESCRIBE_TIMEOUT_S:g} s "
+                "(does it block or loop at import?); a scenario file must import quickly"
+            ) from None
     if done.returncode != 0:
         lines = done.stderr.strip().splitlines()
         reason = lines[-1] if lines else f"exit code {done.returncode}"
         raise UsageError(reason.removeprefix("concprof: "))
-    result: dict[str, Any] = json.loads(done.stdout)
+    last = (done.stdout.strip().splitlines() or [""])[-1]
+    try:
+        result: dict[str, Any] = json.loads(last)
+    except ValueError:
+        raise UsageError(
+            f"{scenario_path}: the runner's description was not readable: "
+            f"{last[:80]!r} (does the scenario write to stdout at import?)"
+        ) from None
     return result

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from profiler.launch import run_group, runner_env
+from profiler.launch import Launcher
 from profiler.load.runner_json import read_doc
-from profiler.plan import RUN_TIMEOUT_S, Plan, runner_argv
+from profiler.plan import Plan, runner_argv
 from profiler.record import Selection
 from profiler.record.base import RecorderFailed, Target, Wrapper
 
@@ -58,12 +58,13 @@ def _finish_all(
             status[wrapper.name] = f"failed: {exc}"
 
 
-def observe_model(p: Plan, model: str, run_dir: Path, chosen: Selection, path_dir: str) -> Observed:
+def observe_model(
+    p: Plan, model: str, run_dir: Path, chosen: Selection, launcher: Launcher
+) -> Observed:
     raw = run_dir / "raw" / model
     raw.mkdir(parents=True, exist_ok=True)
     target = Target(python=p.python, model=model, raw_dir=raw)
     result = Observed(model=model)
-    env = runner_env(path_dir)
 
     if chosen.wrappers or chosen.samplers:
         counted = any(w.name == "py-spy" for w in chosen.wrappers)  # its round counter
@@ -82,7 +83,7 @@ def observe_model(p: Plan, model: str, run_dir: Path, chosen: Selection, path_di
                 started.append(sampler)
 
         try:
-            done = run_group(argv, env, timeout_s=RUN_TIMEOUT_S, on_start=attach)
+            done = launcher.run(argv, raw / "logs" / "observed", on_start=attach)
             stderr = done.stderr + done.stdout  # py-spy prints its sample/error counts on stdout
         finally:
             for sampler in started:
@@ -106,7 +107,7 @@ def observe_model(p: Plan, model: str, run_dir: Path, chosen: Selection, path_di
         stderr = ""
         try:
             if applied:
-                stderr = run_group(argv, env, timeout_s=RUN_TIMEOUT_S).stderr
+                stderr = launcher.run(argv, raw / "logs" / wrapper.name).stderr
         finally:
             _finish_all(applied, target, stderr, status)
         result.recorders.update(status)

@@ -18,7 +18,13 @@ from profiler.analyse import cores as cores_mod
 from profiler.analyse import disturbance, gil
 from profiler.analyse.claims import judge
 from profiler.analyse.compare import DEFAULT_MARGIN, compare
-from profiler.analyse.sampled import procfs_shares, pyspy_shares, subtree
+from profiler.analyse.sampled import (
+    native_tids,
+    procfs_shares,
+    pyspy_process_shares,
+    pyspy_shares,
+    subtree,
+)
 from profiler.analyse.spans import top_spans
 from profiler.errors import RunFailed
 from profiler.load.perf import load_perf
@@ -31,6 +37,7 @@ from profiler.load.runner_json import (
     process_roles,
     read_doc,
     task_rows,
+    thread_idents,
 )
 from profiler.load.viztracer import load_viztracer
 from profiler.observe import OBSERVED_DOC
@@ -107,7 +114,7 @@ class ModelTables:
         meta = read_doc(self.raw / "pyspy_meta.json")
         if not path.exists() or meta is None:
             return
-        samples = load_pyspy(path)
+        samples = native_tids(load_pyspy(path), thread_idents(self.doc))
         reference = samples["pid"] == self.reference_pid
         in_window = reference & samples["leaf"].str.startswith(ROUND_FRAME)  # not its start-up
         rounds = int(samples.loc[in_window, "samples"].sum())
@@ -123,7 +130,7 @@ class ModelTables:
         shares = pyspy_shares(samples, float(meta["rate_hz"]), self.window_us / 1e6, counted)
         shares["wall_s"] = self.window_us / 1e6
         self.threads.append(shares.assign(source="py-spy"))
-        busy = shares.groupby("pid", as_index=False).agg(gil_busy_pct=("gil_hold_pct", "sum"))
+        busy = pyspy_process_shares(samples, float(meta["rate_hz"]), self.window_us / 1e6, counted)
         self.processes.append(busy.assign(source="py-spy"))
 
     def add_perf(self) -> None:
@@ -136,7 +143,7 @@ class ModelTables:
         if intervals.empty:
             return
         helpers = set(self.doc.get("helper_pids", []))
-        shares = gil.state_shares(intervals).rename(
+        shares = gil.state_shares(intervals, self.window_us).rename(
             columns={
                 "hold_pct": "gil_hold_pct",
                 "hold_preempted_pct": "gil_hold_preempted_pct",

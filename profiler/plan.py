@@ -14,7 +14,8 @@ from profiler.record import parse_recorders
 from profiler.scenario import SIZES, Scenario, load_scenario
 
 DEFAULT_REPEAT = {"quick": 3, "default": 5, "large": 5}
-RUN_TIMEOUT_S = 3600.0
+DEFAULT_TIMEOUT_S = 600.0  # per model run; --timeout
+MAX_WORKERS = 4096  # more threads or processes than this is a mistake, not a workload
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class ProfileConfig:
     reports: Path = Path("reports")
     recorders: str = "auto"
     margin: float = DEFAULT_MARGIN  # practical equivalence: differences inside it are "same"
+    timeout_s: float = DEFAULT_TIMEOUT_S  # one model run longer than this is ended
 
 
 @dataclass(frozen=True)
@@ -72,9 +74,16 @@ def validate(config: ProfileConfig) -> None:
         raise UsageError(
             f"margin must be a percentage from 0 to 100 (default 5), got {config.margin * 100:g}"
         )
+    if not config.timeout_s > 0:
+        raise UsageError(f"timeout must be a positive number of seconds, got {config.timeout_s:g}")
     for name, value in (("workers", config.workers), ("repeat", config.repeat)):
         if value is not None and value < 1:
             raise UsageError(f"{name} must be a positive integer, got {value}")
+    if config.workers is not None and config.workers > MAX_WORKERS:
+        raise UsageError(
+            f"workers must be at most {MAX_WORKERS}, got {config.workers} "
+            "(each worker is a thread or a process)"
+        )
     if config.models is not None:
         parse_models(",".join(config.models))
     parse_recorders(config.recorders)

@@ -8,6 +8,7 @@ an interrupted run leaves whole files or none.
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +16,8 @@ from typing import Any
 
 import orjson
 import pandas as pd
+
+from profiler.errors import UsageError
 
 MANIFEST = "run.json"
 
@@ -49,10 +52,27 @@ def read_json(path: Path) -> Any:
     return orjson.loads(path.read_bytes())
 
 
+def safe_name(name: str) -> str:
+    """A scenario name as one harmless path part: no separators, no leading dots, UTF-8."""
+    cleaned = re.sub(r"[^\w.+-]", "_", name.encode("utf-8", "replace").decode("utf-8"))
+    cleaned = cleaned.lstrip(".") or "scenario"
+    return cleaned[:100]
+
+
 def create_run_dir(reports: Path, scenario: str, now: float | None = None) -> Path:
-    """A new directory for this run, and the scenario's `latest` link to it."""
-    base = reports / scenario
-    base.mkdir(parents=True, exist_ok=True)
+    """A new directory for this run, and the scenario's `latest` link to it.
+
+    Problems with `reports` (a file in the way, no permission) are bad input:
+    UsageError with one line.
+    """
+    base = reports / safe_name(scenario)
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(
+            f"cannot create the run directory under {reports}: {exc.strerror or exc} "
+            "(--out must be a writable directory, or a path where one can be made)"
+        ) from None
     stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
     for suffix in ["", *(f"-{n}" for n in range(2, 1000))]:
         run = base / f"{stamp}{suffix}"
@@ -60,9 +80,11 @@ def create_run_dir(reports: Path, scenario: str, now: float | None = None) -> Pa
             run.mkdir()
         except FileExistsError:
             continue
+        except OSError as exc:
+            raise UsageError(f"cannot create {run}: {exc.strerror or exc}") from None
         link_latest(run)
         return run
-    raise RuntimeError(f"cannot create a run directory under {base}")
+    raise UsageError(f"cannot create a run directory under {base}: 999 runs this second")
 
 
 def link_latest(run: Path) -> None:

@@ -38,6 +38,7 @@ from profiler.models.base import (
     module_name_for,
     peak_rss_kb,
     snapshot_threads,
+    this_thread,
 )
 from profiler.models.reference import GilReference
 
@@ -87,6 +88,8 @@ def load_checked(path: str) -> ModuleType:
             f"fix: {sys.executable} -m pip install {top} (or the package that provides it), "
             "or choose an interpreter that has it with PYTHON= (--python)"
         ) from exc
+    except SystemExit as exc:
+        raise ContractError(f"{path}: importing it called sys.exit({exc.code!r})") from exc
     except Exception as exc:
         raise ContractError(f"{path}: importing it raised {type(exc).__name__}: {exc}") from exc
     task = getattr(module, "task", None)
@@ -207,9 +210,11 @@ def summarise(
         | {s[0] for s in run.worker_starts if s[0] != me}
     )
     failure = run.first_failure()
-    names = {(me, tid): name for tid, name in (run.threads or snapshot_threads())}
-    for pid, tid, name, _ in run.worker_starts:
+    names = {(me, tid): name for tid, name, _ in (run.threads or snapshot_threads())}
+    idents = {(me, tid): ident for tid, _, ident in (run.threads or snapshot_threads())}
+    for pid, tid, name, ident, _ in run.worker_starts:
         names.setdefault((pid, tid), name)
+        idents.setdefault((pid, tid), ident)
     for o in outcomes:
         names.setdefault((o.pid, o.tid), o.thread_name)
     for pid in worker_pids:
@@ -221,10 +226,13 @@ def summarise(
         "tasks_ok": run.tasks_ok(),
         "digest": digest(run.ordered_results()) if failure is None else None,
         "worker_pids": sorted(worker_pids),
-        "threads": [{"pid": pid, "tid": tid, "name": name} for (pid, tid), name in names.items()],
+        "threads": [
+            {"pid": pid, "tid": tid, "name": name, "ident": idents.get((pid, tid))}
+            for (pid, tid), name in names.items()
+        ],
         "worker_starts": [
             {"pid": pid, "tid": tid, "name": name, "start_ns": start_ns}
-            for pid, tid, name, start_ns in run.worker_starts
+            for pid, tid, name, _, start_ns in run.worker_starts
         ],
         "task_records": [task_record(o) for o in sorted(outcomes, key=lambda o: o.task_index)],
         "error": None
@@ -290,6 +298,7 @@ def _run_model(args: argparse.Namespace, reference: GilReference | None) -> dict
         # before and once after, so the toolkit can tell a run disturbed by other load
         helpers_before = cpu_s_of(doc["helper_pids"])
         machine_before = machine_busy_s()
+        this_thread()  # name this thread now, not inside the measured run
         before = resource.getrusage(resource.RUSAGE_SELF)
         children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         doc["start_ns"] = time.monotonic_ns()
@@ -318,13 +327,14 @@ def _run_model(args: argparse.Namespace, reference: GilReference | None) -> dict
                 peak_rss_kb(),
             )
         )
-    except Exception as exc:  # the model machinery itself failed (e.g. unpicklable result)
+    except (Exception, SystemExit) as exc:  # the model machinery failed (a broken pool)
         doc["error"] = _error("model", exc, args.model)
-    try:
-        if teardown is not None:
-            teardown()
-    except Exception as exc:
-        doc["error"] = doc.get("error") or _error("teardown", exc, args.model)
+    finally:  # teardown runs after any failure, SystemExit and Ctrl-C included
+        try:
+            if teardown is not None:
+                teardown()
+        except (Exception, SystemExit) as exc:
+            doc["error"] = doc.get("error") or _error("teardown", exc, args.model)
     doc["ok"] = doc.get("error") is None
     return doc
 
@@ -373,7 +383,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
         if args.command == "describe":
-            sys.stdout.write(json.dumps(describe(args.scenario)) + "\n")
+            doc = describe(args.scenario)  # whatever the scenario printed came before
+            sys.stdout.write("\n" + json.dumps(doc) + "\n")
             return 0
         doc = run_model(args)
     except ContractError as exc:

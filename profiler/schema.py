@@ -9,6 +9,7 @@ THREAD_COLUMNS = [
     "process_role",
     "thread_name",
     "wall_s",
+    "lifetime_s",
     "gil_hold_pct",
     "gil_hold_preempted_pct",
     "gil_wait_pct",
@@ -26,6 +27,8 @@ PROCESS_COLUMNS = [
     "process_role",
     "cpu_s",
     "gil_busy_pct",
+    "gil_busy_err_pct",
+    "sample_rounds",
     "gil_contended_pct",
     "peak_rss_mb",
     "source",
@@ -33,4 +36,4 @@ PROCESS_COLUMNS = [
 ]
 
 # what the report's GIL table shows (the CSV keeps every column)
-THREAD_REPORT_COLUMNS = [c for c in THREAD_COLUMNS if c not in ("on_cpu_err_pct", "best")]
+THREAD_REPORT_COLUMNS = [c for c in THREAD_COLUMNS if c not in ("on_cpu_err_pct", "best", "wall_s")]

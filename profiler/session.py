@@ -6,10 +6,12 @@ Owns the run directory. Reports progress through a callback and raises
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import signal
 import time
+from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -18,14 +20,15 @@ import pandas as pd
 
 import profiler
 from profiler.analyse import disturbance
+from profiler.containment import Containment, remove_stale_groups
 from profiler.errors import RunFailed
-from profiler.launch import package_path, remove_stale_dirs, run_group, runner_env
+from profiler.launch import Launcher, RunTimeout, package_path, remove_stale_dirs
 from profiler.load.runner_json import read_doc, read_docs, timing_name
 from profiler.observe import Observed, observe_model
 from profiler.pipeline import build_tables
-from profiler.plan import RUN_TIMEOUT_S, Plan, ProfileConfig, ProgressFn, Step, plan, runner_argv
+from profiler.plan import Plan, ProfileConfig, ProgressFn, Step, plan, runner_argv
 from profiler.record import Selection, select
-from profiler.record.perf import remove_stale_probes
+from profiler.record.perf import Perf, remove_stale_probes
 from profiler.render import render_all
 from profiler.rundir import MANIFEST, create_run_dir, read_json, write_json, write_table
 
@@ -70,16 +73,43 @@ def manifest(
     }
 
 
+def timeout_error(model: str, run: str, exc: RunTimeout) -> dict[str, Any]:
+    last = exc.stderr.strip().splitlines()
+    return {
+        "phase": "timeout",
+        "model": model,
+        "task_index": None,
+        "exception": f"the {run} run of {model} ran longer than {exc.timeout_s:g} s "
+        "(--timeout) and was ended" + (f"; its last output: {last[-1]}" if last else ""),
+    }
+
+
+@contextlib.contextmanager
+def closing_containment(contain: Containment, progress: ProgressFn) -> Iterator[None]:
+    """At the end of the run, whatever it left running is ended, with a line saying so."""
+    try:
+        yield
+    finally:
+        left = contain.close()
+        if left:
+            note = f"ended {len(left)} processes the run left running: {left[:5]}"
+            progress(Step("setup", "", 0, 0, 0, None, True, note))
+
+
 def leftovers() -> list[str]:
     """Remove what concprof processes that died left behind; one line per thing removed."""
     notes = [f"removed perf probes left by a dead run: {g}" for g in remove_stale_probes()]
     notes += [f"removed a temporary directory left by a dead run: {d}" for d in remove_stale_dirs()]
+    notes += remove_stale_groups()
     return notes
 
 
-def run_one(p: Plan, model: str, out: Path, path_dir: str) -> dict[str, Any]:
-    """One runner process for one model; its result document (even on failure)."""
-    done = run_group(runner_argv(p, model, out), runner_env(path_dir), timeout_s=RUN_TIMEOUT_S)
+def run_one(p: Plan, model: str, out: Path, launcher: Launcher) -> dict[str, Any]:
+    """One runner process for one model; its result document (even on failure).
+
+    Its output goes to <out>.out/.err beside the document (logs/ in raw/timing).
+    """
+    done = launcher.run(runner_argv(p, model, out), out.parent / "logs" / out.stem)
     doc = read_doc(out)
     if doc is not None:
         return doc
@@ -95,7 +125,7 @@ def run_one(p: Plan, model: str, out: Path, path_dir: str) -> dict[str, Any]:
 
 
 def timing_runs(
-    p: Plan, run_dir: Path, progress: ProgressFn, path_dir: str
+    p: Plan, run_dir: Path, progress: ProgressFn, launcher: Launcher
 ) -> dict[str, Any] | None:
     """REPEAT rounds over the models (interleaved, so drift hits every model alike).
 
@@ -110,7 +140,11 @@ def timing_runs(
     for rep in range(1, p.repeat + 1):
         for model in p.models:
             for attempt in range(1, disturbance.MAX_RERUNS + 2):
-                doc = run_one(p, model, timing_dir / timing_name(model, rep, attempt), path_dir)
+                out = timing_dir / timing_name(model, rep, attempt)
+                try:
+                    doc = run_one(p, model, out, launcher)
+                except RunTimeout as exc:
+                    return timeout_error(model, "timing", exc)
                 disturbed = disturbance.of_doc(doc) if doc["ok"] else None
                 again = disturbed is not None and disturbed.disturbed
                 note = (
@@ -149,14 +183,34 @@ def check_results(timing_dir: Path) -> dict[str, Any] | None:
     return None
 
 
-def rebuild(run_dir: Path) -> dict[str, pd.DataFrame]:
-    """From raw/ to tables/ and the report; `concprof report` runs exactly this."""
-    manifest_doc = read_json(run_dir / MANIFEST)
+def rebuild(run_dir: Path, manifest_doc: dict[str, Any] | None = None) -> dict[str, pd.DataFrame]:
+    """From raw/ to tables/ and the report; `concprof report` runs exactly this.
+
+    `manifest_doc` is what the run will say about itself once rendered (its
+    final status); without it, run.json as saved.
+    """
+    manifest_doc = manifest_doc or read_json(run_dir / MANIFEST)
     tables = build_tables(run_dir, manifest_doc)
     for name, frame in tables.items():
         write_table(run_dir, name, frame)
     render_all(run_dir, manifest_doc, tables)
     return tables
+
+
+def observed_error(model: str, o: Observed) -> dict[str, Any] | None:
+    """A failed observed run, or a recorder that failed in it, as a run error."""
+    if not o.ok:
+        return {"phase": "observed", "model": model, "task_index": None, "exception": o.error}
+    failed = {n: s for n, s in o.recorders.items() if s.startswith("failed")}
+    if failed:
+        name, status = next(iter(failed.items()))
+        return {
+            "phase": "recorder",
+            "model": model,
+            "task_index": None,
+            "exception": f"{name} {status}",
+        }
+    return None
 
 
 def profile(config: ProfileConfig, progress: ProgressFn) -> tuple[Path, dict[str, pd.DataFrame]]:
@@ -177,15 +231,22 @@ def profile(config: ProfileConfig, progress: ProgressFn) -> tuple[Path, dict[str
     save("running", None)
     for note in leftovers():
         progress(Step("setup", "", 0, 0, 0, None, True, note))
-    with package_path() as path_dir:
+    contain = Containment(run_dir, Perf.group_of(os.getpid()))
+    with package_path() as path_dir, closing_containment(contain, progress):
+        launcher = Launcher(path_dir, p.config.timeout_s, contain)
         try:
-            error = timing_runs(p, run_dir, progress, path_dir)
+            error = timing_runs(p, run_dir, progress, launcher)
             error = error or check_results(run_dir / "raw" / "timing")
             if error is None and chosen.used:
                 for n, model in enumerate(p.models, 1):
-                    observed[model] = observe_model(p, model, run_dir, chosen, path_dir)
+                    try:
+                        observed[model] = observe_model(p, model, run_dir, chosen, launcher)
+                    except RunTimeout as exc:
+                        error = timeout_error(model, "observed", exc)
+                        break
                     o = observed[model]
                     progress(Step("observed", model, 1, n, len(p.models), o.wall_s, o.ok))
+                    error = error or observed_error(model, o)
         except RunFailed as exc:  # a runner died without a result (crash, signal)
             error = {"phase": "runner", "model": None, "task_index": None, "exception": str(exc)}
         except BaseException as exc:  # Ctrl-C, or a bug: keep what was recorded, say so
@@ -199,10 +260,18 @@ def profile(config: ProfileConfig, progress: ProgressFn) -> tuple[Path, dict[str
                 },
             )
             raise
-    save("complete" if error is None else "incomplete", error)
+    status = "complete" if error is None else "incomplete"
     if not any((run_dir / "raw" / "timing").glob("*.json")):
+        save(status, error)
         raise RunFailed(f"{error['exception'] if error else 'no result'}; see {run_dir}")
-    tables = rebuild(run_dir)
+    try:  # the status is written last: only a rendered run is complete
+        tables = rebuild(run_dir, manifest(p, status, started, error, chosen, observed))
+    except BaseException as exc:
+        reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        render_error = {"phase": "render", "model": None, "task_index": None, "exception": reason}
+        save("incomplete", error or render_error)
+        raise
+    save(status, error)
     if error is not None and error["phase"] == "runner":
         raise RunFailed(f"{error['exception']}; partial results in {run_dir}")
     if error is not None:

@@ -75,22 +75,40 @@ def _pct(value: float) -> str:
     return f"{value:.0f}%"
 
 
+ROLE_LABELS = {"main": "runner process", "worker": "worker process"}
+MAX_SAMPLED_ERR_PCT = 5.0  # a sampled share less sure than this stays out of the answer
+
+
 def _gil_line(per: pd.DataFrame) -> str:
-    """GIL held/contended for the main process, and the workers' median (range)."""
+    """GIL held/contended for the runner process, and the workers' median (range).
+
+    Shares whose 95% error exceeds MAX_SAMPLED_ERR_PCT points are not shown: the
+    line says how many rounds the sampler had instead.
+    """
+    source = str(per["source"].iloc[0])
+    errors = per["gil_busy_err_pct"] if "gil_busy_err_pct" in per else pd.Series(dtype=float)
+    unsure = errors.fillna(0.0) > MAX_SAMPLED_ERR_PCT
+    if unsure.any():
+        rounds = per["sample_rounds"].dropna() if "sample_rounds" in per else pd.Series()
+        counted = f" ({int(rounds.min())} rounds)" if len(rounds) else ""
+        return f"GIL: too short to measure with {source}{counted}, error above ±5 points"
     parts = []
     for role, rows in per.groupby("process_role", sort=True):
+        label = ROLE_LABELS.get(str(role), f"{role} process")
         busy = rows["gil_busy_pct"]
         contended = rows["gil_contended_pct"].dropna()
         if len(rows) == 1:
-            text = f"{role}: GIL held {_pct(busy.iloc[0])}"
+            text = f"{label}: GIL held {_pct(busy.iloc[0])}"
             text += f", contended {_pct(contended.iloc[0])}" if len(contended) else ""
+            if errors.notna().any():
+                text += f" ±{errors.loc[rows.index].iloc[0]:.1f}"
         else:
             text = (
-                f"{len(rows)} {role}s: GIL held median {_pct(busy.median())} "
+                f"{len(rows)} {label}es: GIL held median {_pct(busy.median())} "
                 f"({_pct(busy.min())}–{_pct(busy.max())})"
             )
         parts.append(text)
-    return ", ".join(parts) + f" ({per['source'].iloc[0]})"
+    return ", ".join(parts) + f" ({source})"
 
 
 def gil_evidence(tables: dict[str, pd.DataFrame]) -> dict[str, str]:

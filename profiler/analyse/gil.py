@@ -196,17 +196,25 @@ def check(intervals: pd.DataFrame, events: pd.DataFrame) -> Checks:
     return result
 
 
-def state_shares(intervals: pd.DataFrame) -> pd.DataFrame:
-    """Per thread: observed wall_s and the percentage of it in each state."""
+def state_shares(intervals: pd.DataFrame, window_us: float | None = None) -> pd.DataFrame:
+    """Per thread: the percentage of the model run's window in each state.
+
+    One denominator for every thread: the window (`wall_s`), so the hold
+    shares of one process's threads add up to at most 100% (one holder at a
+    time). `lifetime_s` is the part of the window the thread was seen in;
+    without a window, each thread's own lifetime is the denominator.
+    """
     dur = intervals.assign(dur_us=intervals["end_us"] - intervals["start_us"])
     table = dur.pivot_table(
         index=["pid", "tid"], columns="state", values="dur_us", aggfunc="sum", fill_value=0.0
     )
     table = table.reindex(columns=list(STATES), fill_value=0.0)
-    total = table.sum(axis=1)
-    shares = table.div(total, axis=0) * 100.0
+    lifetime_us = table.sum(axis=1)
+    denominator = lifetime_us if window_us is None else pd.Series(window_us, index=table.index)
+    shares = table.div(denominator, axis=0) * 100.0
     shares.columns = [f"{c}_pct" for c in shares.columns]
-    shares.insert(0, "wall_s", total / 1e6)
+    shares.insert(0, "lifetime_s", lifetime_us / 1e6)
+    shares.insert(0, "wall_s", denominator / 1e6)
     return shares.reset_index()
 
 

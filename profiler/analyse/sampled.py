@@ -18,6 +18,20 @@ import numpy as np
 import pandas as pd
 
 
+def native_tids(samples: pd.DataFrame, idents: dict[tuple[int, int], int]) -> pd.DataFrame:
+    """py-spy's thread ids as OS thread ids.
+
+    On Python < 3.11 py-spy reads the native id from the OS, which can fail
+    (--nonblocking); it then reports the pthread ident, which the runner noted
+    for every thread: (pid, ident) -> native tid.
+    """
+    if samples.empty or not idents:
+        return samples
+    keys = list(zip(samples["pid"].astype(int), samples["tid"].astype(int), strict=True))
+    mapped = [idents.get(key, key[1]) for key in keys]
+    return samples.assign(tid=np.array(mapped, dtype=np.int64))
+
+
 def pyspy_shares(
     samples: pd.DataFrame, rate_hz: float, window_s: float, rounds: int | None = None
 ) -> pd.DataFrame:
@@ -25,10 +39,32 @@ def pyspy_shares(
     per_thread = samples.groupby(["pid", "tid"], as_index=False).agg(samples=("samples", "sum"))
     n = float(rounds) if rounds else max(1.0, rate_hz * window_s)
     p = np.clip(per_thread["samples"] / n, 0.0, 1.0)
-    spread = p * (1 - p) if rounds else p
     per_thread["gil_hold_pct"] = p * 100.0
-    per_thread["gil_hold_err_pct"] = 1.96 * np.sqrt(spread / n) * 100.0 + 100.0 / n
+    per_thread["gil_hold_err_pct"] = sampled_error_pct(p, n, bool(rounds))
     return per_thread.drop(columns="samples")
+
+
+def sampled_error_pct(p: np.ndarray | pd.Series, n: float, counted: bool) -> np.ndarray:
+    """95% error, in points, of a sampled share p over n rounds (module docstring)."""
+    spread = p * (1 - p) if counted else p
+    return np.asarray(1.96 * np.sqrt(spread / n) * 100.0 + 100.0 / n)
+
+
+def pyspy_process_shares(
+    samples: pd.DataFrame, rate_hz: float, window_s: float, rounds: int | None = None
+) -> pd.DataFrame:
+    """pid, gil_busy_pct, gil_busy_err_pct, sample_rounds: some thread of the process holds the GIL.
+
+    One holder per process per round, so the process's share is its threads'
+    samples over the rounds, with its own (binomial) error.
+    """
+    per_pid = samples.groupby("pid", as_index=False).agg(samples=("samples", "sum"))
+    n = float(rounds) if rounds else max(1.0, rate_hz * window_s)
+    p = np.clip(per_pid["samples"] / n, 0.0, 1.0)
+    per_pid["gil_busy_pct"] = p * 100.0
+    per_pid["gil_busy_err_pct"] = sampled_error_pct(p, n, bool(rounds))
+    per_pid["sample_rounds"] = int(n)
+    return per_pid.drop(columns="samples")
 
 
 def procfs_shares(threads: pd.DataFrame, window_us: float, interval_s: float) -> pd.DataFrame:

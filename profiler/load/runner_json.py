@@ -151,6 +151,15 @@ def identity(doc: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=IDENTITY_COLUMNS).drop_duplicates(["pid", "tid"])
 
 
+def thread_idents(doc: dict[str, Any]) -> dict[tuple[int, int], int]:
+    """(pid, pthread ident) -> native tid, for every thread whose ident the runner noted."""
+    return {
+        (int(t["pid"]), int(t["ident"])): int(t["tid"])
+        for t in doc.get("threads", [])
+        if t.get("ident")
+    }
+
+
 def read_doc(path: Path) -> dict[str, Any] | None:
     if not path.exists():
         return None

@@ -40,7 +40,7 @@ async def _run_all(scenario: ModuleType, spec: WorkloadSpec, result: ModelRun) -
                 return
             try:
                 values[index] = await atask(index)
-            except Exception as exc:
+            except (Exception, SystemExit) as exc:
                 failures.append((index, describe_error(exc)))
 
     async def timed(index: int) -> None:

@@ -53,13 +53,14 @@ class TaskOutcome(NamedTuple):
     error: str | None = None
 
 
-ThreadIds = tuple[int, int, str]  # pid, native tid, thread name
+# pid, native tid, thread name, pthread ident (samplers of Python < 3.11 report the ident)
+ThreadIds = tuple[int, int, str, int]
 # what a task leaves behind while the model runs: a plain tuple, cheap to build and to
 # pickle back from a worker: (index, thread ids, start ns, end ns, result, error or None)
 RawOutcome = tuple[int, ThreadIds, int, int, Any, "str | None"]
 
 
-WorkerStart = tuple[int, int, str, int]  # pid, native tid, thread name, monotonic ns
+WorkerStart = tuple[int, int, str, int, int]  # pid, native tid, name, ident, monotonic ns
 
 
 @dataclass
@@ -71,7 +72,7 @@ class ModelRun:
     raw: list[RawOutcome] = field(default_factory=list)  # task_times: completion order
     failure: tuple[int, str] | None = None  # (task index, traceback) of the first failure
     worker_starts: list[WorkerStart] = field(default_factory=list)
-    threads: list[tuple[int, str]] = field(default_factory=list)  # (native tid, name) here
+    threads: list[tuple[int, str, int]] = field(default_factory=list)  # (tid, name, ident)
     # (user s, sys s, peak RSS kB) per worker process, read from /proc once, after its tasks
     worker_usage: dict[int, tuple[float, float, int]] = field(default_factory=dict)
     task_name: str | None = None  # e.g. "atask-{index}": names the tasks, not the thread
@@ -90,7 +91,7 @@ class ModelRun:
                 result,
                 error,
             )
-            for index, (pid, tid, name), start_ns, end_ns, result, error in self.raw
+            for index, (pid, tid, name, _), start_ns, end_ns, result, error in self.raw
         ]
 
     def ordered_results(self) -> list[Any]:
@@ -161,11 +162,11 @@ os.register_at_fork(after_in_child=_thread_ids.clear)
 
 
 def this_thread() -> ThreadIds:
-    """This thread's (pid, native tid, name), from the cache after the first call."""
+    """This thread's (pid, native tid, name, ident), from the cache after the first call."""
     ident = threading.get_ident()
     ids = _thread_ids.get(ident)
     if ids is None:
-        ids = (os.getpid(), threading.get_native_id(), threading.current_thread().name)
+        ids = (os.getpid(), threading.get_native_id(), threading.current_thread().name, ident)
         _thread_ids[ident] = ids
     return ids
 
@@ -189,7 +190,7 @@ def timed_call(
     start_ns = clock()
     try:
         result = fn(index)
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:
         end_ns = clock()
         return (
             index,
@@ -213,7 +214,7 @@ async def timed_acall(
     start_ns = clock()
     try:
         result = await afn(index)
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:
         return (index, ids, start_ns, clock(), None, describe_error(exc))
     return (index, ids, start_ns, clock(), result, None)
 
@@ -233,7 +234,7 @@ def run_inline(fn: Callable[[int], Any], spec: WorkloadSpec, run: ModelRun) -> N
             start_ns = clock()
             try:
                 result = fn(index)
-            except Exception as exc:
+            except (Exception, SystemExit) as exc:
                 append((index, ids, start_ns, clock(), None, describe_error(exc)))
                 return
             append((index, ids, start_ns, clock(), result, None))
@@ -241,7 +242,7 @@ def run_inline(fn: Callable[[int], Any], spec: WorkloadSpec, run: ModelRun) -> N
     results = run.results
     try:  # extend() keeps what map() produced before a task raised: its index is the length
         results.extend(map(fn, range(spec.tasks)))
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:
         run.failure = (len(results), describe_error(exc))
 
 
@@ -295,9 +296,13 @@ def cpu_s_of(pids: Iterable[int]) -> float:
     return sum(u + s for u, s, _ in filter(None, (process_usage(p) for p in pids)))
 
 
-def snapshot_threads() -> list[tuple[int, str]]:
-    """(native tid, name) of this process's live threads: the names a program gave them."""
-    return [(t.native_id, t.name) for t in threading.enumerate() if t.native_id is not None]
+def snapshot_threads() -> list[tuple[int, str, int]]:
+    """(native tid, name, ident) of this process's live threads: the program's names."""
+    return [
+        (t.native_id, t.name, t.ident or 0)
+        for t in threading.enumerate()
+        if t.native_id is not None
+    ]
 
 
 def collect(futures: list[Future[Any]], run: ModelRun, timed: bool) -> None:
@@ -314,7 +319,7 @@ def collect(futures: list[Future[Any]], run: ModelRun, timed: bool) -> None:
         except BrokenExecutor:
             _cancel_rest(futures, index + 1)
             raise
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:
             run.failure = (index, describe_error(exc))
             stop = index + 1
             break

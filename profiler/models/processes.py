@@ -26,8 +26,8 @@ def run(scenario: ModuleType, spec: WorkloadSpec) -> ModelRun:
     result = ModelRun(model="processes")
     context = multiprocessing.get_context(spec.start_method)
     starts = context.SimpleQueue()
-    pool = ProcessPoolExecutor(
-        max_workers=spec.workers,
+    pool = ProcessPoolExecutor(  # a fork pool starts every worker at once: no more than tasks
+        max_workers=max(1, min(spec.workers, spec.tasks)),
         mp_context=context,
         initializer=worker_started,
         initargs=(starts, spec.scenario_path, spec.module_name),

@@ -142,8 +142,13 @@ class Perf:
     exclusive = False
     output = "perf.data"
 
+    @staticmethod
+    def group_of(pid: int) -> str:
+        """The probe group of the concprof process `pid`."""
+        return f"concprof{pid}"
+
     def __init__(self) -> None:
-        self.group = f"concprof{os.getpid()}"
+        self.group = self.group_of(os.getpid())
         self.tag = probe_tag(os.getpid())
         self.events: list[str] = []
 
@@ -239,17 +244,22 @@ class Perf:
         if not data.exists() or data.stat().st_size == 0:
             raise RecorderFailed(f"perf wrote no data: {stderr.strip()[-200:] or 'no message'}")
         script = target.raw_dir / "perf.txt"
-        with script.open("w") as out:
-            done = subprocess.run(
-                ["perf", "script", "-i", str(data), "--ns", "-F", SCRIPT_FIELDS],
-                stdout=out,
-                stderr=subprocess.PIPE,
-                text=True,
-                timeout=600,
-                check=False,
-            )
-        if done.returncode != 0:
-            raise RecorderFailed(f"perf script failed: {done.stderr.strip()[-200:]}")
+        partial = script.with_name(".perf.txt.partial")  # renamed only when whole
+        try:
+            with partial.open("w") as out:
+                done = subprocess.run(
+                    ["perf", "script", "-i", str(data), "--ns", "-F", SCRIPT_FIELDS],
+                    stdout=out,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                    timeout=600,
+                    check=False,
+                )
+            if done.returncode != 0:
+                raise RecorderFailed(f"perf script failed: {done.stderr.strip()[-200:]}")
+            os.replace(partial, script)
+        finally:
+            partial.unlink(missing_ok=True)
         lost = re.findall(r"lost (\d+) chunks", stderr + done.stderr)
         meta = {
             "events": [*self.events, *SCHED_EVENTS],

@@ -16,6 +16,9 @@ from matplotlib.patches import Rectangle
 
 from profiler.rundir import write_with
 
+# names come from programs ("$5 worker"): text is text, never mathtext
+matplotlib.rcParams["text.parse_math"] = False
+
 MODEL_COLOURS = {
     "sequential": "#7f7f7f",
     "threads": "#1f77b4",

@@ -71,6 +71,6 @@ def print_summary(
             console.print(f"warning: {warning}", highlight=False, soft_wrap=True, markup=False)
         for line in answer.evidence:
             console.print(f"  {line}", highlight=False, soft_wrap=True, markup=False)
-    console.print(f"run directory: {run_dir}")
-    console.print(f"report:        {run_dir / 'index.html'}")
-    console.print(f"timeline:      {run_dir / 'timeline.html'}")
+    console.print(f"run directory: {run_dir}", markup=False, highlight=False)
+    console.print(f"report:        {run_dir / 'index.html'}", markup=False, highlight=False)
+    console.print(f"timeline:      {run_dir / 'timeline.html'}", markup=False, highlight=False)

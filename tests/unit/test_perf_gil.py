@@ -239,3 +239,23 @@ def test_core_spans_place_an_unrecorded_switch_at_the_first_sign_of_life(tmp_pat
         }
     )
     assert_frame_equal(spans, expected, check_dtype=False)
+
+
+def test_shares_over_the_window_add_up_to_at_most_100_per_process() -> None:
+    # GIVEN the recorded trace, and threads that live only part of the window
+    doc = json.loads((TRACE / "observed.json").read_text())
+    events = load_perf(TRACE / "perf.txt")
+    intervals = gil_intervals(events, doc["pid"], doc["start_ns"], doc["end_ns"])
+    window_us = (doc["end_ns"] - doc["start_ns"]) / 1e3
+    # WHEN the shares are taken over the model run's window (one denominator)
+    shares = state_shares(intervals, window_us)
+    # THEN every row's denominator is the window, lifetimes are at most the window,
+    # and each process's threads hold the GIL at most 100% of it together
+    assert shares["wall_s"].to_numpy() == pytest.approx(window_us / 1e6)
+    assert (shares["lifetime_s"] <= shares["wall_s"] + 1e-9).all()
+    holds = shares["hold_pct"] + shares["hold_preempted_pct"]
+    assert holds.groupby(shares["pid"]).sum().max() <= 100.0 + 1e-6
+    # AND a thread's share of the window is its share of its lifetime, scaled by both
+    own = state_shares(intervals).set_index("tid")
+    scaled = shares.set_index("tid")["hold_pct"] * (window_us / 1e6) / own["lifetime_s"]
+    assert scaled.to_numpy() == pytest.approx(own["hold_pct"].to_numpy())

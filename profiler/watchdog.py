@@ -1,0 +1,84 @@
+"""`python -m profiler.watchdog FD PROBE_GROUP RUN_JSON CGROUP OWNER_PID`: clean up after concprof.
+
+Reads lines from the pipe FD: `pgid N` (a process group the run started) and
+`done` (the run ended cleanly). At end-of-file without `done`, concprof died:
+end every process of the run (its cgroup, else its process groups), remove
+its perf probe group and its temporary directories, and mark run.json
+incomplete if it still says running.
+Standard library only; runs in a session of its own, so signals sent to
+concprof's group do not reach it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+
+def _mark_incomplete(run_json: Path) -> None:
+    try:
+        doc = json.loads(run_json.read_text())
+    except (OSError, ValueError):
+        return
+    if doc.get("status") != "running":
+        return
+    doc["status"] = "incomplete"
+    doc["error"] = {
+        "phase": "killed",
+        "model": None,
+        "task_index": None,
+        "exception": "concprof ended without finishing the run (killed); "
+        "the watchdog ended its processes and removed its probes",
+    }
+    tmp = run_json.with_name(f".{run_json.name}.watchdog")
+    tmp.write_text(json.dumps(doc, indent=1))
+    os.replace(tmp, run_json)
+
+
+def cleanup(cgroup: str, groups: list[int], probe_group: str, run_json: Path, owner: str) -> None:
+    if cgroup != "-":
+        from profiler.containment import kill_group_dir
+
+        kill_group_dir(Path(cgroup))
+        with contextlib.suppress(OSError):
+            Path(cgroup).rmdir()
+    for pgid in groups:
+        with contextlib.suppress(OSError):
+            os.killpg(pgid, signal.SIGKILL)
+    subprocess.run(
+        ["perf", "probe", "-q", "-d", f"{probe_group}:*"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=False,
+    )
+    for path in Path(tempfile.gettempdir()).glob(f"concprof-path-{owner}-*"):
+        shutil.rmtree(path, ignore_errors=True)
+    _mark_incomplete(run_json)
+
+
+def main(argv: list[str]) -> int:
+    fd, probe_group, run_json, cgroup = int(argv[0]), argv[1], Path(argv[2]), argv[3]
+    owner = argv[4]
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    groups: list[int] = []
+    with os.fdopen(fd, "r") as pipe:
+        for line in pipe:
+            word, _, value = line.strip().partition(" ")
+            if word == "done":
+                return 0
+            if word == "pgid" and value.isdigit():
+                groups.append(int(value))
+    cleanup(cgroup, groups, probe_group, run_json, owner)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,442 @@
+"""Fault cases: whatever happens to a run, nothing is left running and nothing is silently wrong.
+
+Each test runs the real CLI in a subprocess and checks the exit code, the
+one-line message, run.json's status and phase, that the run's files parse,
+that no process of the run survives, that no perf probe is left in
+uprobe_events and that no temporary directory or cgroup of the run is left.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import psutil
+import pytest
+
+from profiler.containment import PREFIX, cgroup2_root
+from profiler.launch import TEMP_PREFIX
+from profiler.rundir import load_run
+from tests.conftest import REPO, concprof, needs_perf
+
+pytestmark = pytest.mark.integration
+UPROBES = Path("/sys/kernel/tracing/uprobe_events")
+
+
+def start(
+    args: list[str], tmp_path: Path, env: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
+    """concprof in the background, its output in files under tmp_path."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "profiler", *args],
+        cwd=REPO,
+        stdout=(tmp_path / "stdout").open("w"),
+        stderr=(tmp_path / "stderr").open("w"),
+        text=True,
+        env={**os.environ, "COLUMNS": "200", **(env or {})},
+    )
+
+
+def processes_with(marker: str) -> list[psutil.Process]:
+    """Live processes whose command line mentions marker (the scenario's unique path)."""
+    found = []
+    for proc in psutil.process_iter(["cmdline", "status"]):
+        try:
+            if proc.info["status"] != psutil.STATUS_ZOMBIE and marker in " ".join(
+                proc.info["cmdline"] or []
+            ):
+                found.append(proc)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return found
+
+
+def wait_for(condition: Callable[[], bool], timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def leftovers_of(pid: int, marker: str) -> list[str]:
+    """Everything a concprof process `pid` may leave behind, that is still there."""
+    left = [f"process {p.pid}: {' '.join(p.cmdline())}" for p in processes_with(marker)]
+    if UPROBES.exists() and f"concprof{pid}/" in UPROBES.read_text():
+        left.append(f"probe group concprof{pid}")
+    left += [str(p) for p in Path(tempfile.gettempdir()).glob(f"{TEMP_PREFIX}{pid}-*")]
+    root = cgroup2_root()
+    if root is not None and (root / f"{PREFIX}{pid}").exists():
+        left.append(str(root / f"{PREFIX}{pid}"))
+    return left
+
+
+def manifest(out: Path) -> dict[str, object]:
+    runs = sorted(p for p in out.glob("*/*") if p.is_dir() and not p.is_symlink())
+    assert len(runs) == 1, runs
+    doc: dict[str, object] = json.loads((runs[0] / "run.json").read_text())
+    doc["_dir"] = str(runs[0])
+    return doc
+
+
+def assert_files_parse(run_dir: Path) -> None:
+    """Every table of the run loads; every JSON document parses."""
+    for path in run_dir.rglob("*.json"):
+        json.loads(path.read_text())
+    if (run_dir / "tables").exists():
+        load_run(run_dir)
+
+
+def sleepy(scenario_file: Callable[[str, str], Path], name: str, seconds: float) -> Path:
+    return scenario_file(
+        name,
+        f'"""Sleeps."""\nimport time\nTASKS = 4\ndef task(i):\n    time.sleep({seconds})\n    return i\n',
+    )
+
+
+@needs_perf
+def test_sigkill_during_an_observed_run_leaves_nothing_behind(
+    tmp_path: Path, scenario_file: Callable[[str, str], Path]
+) -> None:
+    # GIVEN a profile with every recorder, in its observed run (perf's probes are in place)
+    path = sleepy(scenario_file, "killed_run", 0.5)
+    out = tmp_path / "reports"
+    proc = start(
+        ["profile", str(path), "--models", "sequential", "--repeat", "1", "--out", str(out)],
+        tmp_path,
+    )
+    wait_for(
+        lambda: UPROBES.exists() and f"concprof{proc.pid}/" in UPROBES.read_text(),
+        120,
+        "the observed run's probes",
+    )
+    # WHEN concprof is SIGKILLed
+    proc.kill()
+    proc.wait()
+    killed_at = time.monotonic()
+    # THEN within 5 s nothing of the run is left: processes, probes, temp dirs, cgroup
+    wait_for(
+        lambda: not leftovers_of(proc.pid, str(path)),
+        5,
+        f"the watchdog's clean-up: {leftovers_of(proc.pid, str(path))}",
+    )
+    assert time.monotonic() - killed_at < 5
+    # AND the run says it is incomplete, killed, and its files parse
+    doc = manifest(out)
+    assert doc["status"] == "incomplete"
+    assert doc["error"]["phase"] == "killed"  # type: ignore[index]
+    assert_files_parse(Path(str(doc["_dir"])))
+
+
+def test_sigterm_takes_the_ctrl_c_path(
+    tmp_path: Path, scenario_file: Callable[[str, str], Path]
+) -> None:
+    path = sleepy(scenario_file, "terminated_run", 1.0)
+    out = tmp_path / "reports"
+    proc = start(["profile", str(path), "--recorders", "none", "--out", str(out)], tmp_path)
+    wait_for(
+        lambda: any("--model" in p.cmdline() for p in processes_with(str(path))),
+        60,
+        "the first timing run",
+    )
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 128 + signal.SIGTERM
+    err = (tmp_path / "stderr").read_text()
+    assert "interrupted (SIGTERM)" in err and err.count("\n") == 1, err
+    doc = manifest(out)
+    assert doc["status"] == "incomplete" and doc["error"]["phase"] == "interrupted"  # type: ignore[index]
+    assert not leftovers_of(proc.pid, str(path))
+    assert_files_parse(Path(str(doc["_dir"])))
+
+
+def test_a_server_that_keeps_the_output_open_or_calls_setsid_does_not_outlive_the_run(
+    tmp_path: Path, scenario_file: Callable[[str, str], Path]
+) -> None:
+    # GIVEN setup() starts a child holding our stdout and a daemon in a new session,
+    # and there is no teardown
+    marker = "7777.25"
+    path = scenario_file(
+        "leaky_setup",
+        '"""Leaks."""\nimport subprocess\nTASKS = 2\n'
+        "def setup():\n"
+        f"    subprocess.Popen(['sleep', '{marker}'])\n"
+        f"    subprocess.Popen(['sleep', '{marker}'], start_new_session=True)\n"
+        "def task(i):\n    return i\n",
+    )
+    started = time.monotonic()
+    code, _out, err = concprof(
+        "profile",
+        str(path),
+        "--models",
+        "sequential",
+        "--repeat",
+        "1",
+        "--recorders",
+        "none",
+        "--out",
+        str(tmp_path / "reports"),
+    )
+    # THEN the run ends promptly, complete, and both sleepers are gone
+    assert code == 0, err
+    assert time.monotonic() - started < 120
+    assert not processes_with(marker)
+    assert manifest(tmp_path / "reports")["status"] == "complete"
+
+
+def test_a_hung_task_ends_at_the_timeout_with_one_line(
+    tmp_path: Path, scenario_file: Callable[[str, str], Path]
+) -> None:
+    path = sleepy(scenario_file, "hung_task", 600)
+    started = time.monotonic()
+    code, _out, err = concprof(
+        "profile",
+        str(path),
+        "--models",
+        "threads",
+        "--timeout",
+        "3",
+        "--recorders",
+        "none",
+        "--out",
+        str(tmp_path / "reports"),
+    )
+    assert code == 1 and err.count("\n") == 1, err
+    assert "ran longer than 3 s (--timeout)" in err and "sequential" in err
+    assert time.monotonic() - started < 90
+    doc = manifest(tmp_path / "reports")
+    assert doc["status"] == "incomplete" and doc["error"]["phase"] == "timeout"  # type: ignore[index]
+    assert not processes_with(str(path))
+    assert_files_parse(Path(str(doc["_dir"])))
+
+
+def test_a_scenario_whose_import_hangs_is_bad_input(
+    tmp_path: Path, scenario_file: Callable[[str, str], Path]
+) -> None:
+    path = scenario_file(
+        "hangs_at_import", "import time\ntime.sleep(600)\nTASKS = 1\ndef task(i): return i\n"
+    )
+    proc = start(
+        ["profile", str(path), "--out", str(tmp_path / "reports")],
+        tmp_path,
+        {"CONCPROF_IMPORT_TIMEOUT_S": "2"},
+    )
+    assert proc.wait(timeout=60) == 2
+    err = (tmp_path / "stderr").read_text()
+    assert "importing it did not finish within 2 s" in err and err.count("\n") == 1, err
+    assert not processes_with(str(path))
+    assert not (tmp_path / "reports").exists()
+
+
+@pytest.mark.parametrize(
+    ("source", "code", "message"),
+    [
+        ("print('hello from import')\nTASKS = 1\ndef task(i): return i\n", 0, ""),
+        (
+            "import sys\nsys.exit(3)\nTASKS = 1\ndef task(i): return i\n",
+            2,
+            "importing it called sys.exit(3)",
+        ),
+    ],
+)
+def test_a_scenario_that_prints_or_exits_at_import(
+    tmp_path: Path, scenario_file: Callable[[str, str], Path], source: str, code: int, message: str
+) -> None:
+    path = scenario_file("noisy_import", source)
+    got, _out, err = concprof(
+        "profile",
+        str(path),
+        "--models",
+        "sequential",
+        "--repeat",
+        "1",
+        "--recorders",
+        "none",
+        "--out",
+        str(tmp_path / "reports"),
+    )
+    assert got == code, err
+    assert message in err and err.count("\n") == (1 if message else 0), err
+
+
+def test_a_failure_only_in_the_observed_run_is_exit_1_and_incomplete(
+    tmp_path: Path, scenario_file: Callable[[str, str], Path]
+) -> None:
+    # GIVEN a task that fails only when timed per task (the observed run)
+    path = scenario_file(
+        "fails_observed",
+        '"""x"""\nimport sys\nTASKS = 2\ndef task(i):\n'
+        "    if '--task-times' in sys.argv:\n        raise RuntimeError('only when observed')\n"
+        "    return i\n",
+    )
+    code, _out, err = concprof(
+        "profile",
+        str(path),
+        "--models",
+        "sequential",
+        "--repeat",
+        "1",
+        "--recorders",
+        "procfs",
+        "--out",
+        str(tmp_path / "reports"),
+    )
+    assert code == 1 and "only when observed" in err and err.count("\n") == 1, err
+    doc = manifest(tmp_path / "reports")
+    assert doc["status"] == "incomplete" and doc["error"]["phase"] == "observed"  # type: ignore[index]
+    run_dir = Path(str(doc["_dir"]))
+    assert (run_dir / "index.html").exists()  # rendered before the status was written
+    assert_files_parse(run_dir)
+
+
+def test_a_task_raising_systemexit_still_runs_teardown(
+    tmp_path: Path, scenario_file: Callable[[str, str], Path]
+) -> None:
+    flag = tmp_path / "torn_down"
+    path = scenario_file(
+        "exits_in_task",
+        f'"""x"""\nimport sys\nTASKS = 2\ndef task(i):\n    sys.exit(4)\n'
+        f"def teardown():\n    open({str(flag)!r}, 'a').write('x')\n",
+    )
+    code, _out, err = concprof(
+        "profile",
+        str(path),
+        "--models",
+        "sequential",
+        "--repeat",
+        "1",
+        "--recorders",
+        "none",
+        "--out",
+        str(tmp_path / "reports"),
+    )
+    assert code == 1 and "SystemExit: 4" in err, err
+    assert flag.exists()
+
+
+def test_an_out_path_with_a_file_in_the_way_is_bad_input(tmp_path: Path) -> None:
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
+    code, _out, err = concprof("profile", "io", "--out", str(blocker / "reports"))
+    assert code == 2 and err.count("\n") == 1, err
+    assert "--out must be a writable directory" in err
+
+
+def test_hostile_names_stay_inside_out_and_render(
+    tmp_path: Path, scenario_file: Callable[[str, str], Path]
+) -> None:
+    # GIVEN a scenario file named "...py", and thread names with $ and [/]
+    source = (
+        '"""$x [/] name"""\nimport threading\nTASKS = 2\n'
+        "def task(i):\n    threading.current_thread().name = '$5 [/]worker'\n    return i\n"
+    )
+    dots = tmp_path / "...py"
+    dots.write_text(source)
+    weird = scenario_file("a$b[x]", source)
+    out = tmp_path / "reports"
+    for path in (dots, weird):
+        code, _stdout, err = concprof(
+            "profile",
+            str(path),
+            "--models",
+            "threads",
+            "--repeat",
+            "1",
+            "--recorders",
+            "procfs",
+            "--out",
+            str(out),
+        )
+        assert code == 0, err
+    # THEN every run directory is under --out, and each rendered its report
+    runs = [p for p in out.glob("*/*") if p.is_dir() and not p.is_symlink()]
+    assert len(runs) == 2
+    for run in runs:
+        assert run.resolve().is_relative_to(out.resolve())
+        assert (run / "index.html").exists() and (run / "figures").exists()
+        assert json.loads((run / "run.json").read_text())["status"] == "complete"
+
+
+def test_workers_are_bounded(tmp_path: Path) -> None:
+    code, _out, err = concprof("profile", "cpu", "--workers", "100000", "--out", str(tmp_path))
+    assert code == 2 and "workers must be at most 4096" in err and err.count("\n") == 1
+
+
+@needs_perf
+def test_two_concurrent_perf_runs_both_get_exact_data(tmp_path: Path) -> None:
+    args = [
+        "profile",
+        "cpu",
+        "--size",
+        "quick",
+        "--models",
+        "threads",
+        "--repeat",
+        "1",
+        "--recorders",
+        "perf",
+    ]
+    runs = []
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        runs.append(start([*args, "--out", str(tmp_path / name / "reports")], tmp_path / name))
+    for proc in runs:
+        assert proc.wait(timeout=600) == 0, (tmp_path / "a" / "stderr").read_text()
+    for name in ("a", "b"):
+        threads = load_run(tmp_path / name / "reports" / "cpu" / "latest")["threads"]
+        assert (threads["source"] == "perf").any()
+        assert not leftovers_of(runs[0].pid, "profiler.runner")
+
+
+@needs_perf
+def test_what_a_dead_run_left_is_removed_with_a_line(tmp_path: Path) -> None:
+    # GIVEN a probe group and a temporary directory of a concprof process that is gone
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    from profiler.record.perf import python_library
+
+    library = python_library(sys.executable)
+    added = subprocess.run(
+        [
+            "perf",
+            "probe",
+            "-q",
+            "-x",
+            library,
+            "-a",
+            f"concprof{dead.pid}:take_gil_c{dead.pid}=take_gil",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert added.returncode == 0, added.stderr
+    stale_dir = Path(tempfile.gettempdir()) / f"{TEMP_PREFIX}{dead.pid}-stale"
+    stale_dir.mkdir()
+    # WHEN the next run starts
+    code, out, err = concprof(
+        "profile",
+        "cpu",
+        "--size",
+        "quick",
+        "--models",
+        "sequential",
+        "--repeat",
+        "1",
+        "--recorders",
+        "none",
+        "--out",
+        str(tmp_path),
+    )
+    # THEN both are gone, and the run said so
+    assert code == 0, err
+    assert f"concprof{dead.pid}" not in UPROBES.read_text()
+    assert not stale_dir.exists()
+    assert f"removed perf probes left by a dead run: concprof{dead.pid}" in out
+    assert "removed a temporary directory left by a dead run" in out
