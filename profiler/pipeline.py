@@ -40,6 +40,7 @@ from profiler.load.runner_json import (
     thread_idents,
 )
 from profiler.load.viztracer import load_viztracer
+from profiler.models.base import MEASURED_FRAME
 from profiler.observe import OBSERVED_DOC
 from profiler.rundir import read_json
 from profiler.schema import PROCESS_COLUMNS, THREAD_COLUMNS
@@ -119,10 +120,11 @@ class ModelTables:
         in_window = reference & samples["leaf"].str.startswith(ROUND_FRAME)  # not its start-up
         rounds = int(samples.loc[in_window, "samples"].sum())
         samples = samples[~reference]
-        # the runner's main thread is inside the model run only within run_model();
-        # its other samples are start-up, setup and teardown (raw has no timestamps)
+        # the runner's main thread is inside the model run only within measured_model_run();
+        # its other samples are start-up, the scenario's import, setup and teardown (raw
+        # output has no timestamps): before this filter they made MainThread "hold" 60%
         main = (samples["pid"] == self.doc["pid"]) & (samples["tid"] == self.doc["main_tid"])
-        samples = samples[~main | samples["stack"].str.contains("run_model (", regex=False)]
+        samples = samples[~main | samples["stack"].str.contains(MEASURED_FRAME, regex=False)]
         # a named thread py-spy never saw holding the GIL held it 0% of the time
         unseen = self.ids[["pid", "tid"]].assign(samples=0, leaf="", stack="")
         samples = pd.concat([samples, unseen], ignore_index=True)

@@ -35,6 +35,7 @@ from profiler.models.base import (
     cpu_s_of,
     load_scenario_module,
     machine_busy_s,
+    measured_model_run,
     module_name_for,
     peak_rss_kb,
     snapshot_threads,
@@ -303,7 +304,7 @@ def _run_model(args: argparse.Namespace, reference: GilReference | None) -> dict
         children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         doc["start_ns"] = time.monotonic_ns()
         try:
-            run = model_fn(module, spec)
+            run = measured_model_run(model_fn, module, spec)
         finally:
             doc["end_ns"] = time.monotonic_ns()
             after = resource.getrusage(resource.RUSAGE_SELF)

@@ -111,6 +111,18 @@ class ModelFn(Protocol):
     def __call__(self, scenario: ModuleType, spec: WorkloadSpec) -> ModelRun: ...
 
 
+def measured_model_run(fn: ModelFn, scenario: ModuleType, spec: WorkloadSpec) -> ModelRun:
+    """The model run between the runner's two clock reads.
+
+    Named so that a sampler's stacks show which of the main thread's samples
+    fall inside the measured window (MEASURED_FRAME); it adds one call per run.
+    """
+    return fn(scenario, spec)
+
+
+MEASURED_FRAME = f"{measured_model_run.__name__} ("
+
+
 def module_name_for(path: str | Path) -> str:
     """A module name for a scenario file that cannot shadow a stdlib module (`io`)."""
     stem = re.sub(r"\W", "_", Path(path).stem)
