@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from profiler.analyse import cores as cores_mod
-from profiler.analyse import disturbance, gil
+from profiler.analyse import disturbance, gil, observer
 from profiler.analyse.claims import judge
 from profiler.analyse.compare import DEFAULT_MARGIN, compare
 from profiler.analyse.sampled import (
@@ -144,6 +144,7 @@ class ModelTables:
         intervals = intervals[intervals["pid"] != self.reference_pid]
         if intervals.empty:
             return
+        intervals, correction = observer.correct_probe_cost(intervals)
         helpers = set(self.doc.get("helper_pids", []))
         shares = gil.state_shares(intervals, self.window_us).rename(
             columns={
@@ -152,6 +153,9 @@ class ModelTables:
                 "wait_pct": "gil_wait_pct",
             }
         )
+        raw_wait = intervals.groupby(["pid", "tid"])["wait_raw_us"].sum() / self.window_us * 100
+        keys = zip(shares["pid"], shares["tid"], strict=True)
+        shares["gil_wait_raw_pct"] = [raw_wait.get(k, 0.0) for k in keys]
         shares["on_cpu_pct"] = shares["gil_hold_pct"] + shares["nogil_running_pct"]
         shares["gil_hold_err_pct"] = 0.0
         shares["on_cpu_err_pct"] = 0.0
@@ -175,6 +179,10 @@ class ModelTables:
                         "acquisitions_without_request": checks.acquisitions_without_request,
                         "negative_intervals": checks.negative_intervals,
                         "inferred_switch_ins": checks.inferred_switch_ins,
+                        "probe_wait_us": correction.probe_wait_us,
+                        "uncontended_acquisitions": correction.uncontended,
+                        "contended_acquisitions": correction.contended,
+                        "probe_wait_removed_ms": correction.removed_us / 1e3,
                         "ok": checks.ok,
                     }
                 ]

@@ -13,6 +13,7 @@ THREAD_COLUMNS = [
     "gil_hold_pct",
     "gil_hold_preempted_pct",
     "gil_wait_pct",
+    "gil_wait_raw_pct",
     "nogil_running_pct",
     "blocked_pct",
     "on_cpu_pct",

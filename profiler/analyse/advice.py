@@ -43,8 +43,11 @@ class Answer:
             f"95% interval {self.ci_low:.2f}–{self.ci_high:.2f}x; " if self.has_interval else ""
         )
         lead = "recommended" if self.fastest and self.fastest != self.model else "fastest"
-        if self.model == "sequential" and self.why:
-            return f"{lead}: sequential; {self.why}"
+        if self.model == "sequential":
+            if self.why:
+                return f"{lead}: sequential; {self.why}"
+            ties = f"; not distinguishable from {', '.join(self.ties)}" if self.ties else ""
+            return f"{lead}: sequential, the baseline: no model beat it{ties}"
         text = (
             f"{lead}: {self.model}, {self.speedup:.2f}x the sequential baseline "
             f"({interval}{self.verdict})"
@@ -194,8 +197,30 @@ def _cheapest(rows: list[pd.Series], margin: float) -> pd.Series:
     return min(kept, key=simplicity)
 
 
+OBSERVER_BOUND = 1.5  # an observed run slower than this describes a disturbed run
+
+
+def _slowed(overhead: object) -> str:
+    """A note on an evidence line whose observed run the recorders slowed beyond the bound."""
+    if isinstance(overhead, int | float) and overhead == overhead and overhead > OBSERVER_BOUND:
+        return f" [observed run {overhead:.1f}x slower than timed: shares describe a slowed run]"
+    return ""
+
+
 def _warnings(comparison: pd.DataFrame, timing: pd.DataFrame | None) -> list[str]:
     warnings = []
+    if "recording_overhead" in comparison.columns:
+        slowed = comparison[comparison["recording_overhead"] > OBSERVER_BOUND]
+        if len(slowed):
+            which = ", ".join(
+                f"{r.model} {r.recording_overhead:.1f}x" for r in slowed.itertuples()
+            )
+            warnings.append(
+                f"the recorders slowed the observed run beyond {OBSERVER_BOUND}x ({which}): "
+                "its GIL and core shares describe a slowed run (perf's uprobes cost a few "
+                "µs per GIL cycle; gil_stats.csv has the cycle rate); the speedups come from "
+                "unrecorded timing runs and are not affected"
+            )
     few = comparison[comparison["reps"].fillna(0) < MIN_RUNS]
     if len(few):
         warnings.append(
@@ -250,6 +275,7 @@ def recommend(
         + f", CPU {row.cpu_s:.2f} s, CPU/wall {row.parallelism:.2f}, "
         f"peak RSS {row.peak_rss_mb:.0f} MB (timing runs, n={row.reps})"
         + (f"; {observed[str(row.model)]}" if str(row.model) in observed else "")
+        + _slowed(row.recording_overhead)
         for row in ranked.itertuples()
     ]
     clear_win = fastest["vs_sequential"] == "faster"

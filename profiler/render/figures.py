@@ -19,6 +19,8 @@ from profiler.rundir import write_with
 # names come from programs ("$5 worker"): text is text, never mathtext
 matplotlib.rcParams["text.parse_math"] = False
 
+RASTERIZE_ABOVE = 1000  # spans in one collection
+
 MODEL_COLOURS = {
     "sequential": "#7f7f7f",
     "threads": "#1f77b4",
@@ -249,6 +251,8 @@ def gil_timeline_figure(intervals: pd.DataFrame, threads: pd.DataFrame) -> Figur
                         (row - 0.4, 0.8),
                         facecolors=colour,
                         linewidth=0,
+                        # thousands of spans: a bitmap inside the SVG (vector takes minutes)
+                        rasterized=len(spans) > RASTERIZE_ABOVE,
                     )
             key = (model, pid, tid)
             known = key in names.index
