@@ -37,7 +37,7 @@ help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  %-10s %s\n", $$1, $$2}'
 	@echo
 	@echo "profile variables: SCENARIO=<name>|path/to/file.py (make list: io cpu mixed ipc release"
-	@echo "  holds spawn fanout gil files)  SIZE=quick|default|large"
+	@echo "  holds spawn fanout gil files syscalls)  SIZE=quick|default|large"
 	@echo "  MODELS=sequential,threads,processes,asyncio  WORKERS=N  REPEAT=N"
 	@echo "  RECORDERS=auto|none|name,name  PYTHON=3.13|/path/to/python  START_METHOD=fork|spawn|forkserver"
 	@echo "  MARGIN=5 (percent: differences inside it are 'same')"

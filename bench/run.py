@@ -23,7 +23,9 @@ import time
 from pathlib import Path
 
 import pandas as pd
-from fidelity import FIDELITY_TEXT, bench_fidelity  # bench/ is on sys.path as the script's dir
+from accuracy import TARGET_POINTS, bench_accuracy_matrix  # bench/ is the script's dir
+from fidelity import FIDELITY_TEXT, bench_fidelity
+from observer import bench_observer
 
 from profiler.launch import Launcher, package_path
 from profiler.observe import observe_model
@@ -256,6 +258,16 @@ def bench_timeline(directory: Path, intervals: int = 200_000) -> pd.DataFrame:
     )
 
 
+OBSERVER_TEXT = """Every built-in scenario at SIZE=quick with RECORDERS=perf, REPEAT=3:
+GIL acquisitions per second of the runner process (gil_stats.csv), the observed
+run's wall time over the median timing run, the probe cost per acquisition that
+the pipeline measured on the trace (the median wait of acquisitions no other
+thread delayed, docs/measurement.md), and the single-threaded sequential
+MainThread's GIL wait before and after that cost is taken out. Not yet built:
+bounding the slowdown itself (duty-cycled tracing or in-kernel aggregation above
+a cycle rate); a run slowed beyond 1.5x is disclosed in the answer instead."""
+
+
 def markdown(frame: pd.DataFrame) -> str:
     return str(frame.to_markdown(index=False))
 
@@ -265,11 +277,18 @@ def main() -> int:
     parser.add_argument("--out", default="docs/benchmarks.md")
     parser.add_argument("--pairs", type=int, default=5)
     parser.add_argument(
-        "--only", choices=["loading", "timeline", "fidelity"], help="run one part, print it"
+        "--only",
+        choices=["loading", "timeline", "fidelity", "versions", "observer"],
+        help="run one part, print it",
     )
     args = parser.parse_args()
     if args.only == "fidelity":
         print(markdown(bench_fidelity(args.pairs)))
+        return 0
+    if args.only in ("versions", "observer"):
+        with tempfile.TemporaryDirectory() as tmp:
+            part = bench_accuracy_matrix if args.only == "versions" else bench_observer
+            print(markdown(part(Path(tmp))))
         return 0
     if args.only:
         part = {"loading": bench_loading, "timeline": bench_timeline}[args.only]
@@ -281,6 +300,8 @@ def main() -> int:
         loading = bench_loading(Path(tmp))
         accuracy = bench_accuracy(Path(tmp) / "reports")
         timeline = bench_timeline(Path(tmp))
+        versions = bench_accuracy_matrix(Path(tmp) / "versions")
+        observer = bench_observer(Path(tmp) / "observer")
     overhead = bench_overhead(args.pairs)
     fidelity = bench_fidelity(args.pairs)
     env = (
@@ -334,6 +355,24 @@ low). Target: py-spy and procfs within 3 points of perf. Farthest from perf: py-
 {worst(accuracy, "py-spy − perf (points)")}, procfs {worst(accuracy, "procfs − perf (points)")}.
 
 {markdown(accuracy)}
+
+### Across workloads and Python versions
+
+One observed run per row with perf, py-spy and procfs together (the `gil` roles for
+2 s each; the others at the size shown in bench/accuracy.py). Per thread, the worst
+|py-spy − perf| GIL share and |procfs − perf| on-CPU share; per process, the largest
+sum of its threads' GIL shares for each source (shares of the model run's window:
+at most 100% by construction). Target: py-spy within {TARGET_POINTS:.0f} points of perf on
+every thread (a row whose py-spy error exceeds 5 points is too short to judge: the
+report keeps such shares out of the answer); no process sum above 100%.
+
+{markdown(versions)}
+
+## perf's observer effect
+
+{OBSERVER_TEXT}
+
+{markdown(observer)}
 
 ## Recording overhead
 

@@ -59,15 +59,19 @@ def mark(timing: pd.DataFrame) -> pd.DataFrame:
     """Adds foreign_busy_pct and disturbed per run, and `used`: the last attempt of a repeat."""
     if timing.empty:
         return timing.assign(foreign_busy_pct=[], disturbed=[], used=[])
-    own = timing["user_s"] + timing["sys_s"] + timing["helper_cpu_s"].fillna(0.0)
+    def number(column: str, missing: float = float("nan")) -> pd.Series:
+        """A column as floats: a failed run has None where a number would be."""
+        return pd.to_numeric(timing[column], errors="coerce").fillna(missing)
+
+    own = number("user_s", 0.0) + number("sys_s", 0.0) + number("helper_cpu_s", 0.0)
     marks = [
         foreign_load(float(busy), float(own_s), float(wall), int(cores), float(tick))
         for busy, own_s, wall, cores, tick in zip(
-            timing["machine_busy_s"],
+            number("machine_busy_s"),
             own,
-            timing["wall_s"],
-            timing["cores"].fillna(1),
-            timing["clock_tick_s"],
+            number("wall_s"),
+            number("cores", 1.0),
+            number("clock_tick_s"),
             strict=True,
         )
     ]
