@@ -16,6 +16,7 @@ RECORDERS ?=
 PYTHON ?=
 START_METHOD ?=
 MARGIN ?=
+TIMEOUT ?=
 RUN ?= reports/$(SCENARIO)/latest
 
 PROFILE_ARGS = $(SCENARIO) \
@@ -26,7 +27,8 @@ PROFILE_ARGS = $(SCENARIO) \
 	$(if $(RECORDERS),--recorders $(RECORDERS)) \
 	$(if $(PYTHON),--python $(PYTHON)) \
 	$(if $(START_METHOD),--start-method $(START_METHOD)) \
-	$(if $(MARGIN),--margin $(MARGIN))
+	$(if $(MARGIN),--margin $(MARGIN)) \
+	$(if $(TIMEOUT),--timeout $(TIMEOUT))
 
 .DEFAULT_GOAL := help
 .PHONY: help profile claims report view list doctor test test-fast lint bench clean venv
@@ -40,7 +42,7 @@ help: ## Show this help
 	@echo "  holds spawn fanout gil files syscalls)  SIZE=quick|default|large"
 	@echo "  MODELS=sequential,threads,processes,asyncio  WORKERS=N  REPEAT=N"
 	@echo "  RECORDERS=auto|none|name,name  PYTHON=3.13|/path/to/python  START_METHOD=fork|spawn|forkserver"
-	@echo "  MARGIN=5 (percent: differences inside it are 'same')"
+	@echo "  MARGIN=5 (percent: differences inside it are 'same')  TIMEOUT=600 (s per model run)"
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON3) -m venv $(VENV)
@@ -69,7 +71,7 @@ doctor: $(STAMP) ## Say which recorders work on this machine, and how to enable 
 	$(PY) -m profiler doctor
 
 test: $(STAMP) ## Run the whole test suite (unit, integration, end-to-end)
-	MPLBACKEND=Agg $(PY) -m pytest -q
+	MPLBACKEND=Agg $(PY) -m pytest -q --durations=12
 
 test-fast: $(STAMP) ## Run the unit tests only
 	MPLBACKEND=Agg $(PY) -m pytest -q tests/unit

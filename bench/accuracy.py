@@ -88,7 +88,8 @@ def bench_accuracy_matrix(reports: Path) -> pd.DataFrame:
             if match is None:
                 continue
             for scenario, model, size, workers in WORKLOADS:
-                rows.append(_one(reports / version, version, scenario, model, size, workers))
+                row = _one(reports / version, version, scenario, model, size, workers)
+                rows.append({**row, "python": match})
     finally:
         del os.environ["CONCPROF_GIL_DURATION_S"]
     return pd.DataFrame(rows)

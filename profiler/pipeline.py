@@ -153,9 +153,10 @@ class ModelTables:
                 "wait_pct": "gil_wait_pct",
             }
         )
-        raw_wait = intervals.groupby(["pid", "tid"])["wait_raw_us"].sum() / self.window_us * 100
-        keys = zip(shares["pid"], shares["tid"], strict=True)
-        shares["gil_wait_raw_pct"] = [raw_wait.get(k, 0.0) for k in keys]
+        keys = zip(shares["pid"].astype(int), shares["tid"].astype(int), strict=True)
+        shares["gil_wait_raw_pct"] = [
+            correction.raw_wait_us.get(k, 0.0) / self.window_us * 100.0 for k in keys
+        ]
         shares["on_cpu_pct"] = shares["gil_hold_pct"] + shares["nogil_running_pct"]
         shares["gil_hold_err_pct"] = 0.0
         shares["on_cpu_err_pct"] = 0.0

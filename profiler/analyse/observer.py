@@ -35,6 +35,7 @@ class ProbeCorrection:
     uncontended: int  # acquisitions no other thread delayed
     contended: int
     removed_us: float  # wait time removed in total
+    raw_wait_us: dict[tuple[int, int], float]  # per (pid, tid): wait before the correction
 
 
 def uncontended_mask(intervals: pd.DataFrame) -> np.ndarray:
@@ -62,7 +63,7 @@ def uncontended_mask(intervals: pd.DataFrame) -> np.ndarray:
 def correct_probe_cost(intervals: pd.DataFrame) -> tuple[pd.DataFrame, ProbeCorrection]:
     """Intervals with the probes' cost taken out of every wait, and what was done."""
     if intervals.empty:
-        return intervals.assign(wait_raw_us=[]), ProbeCorrection(0.0, 0, 0, 0.0)
+        return intervals.assign(wait_raw_us=[]), ProbeCorrection(0.0, 0, 0, 0.0, {})
     frame = intervals.sort_values(["pid", "tid", "start_us"], ignore_index=True)
     is_wait = frame["state"].to_numpy() == "wait"
     duration = (frame["end_us"] - frame["start_us"]).to_numpy(dtype=float)
@@ -72,6 +73,7 @@ def correct_probe_cost(intervals: pd.DataFrame) -> tuple[pd.DataFrame, ProbeCorr
     removed = np.where(free, duration, 0.0)
     removed = np.where(contended, np.minimum(duration, probe_us), removed)
     frame["wait_raw_us"] = np.where(is_wait, duration, np.nan)
+    raw_wait = frame.groupby(["pid", "tid"])["wait_raw_us"].sum()
     starts = frame["start_us"].to_numpy(dtype=float) + removed
     ends = frame["end_us"].to_numpy(dtype=float).copy()
     # the previous interval of the same thread ends where the wait now starts
@@ -98,4 +100,13 @@ def correct_probe_cost(intervals: pd.DataFrame) -> tuple[pd.DataFrame, ProbeCorr
         uncontended=int(free.sum()),
         contended=int(contended.sum()),
         removed_us=float(removed.sum()),
+        raw_wait_us={
+            (int(pid), int(tid)): float(v)
+            for pid, tid, v in zip(
+                raw_wait.index.get_level_values(0),
+                raw_wait.index.get_level_values(1),
+                raw_wait.to_numpy(),
+                strict=True,
+            )
+        },
     )

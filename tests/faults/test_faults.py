@@ -94,6 +94,25 @@ def assert_files_parse(run_dir: Path) -> None:
         load_run(run_dir)
 
 
+def one_run(
+    path: Path, out: Path, model: str = "sequential", recorders: str = "none", *extra: str
+) -> tuple[int, str, str]:
+    """`concprof profile` of one model, one timing run, in a subprocess."""
+    return concprof(
+        "profile",
+        str(path),
+        "--models",
+        model,
+        "--repeat",
+        "1",
+        "--recorders",
+        recorders,
+        "--out",
+        str(out),
+        *extra,
+    )
+
+
 def sleepy(scenario_file: Callable[[str, str], Path], name: str, seconds: float) -> Path:
     return scenario_file(
         name,
@@ -171,18 +190,7 @@ def test_a_server_that_keeps_the_output_open_or_calls_setsid_does_not_outlive_th
         "def task(i):\n    return i\n",
     )
     started = time.monotonic()
-    code, _out, err = concprof(
-        "profile",
-        str(path),
-        "--models",
-        "sequential",
-        "--repeat",
-        "1",
-        "--recorders",
-        "none",
-        "--out",
-        str(tmp_path / "reports"),
-    )
+    code, _out, err = one_run(path, tmp_path / "reports", "sequential", "none")
     # THEN the run ends promptly, complete, and both sleepers are gone
     assert code == 0, err
     assert time.monotonic() - started < 120
@@ -249,18 +257,7 @@ def test_a_scenario_that_prints_or_exits_at_import(
     tmp_path: Path, scenario_file: Callable[[str, str], Path], source: str, code: int, message: str
 ) -> None:
     path = scenario_file("noisy_import", source)
-    got, _out, err = concprof(
-        "profile",
-        str(path),
-        "--models",
-        "sequential",
-        "--repeat",
-        "1",
-        "--recorders",
-        "none",
-        "--out",
-        str(tmp_path / "reports"),
-    )
+    got, _out, err = one_run(path, tmp_path / "reports", "sequential", "none")
     assert got == code, err
     assert message in err and err.count("\n") == (1 if message else 0), err
 
@@ -275,18 +272,7 @@ def test_a_failure_only_in_the_observed_run_is_exit_1_and_incomplete(
         "    if '--task-times' in sys.argv:\n        raise RuntimeError('only when observed')\n"
         "    return i\n",
     )
-    code, _out, err = concprof(
-        "profile",
-        str(path),
-        "--models",
-        "sequential",
-        "--repeat",
-        "1",
-        "--recorders",
-        "procfs",
-        "--out",
-        str(tmp_path / "reports"),
-    )
+    code, _out, err = one_run(path, tmp_path / "reports", "sequential", "procfs")
     assert code == 1 and "only when observed" in err and err.count("\n") == 1, err
     doc = manifest(tmp_path / "reports")
     assert doc["status"] == "incomplete" and doc["error"]["phase"] == "observed"  # type: ignore[index]
@@ -304,18 +290,7 @@ def test_a_task_raising_systemexit_still_runs_teardown(
         f'"""x"""\nimport sys\nTASKS = 2\ndef task(i):\n    sys.exit(4)\n'
         f"def teardown():\n    open({str(flag)!r}, 'a').write('x')\n",
     )
-    code, _out, err = concprof(
-        "profile",
-        str(path),
-        "--models",
-        "sequential",
-        "--repeat",
-        "1",
-        "--recorders",
-        "none",
-        "--out",
-        str(tmp_path / "reports"),
-    )
+    code, _out, err = one_run(path, tmp_path / "reports", "sequential", "none")
     assert code == 1 and "SystemExit: 4" in err, err
     assert flag.exists()
 

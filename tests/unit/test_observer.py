@@ -36,7 +36,7 @@ def test_an_uncontended_acquisition_becomes_no_wait() -> None:
     assert done.probe_wait_us == pytest.approx(3.0) and done.uncontended == 6
     assert done.removed_us == pytest.approx(18.0)
     # AND the raw waits are kept for the record
-    assert correct_probe_cost(raw)[0]["wait_raw_us"].isna().all()  # no wait rows remain
+    assert done.raw_wait_us == {(1, 11): pytest.approx(18.0)}
 
 
 def test_a_contended_wait_keeps_its_excess() -> None:
