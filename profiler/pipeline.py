@@ -119,7 +119,10 @@ class ModelTables:
         reference = samples["pid"] == self.reference_pid
         in_window = reference & samples["leaf"].str.startswith(ROUND_FRAME)  # not its start-up
         rounds = int(samples.loc[in_window, "samples"].sum())
-        samples = samples[~reference]
+        # helpers (a server started by setup) live before and after the window, and raw
+        # output has no timestamps: their samples cannot be placed in it, so no rows
+        helpers = {int(p) for p in self.doc.get("helper_pids", [])}
+        samples = samples[~reference & ~samples["pid"].isin(helpers)]
         # the runner's main thread is inside the model run only within measured_model_run();
         # its other samples are start-up, the scenario's import, setup and teardown (raw
         # output has no timestamps): before this filter they made MainThread "hold" 60%
