@@ -212,9 +212,7 @@ def _warnings(comparison: pd.DataFrame, timing: pd.DataFrame | None) -> list[str
     if "recording_overhead" in comparison.columns:
         slowed = comparison[comparison["recording_overhead"] > OBSERVER_BOUND]
         if len(slowed):
-            which = ", ".join(
-                f"{r.model} {r.recording_overhead:.1f}x" for r in slowed.itertuples()
-            )
+            which = ", ".join(f"{r.model} {r.recording_overhead:.1f}x" for r in slowed.itertuples())
             warnings.append(
                 f"the recorders slowed the observed run beyond {OBSERVER_BOUND}x ({which}): "
                 "its GIL and core shares describe a slowed run (perf's uprobes cost a few "

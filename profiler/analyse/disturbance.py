@@ -59,6 +59,7 @@ def mark(timing: pd.DataFrame) -> pd.DataFrame:
     """Adds foreign_busy_pct and disturbed per run, and `used`: the last attempt of a repeat."""
     if timing.empty:
         return timing.assign(foreign_busy_pct=[], disturbed=[], used=[])
+
     def number(column: str, missing: float = float("nan")) -> pd.Series:
         """A column as floats: a failed run has None where a number would be."""
         return pd.to_numeric(timing[column], errors="coerce").fillna(missing)
