@@ -89,7 +89,7 @@ def test_ctrl_c_during_the_observed_run_removes_probes_and_processes(tmp_path: P
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, "CONCPROF_GIL_DURATION_S": "3"},
+        env={**os.environ, "CONCPROF_GIL_DURATION_S": "1.5"},
     )
     group = f"concprof{proc.pid}"
     deadline = time.monotonic() + 240  # timing runs first: 4 roles for 3 s, on a loaded machine
