@@ -59,8 +59,12 @@ class RunCgroup:
 
     def remove(self) -> None:
         kill_group_dir(self.path)
-        with contextlib.suppress(OSError):
-            self.path.rmdir()
+        deadline = time.monotonic() + KILL_WAIT_S  # a killed member leaves a little later
+        while self.path.exists() and time.monotonic() < deadline:
+            with contextlib.suppress(OSError):
+                self.path.rmdir()
+            if self.path.exists():
+                time.sleep(0.05)
 
 
 def pids_in(path: Path) -> list[int]:

@@ -19,6 +19,8 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -42,22 +44,51 @@ def _mark_incomplete(run_json: Path) -> None:
     os.replace(tmp, run_json)
 
 
+RETRY_S = 10.0  # a killed perf record releases its events, and a group empties, a little later
+
+
+def _probes_present(probe_group: str) -> bool:
+    try:
+        text = Path("/sys/kernel/tracing/uprobe_events").read_text()
+    except OSError:
+        return False
+    return f"{probe_group}/" in text
+
+
+def _until(done: Callable[[], bool], retry_s: float = RETRY_S) -> None:
+    """Call `done` until it says so or retry_s passes (the kernel lets go of things late)."""
+    deadline = time.monotonic() + retry_s
+    while not done() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def cleanup(cgroup: str, groups: list[int], probe_group: str, run_json: Path, owner: str) -> None:
+    for pgid in groups:
+        with contextlib.suppress(OSError):
+            os.killpg(pgid, signal.SIGKILL)
     if cgroup != "-":
         from profiler.containment import kill_group_dir
 
         kill_group_dir(Path(cgroup))
-        with contextlib.suppress(OSError):
-            Path(cgroup).rmdir()
-    for pgid in groups:
-        with contextlib.suppress(OSError):
-            os.killpg(pgid, signal.SIGKILL)
-    subprocess.run(
-        ["perf", "probe", "-q", "-d", f"{probe_group}:*"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        check=False,
-    )
+
+        def removed() -> bool:
+            with contextlib.suppress(OSError):
+                Path(cgroup).rmdir()
+            return not Path(cgroup).exists()
+
+        _until(removed)
+
+    def unprobed() -> bool:
+        if _probes_present(probe_group):
+            subprocess.run(
+                ["perf", "probe", "-q", "-d", f"{probe_group}:*"],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                check=False,
+            )
+        return not _probes_present(probe_group)
+
+    _until(unprobed)
     for path in Path(tempfile.gettempdir()).glob(f"concprof-path-{owner}-*"):
         shutil.rmtree(path, ignore_errors=True)
     _mark_incomplete(run_json)

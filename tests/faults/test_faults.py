@@ -136,6 +136,7 @@ def test_sigkill_during_an_observed_run_leaves_nothing_behind(
         120,
         "the observed run's probes",
     )
+    time.sleep(1.0)  # perf record, py-spy and the runner are running now
     # WHEN concprof is SIGKILLed
     proc.kill()
     proc.wait()
