@@ -50,9 +50,6 @@ class RunCgroup:
         prologue = 'echo $$ > "$0/cgroup.procs" && exec "$@"'
         return ["/bin/sh", "-c", prologue, str(self.path), *argv]
 
-    def pids(self) -> list[int]:
-        return pids_in(self.path)
-
     def kill_all(self) -> list[int]:
         """End every process still in the group; the pids that were there."""
         return kill_group_dir(self.path)

@@ -211,6 +211,7 @@ def summarise(
         | {s[0] for s in run.worker_starts if s[0] != me}
     )
     failure = run.first_failure()
+    results = run.ordered_results()  # sorted once, after the measured run
     names = {(me, tid): name for tid, name, _ in (run.threads or snapshot_threads())}
     idents = {(me, tid): ident for tid, _, ident in (run.threads or snapshot_threads())}
     for pid, tid, name, ident, _ in run.worker_starts:
@@ -224,8 +225,8 @@ def summarise(
         "user_s": user_s,
         "sys_s": sys_s,
         "max_rss_mb": max_rss_kb / 1024.0,
-        "tasks_ok": run.tasks_ok(),
-        "digest": digest(run.ordered_results()) if failure is None else None,
+        "tasks_ok": len(results),
+        "digest": digest(results) if failure is None else None,
         "worker_pids": sorted(worker_pids),
         "threads": [
             {"pid": pid, "tid": tid, "name": name, "ident": idents.get((pid, tid))}

@@ -99,9 +99,6 @@ class ModelRun:
             return self.results
         return [r[4] for r in sorted(self.raw, key=lambda r: r[0]) if r[5] is None]
 
-    def tasks_ok(self) -> int:
-        return len(self.ordered_results())
-
     def first_failure(self) -> tuple[int, str] | None:
         timed = [(r[0], r[5]) for r in self.raw if r[5] is not None]
         return self.failure or (min(timed) if timed else None)
