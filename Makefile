@@ -17,6 +17,7 @@ PYTHON ?=
 START_METHOD ?=
 MARGIN ?=
 TIMEOUT ?=
+MAX_SLOWDOWN ?=
 RUN ?= reports/$(SCENARIO)/latest
 
 PROFILE_ARGS = $(SCENARIO) \
@@ -28,7 +29,8 @@ PROFILE_ARGS = $(SCENARIO) \
 	$(if $(PYTHON),--python $(PYTHON)) \
 	$(if $(START_METHOD),--start-method $(START_METHOD)) \
 	$(if $(MARGIN),--margin $(MARGIN)) \
-	$(if $(TIMEOUT),--timeout $(TIMEOUT))
+	$(if $(TIMEOUT),--timeout $(TIMEOUT)) \
+	$(if $(MAX_SLOWDOWN),--max-slowdown $(MAX_SLOWDOWN))
 
 .DEFAULT_GOAL := help
 .PHONY: help profile claims report view list doctor test test-fast lint bench clean venv
@@ -43,6 +45,7 @@ help: ## Show this help
 	@echo "  MODELS=sequential,threads,processes,asyncio  WORKERS=N  REPEAT=N"
 	@echo "  RECORDERS=auto|none|name,name  PYTHON=3.13|/path/to/python  START_METHOD=fork|spawn|forkserver"
 	@echo "  MARGIN=5 (percent: differences inside it are 'same')  TIMEOUT=600 (s per model run)"
+	@echo "  MAX_SLOWDOWN=1.5 (how much perf's GIL probes may slow an observed run)"
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON3) -m venv $(VENV)

@@ -47,6 +47,7 @@ def cmd_profile(args: argparse.Namespace, console: Console) -> int:
         recorders=args.recorders,
         margin=args.margin / 100.0,
         timeout_s=args.timeout,
+        max_slowdown=args.max_slowdown,
     )
     columns = (
         TextColumn("{task.description}"),
@@ -209,6 +210,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=600.0,
         help="seconds one model run may take before it is ended (default 600)",
+    )
+    p.add_argument(
+        "--max-slowdown",
+        type=float,
+        default=1.5,
+        help="how much perf's GIL probes may slow an observed run (default 1.5): their "
+        "trace stops when its cost reaches the bound, and the report says what it covered",
     )
     p.add_argument(
         "--margin",

@@ -88,6 +88,7 @@ class Launcher:
         logs: Path,
         on_start: Callable[[int], None] | None = None,
         extra_env: dict[str, str] | None = None,
+        gate: bool = False,
     ) -> subprocess.CompletedProcess[str]:
         logs.parent.mkdir(parents=True, exist_ok=True)
         return run_group(
@@ -97,6 +98,7 @@ class Launcher:
             on_start=on_start,
             logs=logs,
             contain=self.contain,
+            gate=gate,
         )
 
 
@@ -143,6 +145,7 @@ def run_group(
     on_start: Callable[[int], None] | None = None,
     logs: Path | None = None,
     contain: Containment | None = None,
+    gate: bool = False,
 ) -> subprocess.CompletedProcess[str]:
     """Run argv in a new process group; end the group on exit, error or timeout.
 
@@ -150,7 +153,10 @@ def run_group(
     `logs`), never to pipes: we wait for the command, not for end-of-file, so
     a grandchild that keeps the output open cannot hold us. The result holds
     the tails of both. `on_start(pid)` runs right after the child starts (e.g.
-    to attach a sampler). A timeout ends the group and raises RunTimeout.
+    to attach a sampler). With `gate`, the command waits (in a `sh` that reads
+    a pipe) until `on_start` has returned, so a recorder that attaches to the
+    pid (perf -p, whose events its children inherit) misses nothing. A timeout
+    ends the group and raises RunTimeout.
     """
     with contextlib.ExitStack() as stack:
         if logs is None:
@@ -160,6 +166,10 @@ def run_group(
         out_path, err_path = logs.with_suffix(".out"), logs.with_suffix(".err")
         out = stack.enter_context(out_path.open("wb"))
         err = stack.enter_context(err_path.open("wb"))
+        held, release = os.pipe() if gate else (-1, -1)
+        stack.callback(_close, held, release)
+        if gate:
+            argv = ["/bin/sh", "-c", f'read _ <&{held} && exec "$@" {held}<&-', "sh", *argv]
         command = contain.wrap(argv) if contain is not None else list(argv)
         proc = subprocess.Popen(
             command,
@@ -169,12 +179,15 @@ def run_group(
             stdout=out,
             stderr=err,
             start_new_session=True,
+            pass_fds=(held,) if gate else (),
         )
         try:
             if contain is not None:
                 contain.started(proc.pid)
             if on_start is not None:
                 on_start(proc.pid)
+            if gate:
+                os.write(release, b"go\n")
             try:
                 proc.wait(timeout=timeout_s)
             except subprocess.TimeoutExpired:
@@ -194,6 +207,13 @@ def run_group(
         return subprocess.CompletedProcess(
             proc.args, proc.returncode, _tail(out_path), _tail(err_path)
         )
+
+
+def _close(*fds: int) -> None:
+    for fd in fds:
+        if fd >= 0:
+            with suppress(OSError):
+                os.close(fd)
 
 
 DESCRIBE_TIMEOUT_S = float(os.environ.get("CONCPROF_IMPORT_TIMEOUT_S", "60"))

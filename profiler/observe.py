@@ -53,17 +53,31 @@ def _finish_all(
     for wrapper in applied:
         try:
             wrapper.finish(target, stderr)
-            status.setdefault(wrapper.name, "ok")
+            status.setdefault(wrapper.name, f"ok ({wrapper.note})" if wrapper.note else "ok")
         except RecorderFailed as exc:
             status[wrapper.name] = f"failed: {exc}"
 
 
 def observe_model(
-    p: Plan, model: str, run_dir: Path, chosen: Selection, launcher: Launcher
+    p: Plan,
+    model: str,
+    run_dir: Path,
+    chosen: Selection,
+    launcher: Launcher,
+    expected_wall_s: float | None = None,
 ) -> Observed:
+    """`expected_wall_s`: the timing runs' median, from which the probes' budget follows."""
     raw = run_dir / "raw" / model
     raw.mkdir(parents=True, exist_ok=True)
-    target = Target(python=p.python, model=model, raw_dir=raw)
+    budget = (p.config.max_slowdown - 1.0) * expected_wall_s if expected_wall_s else None
+    contain = launcher.contain
+    target = Target(
+        python=p.python,
+        model=model,
+        raw_dir=raw,
+        probe_budget_s=budget,
+        track=contain.started if contain is not None else None,
+    )
     result = Observed(model=model)
 
     if chosen.wrappers or chosen.samplers:
@@ -78,12 +92,16 @@ def observe_model(
         started = []
 
         def attach(pid: int) -> None:
+            for wrapper in applied:
+                if wrapper.attaches:
+                    wrapper.attach(pid, target)
             for sampler in chosen.samplers:
                 sampler.start(pid, target)
                 started.append(sampler)
 
         try:
-            done = launcher.run(argv, raw / "logs" / "observed", on_start=attach)
+            gate = any(w.attaches for w in applied)
+            done = launcher.run(argv, raw / "logs" / "observed", on_start=attach, gate=gate)
             stderr = done.stderr + done.stdout  # py-spy prints its sample/error counts on stdout
         finally:
             for sampler in started:

@@ -18,6 +18,7 @@ from profiler.analyse import cores as cores_mod
 from profiler.analyse import disturbance, gil, observer
 from profiler.analyse.claims import judge
 from profiler.analyse.compare import DEFAULT_MARGIN, compare
+from profiler.analyse.observer import DEFAULT_MAX_SLOWDOWN
 from profiler.analyse.sampled import (
     native_tids,
     procfs_shares,
@@ -71,6 +72,7 @@ class ModelTables:
         self.roles = process_roles(doc)
         # py-spy's round counter (profiler.models.reference): not part of the workload
         self.reference_pid = int(doc.get("gil_reference_pid") or -1)
+        self.gil_traced_pct: float | None = None  # how much of the window perf's GIL trace covers
         self.threads: list[pd.DataFrame] = []
         self.processes: list[pd.DataFrame] = []
         self.cores: list[pd.DataFrame] = []
@@ -143,13 +145,21 @@ class ModelTables:
         if not path.exists():
             return
         events = load_perf(path)
-        intervals = gil.gil_intervals(events, int(self.doc["pid"]), self.t0, self.t1)
+        # the GIL probes' trace ends where its budget was spent (profiler.record.gil_trace):
+        # GIL states are known from the window's start to there, sched events for all of it
+        gil_end = gil_trace_end(read_doc(self.raw / "perf_meta.json"), self.t1)
+        if gil_end <= self.t0:
+            self.gil_traced_pct = 0.0
+            return
+        gil_window_us = (gil_end - self.t0) / 1e3
+        self.gil_traced_pct = min(100.0, gil_window_us / self.window_us * 100.0)
+        intervals = gil.gil_intervals(events, int(self.doc["pid"]), self.t0, gil_end)
         intervals = intervals[intervals["pid"] != self.reference_pid]
         if intervals.empty:
             return
         intervals, correction = observer.correct_probe_cost(intervals)
         helpers = set(self.doc.get("helper_pids", []))
-        shares = gil.state_shares(intervals, self.window_us).rename(
+        shares = gil.state_shares(intervals, gil_window_us).rename(
             columns={
                 "hold_pct": "gil_hold_pct",
                 "hold_preempted_pct": "gil_hold_preempted_pct",
@@ -158,22 +168,24 @@ class ModelTables:
         )
         keys = zip(shares["pid"].astype(int), shares["tid"].astype(int), strict=True)
         shares["gil_wait_raw_pct"] = [
-            correction.raw_wait_us.get(k, 0.0) / self.window_us * 100.0 for k in keys
+            correction.raw_wait_us.get(k, 0.0) / gil_window_us * 100.0 for k in keys
         ]
         shares["on_cpu_pct"] = shares["gil_hold_pct"] + shares["nogil_running_pct"]
         shares["gil_hold_err_pct"] = 0.0
         shares["on_cpu_err_pct"] = 0.0
         self.threads.append(shares.assign(source="perf"))
-        procs = gil.process_shares(intervals, self.window_us)
+        procs = gil.process_shares(intervals, gil_window_us)
         self.processes.append(procs.assign(source="perf"))
         spans = cores_mod.cpu_spans_from_switches(events, self.t0, self.t1)
-        tids = set(intervals.loc[~intervals["pid"].isin(helpers), "tid"])
+        owner = gil.tid_owner(events, gil.tree_pids(events, int(self.doc["pid"])))
+        skip = helpers | {self.reference_pid}
+        tids = {tid for tid, pid in owner.items() if pid not in skip}  # the whole window
         summary, timeline = cores_mod.cores_from_perf(spans, tids, self.window_us, self.cpu_count)
         self.cores.append(summary)
         self.timeline.append(timeline)
         self.extra["gil_intervals"].append(intervals)
-        self.extra["gil_stats"].append(gil.gil_stats(events, intervals, self.t0, self.t1))
-        checks = gil.check(intervals, events)
+        self.extra["gil_stats"].append(gil.gil_stats(events, intervals, self.t0, gil_end))
+        checks = gil.check(intervals, events[events["t_ns"] <= gil_end])
         self.extra["checks"].append(
             pd.DataFrame(
                 [
@@ -224,6 +236,12 @@ class ModelTables:
         return out
 
 
+def gil_trace_end(meta: dict[str, Any] | None, t1_ns: int) -> int:
+    """Where the GIL trace of a model window ending at `t1_ns` ends: its budget's stop, or t1."""
+    stopped = ((meta or {}).get("gil_trace") or {}).get("stopped_ns")
+    return min(t1_ns, int(stopped)) if stopped else t1_ns
+
+
 def _mark_best(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     rank = frame["source"].map(SOURCE_RANK)
     best_rank = rank.groupby([frame[k] for k in keys]).transform("min")
@@ -253,6 +271,7 @@ def build_tables(run_dir: Path, manifest: dict[str, Any] | None = None) -> dict[
     comparison = compare(timing, float(manifest.get("margin", DEFAULT_MARGIN)))
     collected: dict[str, list[pd.DataFrame]] = {}
     overhead: dict[str, float] = {}
+    traced: dict[str, float] = {}
     cpu_count = int(manifest.get("cpu_count") or 1)
     for model in manifest.get("models", []):
         raw = run_dir / "raw" / model
@@ -267,11 +286,15 @@ def build_tables(run_dir: Path, manifest: dict[str, Any] | None = None) -> dict[
         for name, frame in per_model.tables().items():
             collected.setdefault(name, []).append(frame)
         overhead[model] = float(doc["wall_s"])
+        if per_model.gil_traced_pct is not None:
+            traced[model] = per_model.gil_traced_pct
         observed_tasks.append(pd.DataFrame(task_rows(doc, OBSERVED_REP), columns=TASK_COLUMNS))
     medians = comparison.set_index("model")["wall_median_s"]
     comparison["recording_overhead"] = comparison["model"].map(
         lambda m: overhead[m] / medians[m] if m in overhead and medians[m] > 0 else np.nan
     )
+    comparison["max_slowdown"] = float(manifest.get("max_slowdown", DEFAULT_MAX_SLOWDOWN))
+    comparison["gil_traced_pct"] = comparison["model"].map(traced)
     tasks = pd.concat([tasks, *observed_tasks], ignore_index=True)
     tables = {"timing": timing, "tasks": tasks, "workers": workers, "comparison": comparison}
     for name, frames in collected.items():

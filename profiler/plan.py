@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from profiler.analyse.compare import DEFAULT_MARGIN
+from profiler.analyse.observer import DEFAULT_MAX_SLOWDOWN
 from profiler.errors import UsageError
 from profiler.interpreters import resolve_python
 from profiler.models import MODEL_NAMES, START_METHODS
@@ -33,6 +34,7 @@ class ProfileConfig:
     recorders: str = "auto"
     margin: float = DEFAULT_MARGIN  # practical equivalence: differences inside it are "same"
     timeout_s: float = DEFAULT_TIMEOUT_S  # one model run longer than this is ended
+    max_slowdown: float = DEFAULT_MAX_SLOWDOWN  # exact probes may slow an observed run this much
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,11 @@ def validate(config: ProfileConfig) -> None:
         )
     if not config.timeout_s > 0:
         raise UsageError(f"timeout must be a positive number of seconds, got {config.timeout_s:g}")
+    if not 1.0 < config.max_slowdown <= 100.0:
+        raise UsageError(
+            "max-slowdown must be a factor above 1 and at most 100 (default 1.5), "
+            f"got {config.max_slowdown:g}"
+        )
     for name, value in (("workers", config.workers), ("repeat", config.repeat)):
         if value is not None and value < 1:
             raise UsageError(f"{name} must be a positive integer, got {value}")

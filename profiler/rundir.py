@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -57,6 +58,27 @@ def safe_name(name: str) -> str:
     cleaned = re.sub(r"[^\w.+-]", "_", name.encode("utf-8", "replace").decode("utf-8"))
     cleaned = cleaned.lstrip(".") or "scenario"
     return cleaned[:100]
+
+
+MIN_FREE_BYTES = 64 * 2**20  # tables, figures, report and the runners' logs
+MIN_FREE_RECORDING_BYTES = 1024 * 2**20  # traces: perf's (GIL capped), viztracer's, per model
+
+
+def check_free_space(reports: Path, recording: bool) -> None:
+    """UsageError (one line) when the reports' file system cannot hold a run."""
+    need = MIN_FREE_RECORDING_BYTES if recording else MIN_FREE_BYTES
+    where = next((p for p in (reports, *reports.absolute().parents) if p.exists()), Path("/"))
+    try:
+        free = shutil.disk_usage(where).free
+    except OSError:
+        return  # not a directory we can ask about: create_run_dir will say what is wrong
+    if free < need:
+        raise UsageError(
+            f"not enough free space for a run under {reports}: {free / 2**20:.0f} MB free, "
+            f"{need / 2**20:.0f} MB needed"
+            + (" with recorders (RECORDERS=none needs less)" if recording else "")
+            + "; free some space or use --out elsewhere"
+        )
 
 
 def create_run_dir(reports: Path, scenario: str, now: float | None = None) -> Path:

@@ -10,6 +10,7 @@ import contextlib
 import os
 import platform
 import signal
+import statistics
 import time
 from collections.abc import Iterator
 from dataclasses import asdict
@@ -30,7 +31,14 @@ from profiler.plan import Plan, ProfileConfig, ProgressFn, Step, plan, runner_ar
 from profiler.record import Selection, select
 from profiler.record.perf import Perf, remove_stale_probes
 from profiler.render import render_all
-from profiler.rundir import MANIFEST, create_run_dir, read_json, write_json, write_table
+from profiler.rundir import (
+    MANIFEST,
+    check_free_space,
+    create_run_dir,
+    read_json,
+    write_json,
+    write_table,
+)
 
 
 def manifest(
@@ -59,6 +67,7 @@ def manifest(
         "workers": p.workers,
         "repeat": p.repeat,
         "margin": p.config.margin,
+        "max_slowdown": p.config.max_slowdown,
         "start_method": p.start_method,
         "python": p.scenario.python,
         "cpu_count": os.cpu_count(),
@@ -166,6 +175,15 @@ def timing_runs(
     return None
 
 
+def timing_medians(timing_dir: Path) -> dict[str, float]:
+    """Each model's median wall time over its successful timing runs."""
+    walls: dict[str, list[float]] = {}
+    for _, doc in read_docs(timing_dir):
+        if doc.get("ok") and doc.get("wall_s") is not None:
+            walls.setdefault(str(doc["model"]), []).append(float(doc["wall_s"]))
+    return {model: statistics.median(values) for model, values in walls.items()}
+
+
 def check_results(timing_dir: Path) -> dict[str, Any] | None:
     """All models must return the same results (same digest of the ordered results)."""
     digests: dict[str, set[str]] = {}
@@ -223,6 +241,7 @@ def profile(config: ProfileConfig, progress: ProgressFn) -> tuple[Path, dict[str
     p = plan(config)
     chosen = select(config.recorders, p.python)
     observed: dict[str, Observed] = {}
+    check_free_space(config.reports, recording=bool(chosen.used))
     run_dir = create_run_dir(config.reports, p.scenario.name, started)
 
     def save(status: str, error: dict[str, Any] | None) -> None:
@@ -238,14 +257,22 @@ def profile(config: ProfileConfig, progress: ProgressFn) -> tuple[Path, dict[str
             error = timing_runs(p, run_dir, progress, launcher)
             error = error or check_results(run_dir / "raw" / "timing")
             if error is None and chosen.used:
+                expected = timing_medians(run_dir / "raw" / "timing")
                 for n, model in enumerate(p.models, 1):
                     try:
-                        observed[model] = observe_model(p, model, run_dir, chosen, launcher)
+                        observed[model] = observe_model(
+                            p, model, run_dir, chosen, launcher, expected.get(model)
+                        )
                     except RunTimeout as exc:
                         error = timeout_error(model, "observed", exc)
                         break
                     o = observed[model]
-                    progress(Step("observed", model, 1, n, len(p.models), o.wall_s, o.ok))
+                    notes = "; ".join(
+                        f"{name} {status}"
+                        for name, status in o.recorders.items()
+                        if status.startswith("ok (")
+                    )
+                    progress(Step("observed", model, 1, n, len(p.models), o.wall_s, o.ok, notes))
                     error = error or observed_error(model, o)
         except RunFailed as exc:  # a runner died without a result (crash, signal)
             error = {"phase": "runner", "model": None, "task_index": None, "exception": str(exc)}

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 import pandas as pd
 
 from profiler.analyse.compare import DEFAULT_MARGIN, MIN_RUNS, no_interval, used_runs
+from profiler.analyse.observer import DEFAULT_MAX_SLOWDOWN
 
 SIMPLICITY = ("sequential", "asyncio", "threads", "processes")  # simpler first
 CPU_FLOOR_S = 0.01  # CPU times within a clock tick of each other are equal
@@ -197,27 +198,54 @@ def _cheapest(rows: list[pd.Series], margin: float) -> pd.Series:
     return min(kept, key=simplicity)
 
 
-OBSERVER_BOUND = 1.5  # an observed run slower than this describes a disturbed run
+OBSERVER_BOUND = DEFAULT_MAX_SLOWDOWN  # a slower observed run describes a disturbed run
+FULL_TRACE_PCT = 99.5  # a GIL trace that covers less of the observed run says so
 
 
-def _slowed(overhead: object) -> str:
+def _bound(row: object) -> float:
+    value = getattr(row, "max_slowdown", OBSERVER_BOUND)
+    return float(value) if _known(value) else OBSERVER_BOUND
+
+
+def _slowed(overhead: object, bound: float = OBSERVER_BOUND) -> str:
     """A note on an evidence line whose observed run the recorders slowed beyond the bound."""
-    if isinstance(overhead, int | float) and overhead == overhead and overhead > OBSERVER_BOUND:
+    if isinstance(overhead, int | float) and overhead == overhead and overhead > bound:
         return f" [observed run {overhead:.1f}x slower than timed: shares describe a slowed run]"
+    return ""
+
+
+def _traced(traced_pct: object) -> str:
+    """A note on an evidence line whose GIL trace stopped early (its probe budget was spent)."""
+    if isinstance(traced_pct, int | float) and traced_pct == traced_pct < FULL_TRACE_PCT:
+        return (
+            f" [perf traced the GIL for the first {traced_pct:.0f}% of the observed "
+            "run: its probe budget was spent; the GIL shares are of that part]"
+        )
     return ""
 
 
 def _warnings(comparison: pd.DataFrame, timing: pd.DataFrame | None) -> list[str]:
     warnings = []
     if "recording_overhead" in comparison.columns:
-        slowed = comparison[comparison["recording_overhead"] > OBSERVER_BOUND]
+        bound = _bound(next(comparison.itertuples(), None))
+        slowed = comparison[comparison["recording_overhead"] > bound]
         if len(slowed):
             which = ", ".join(f"{r.model} {r.recording_overhead:.1f}x" for r in slowed.itertuples())
             warnings.append(
-                f"the recorders slowed the observed run beyond {OBSERVER_BOUND}x ({which}): "
+                f"the recorders slowed the observed run beyond {bound:g}x ({which}): "
                 "its GIL and core shares describe a slowed run (perf's uprobes cost a few "
                 "µs per GIL cycle; gil_stats.csv has the cycle rate); the speedups come from "
                 "unrecorded timing runs and are not affected"
+            )
+    if "gil_traced_pct" in comparison.columns:
+        partial = comparison[comparison["gil_traced_pct"] < FULL_TRACE_PCT]
+        if len(partial):
+            which = ", ".join(f"{r.model} {r.gil_traced_pct:.0f}%" for r in partial.itertuples())
+            warnings.append(
+                f"perf's GIL probes were stopped part-way through the observed run ({which} "
+                "of it traced): the GIL cycles so often that tracing all of it would slow the "
+                "run beyond the bound (--max-slowdown); GIL shares are of the traced part, "
+                "cores of the whole run"
             )
     few = comparison[comparison["reps"].fillna(0) < MIN_RUNS]
     if len(few):
@@ -273,7 +301,8 @@ def recommend(
         + f", CPU {row.cpu_s:.2f} s, CPU/wall {row.parallelism:.2f}, "
         f"peak RSS {row.peak_rss_mb:.0f} MB (timing runs, n={row.reps})"
         + (f"; {observed[str(row.model)]}" if str(row.model) in observed else "")
-        + _slowed(row.recording_overhead)
+        + _slowed(row.recording_overhead, _bound(row))
+        + _traced(getattr(row, "gil_traced_pct", None))
         for row in ranked.itertuples()
     ]
     clear_win = fastest["vs_sequential"] == "faster"

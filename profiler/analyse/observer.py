@@ -25,6 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+DEFAULT_MAX_SLOWDOWN = 1.5  # observed run / timing run that exact probes may cause (--max-slowdown)
+
 MIN_UNCONTENDED = 5
 HOLDING = ("hold", "hold_preempted")
 

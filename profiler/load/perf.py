@@ -7,7 +7,9 @@ tag may follow the name: take_gil_c123, take_gil_ret_c123__return),
 sched_switch (trace: `prev_comm=.. prev_pid=N prev_prio=N prev_state=S ==>
 next_comm=.. next_pid=N next_prio=N`), sched_process_fork (`comm=..
 pid=N child_comm=.. child_pid=N`), sched_process_exit (`comm=.. pid=N prio=N`).
-Times are CLOCK_MONOTONIC (`perf record -k mono`).
+Times are CLOCK_MONOTONIC (`perf record -k mono`). The file may hold two
+recordings one after the other (the GIL probes', then sched's); events are
+sorted by time once loaded, and exact duplicates dropped.
 
 Output: one row per event: t_ns, pid, tid, cpu, kind (take | acquired |
 drop | switch | fork | exit), a, b, state. For switch a=prev tid, b=next tid,
@@ -84,4 +86,7 @@ def load_perf(path: Path) -> pd.DataFrame:
                 rows.append(row)
     frame = pd.DataFrame(rows, columns=COLUMNS)
     frame["t_ns"] = frame["t_ns"].astype(np.int64)
+    # the same record twice (one thread, one event, the same nanosecond) is physically
+    # impossible; a uretprobe occasionally reports one twice: keep one
+    frame = frame.drop_duplicates(ignore_index=True)
     return frame.sort_values("t_ns", kind="stable", ignore_index=True)

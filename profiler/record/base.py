@@ -9,6 +9,7 @@ several times), so it is marked `exclusive`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -39,11 +40,19 @@ class Target:
     python: str  # workload interpreter
     model: str
     raw_dir: Path  # raw/<model>/
+    probe_budget_s: float | None = None  # how much time exact probes may add to the run
+    track: Callable[[int], None] | None = None  # a process a recorder started outside the run
 
 
 class Wrapper(Protocol):
     name: str
     exclusive: bool
+    note: str  # after finish: what a user should know about the recording ("" if nothing)
+    attaches: bool  # attach() must run before the wrapped command may start
+
+    def attach(self, pid: int, target: Target) -> None:
+        """Follow the process `pid` (started, held until this returns) and its children."""
+        ...
 
     def available(self, python: str) -> Availability: ...
 

@@ -10,6 +10,12 @@ switch-in is missed whenever the previous task was not ours; system-wide it
 is always seen, and so is what else ran on each core. The loader keeps the
 runner's process tree (rebuilt from the fork events).
 
+The probes are recorded by a perf of their own (profiler.record.gil_trace),
+stopped when their cost reaches the run's probe budget, so a workload that
+cycles the GIL very often is not slowed beyond the bound; sched events are
+recorded for the whole run by the perf that wraps the runner. perf.txt holds
+both, in time order once loaded.
+
 Probes live in a group of their own, `concprof<pid>`, with event names that
 carry the same tag (perf refuses an event name that exists in any group, so
 two concurrent runs need distinct names). Adding them is all or nothing, also
@@ -25,13 +31,16 @@ import shutil
 import subprocess
 from functools import cache
 from pathlib import Path
+from typing import TextIO
 
 from profiler.record.base import Availability, RecorderFailed, Target
+from profiler.record.gil_trace import PROBE_HIT_COST_S, GilTrace, budget_bytes
 from profiler.rundir import write_json
 
 SCHED_EVENTS = ("sched:sched_switch", "sched:sched_process_fork", "sched:sched_process_exit")
 GIL_FUNCTIONS = ("take_gil", "drop_gil")
 SCRIPT_FIELDS = "pid,tid,cpu,time,event,trace"
+GIL_OUTPUT = "perf_gil.data"  # the probes' own recording (profiler.record.gil_trace)
 CAP_PERFMON = 38
 CAP_SYS_ADMIN = 21
 
@@ -140,6 +149,8 @@ def symbols_present(library: str) -> tuple[str, ...]:
 class Perf:
     name = "perf"
     exclusive = False
+    note = ""
+    attaches = True  # the GIL probes follow the launched command from its start
     output = "perf.data"
 
     @staticmethod
@@ -151,6 +162,7 @@ class Perf:
         self.group = self.group_of(os.getpid())
         self.tag = probe_tag(os.getpid())
         self.events: list[str] = []
+        self.gil: GilTrace | None = None
 
     def available(self, python: str) -> Availability:
         if shutil.which("perf") is None:
@@ -221,7 +233,7 @@ class Perf:
 
     def wrap(self, argv: list[str], target: Target) -> list[str]:
         self.events = self.add_probes(target.python)
-        events = [w for e in (*self.events, *SCHED_EVENTS) for w in ("-e", e)]
+        events = [w for e in SCHED_EVENTS for w in ("-e", e)]
         return [
             "perf",
             "record",
@@ -238,34 +250,63 @@ class Perf:
             *argv,
         ]
 
+    def attach(self, pid: int, target: Target) -> None:
+        """Start the GIL probes' recording of `pid` and what it starts (held until ready)."""
+        self.gil = GilTrace(
+            pid,
+            self.events,
+            target.raw_dir / GIL_OUTPUT,
+            target.raw_dir / "logs" / "perf_gil.err",
+            budget_bytes(target.probe_budget_s),
+            target.track,
+        )
+
+    def _script(self, data: Path, out: TextIO) -> str:
+        done = subprocess.run(
+            ["perf", "script", "-i", str(data), "--ns", "-F", SCRIPT_FIELDS],
+            stdout=out,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise RecorderFailed(f"perf script -i {data.name} failed: {done.stderr.strip()[-200:]}")
+        return done.stderr
+
     def finish(self, target: Target, stderr: str) -> list[Path]:
+        coverage = self.gil.stop() if self.gil is not None else None
+        self.gil = None
         self.remove_probes()
         data = target.raw_dir / self.output
-        if not data.exists() or data.stat().st_size == 0:
-            raise RecorderFailed(f"perf wrote no data: {stderr.strip()[-200:] or 'no message'}")
+        gil_data = target.raw_dir / GIL_OUTPUT
+        for path in (data, gil_data):
+            if not path.exists() or path.stat().st_size == 0:
+                raise RecorderFailed(
+                    f"perf wrote no {path.name}: {stderr.strip()[-200:] or 'no message'}"
+                )
         script = target.raw_dir / "perf.txt"
         partial = script.with_name(".perf.txt.partial")  # renamed only when whole
         try:
             with partial.open("w") as out:
-                done = subprocess.run(
-                    ["perf", "script", "-i", str(data), "--ns", "-F", SCRIPT_FIELDS],
-                    stdout=out,
-                    stderr=subprocess.PIPE,
-                    text=True,
-                    timeout=600,
-                    check=False,
-                )
-            if done.returncode != 0:
-                raise RecorderFailed(f"perf script failed: {done.stderr.strip()[-200:]}")
+                notes = self._script(gil_data, out) + self._script(data, out)
             os.replace(partial, script)
         finally:
             partial.unlink(missing_ok=True)
-        lost = re.findall(r"lost (\d+) chunks", stderr + done.stderr)
+        lost = re.findall(r"lost (\d+) chunks", stderr + notes)
         meta = {
             "events": [*self.events, *SCHED_EVENTS],
             "library": python_library(target.python),
             "clock": "CLOCK_MONOTONIC (-k mono)",
             "lost_chunks": sum(int(n) for n in lost),
-            "stderr": (stderr + done.stderr).strip()[-2000:],
+            "gil_trace": {
+                "budget_bytes": coverage.budget_bytes if coverage else None,
+                "trace_bytes": coverage.trace_bytes if coverage else None,
+                "stopped_ns": coverage.stopped_ns if coverage else None,
+                "probe_hit_cost_s": PROBE_HIT_COST_S,
+                "probe_budget_s": target.probe_budget_s,
+                "error": coverage.error if coverage else "",
+            },
+            "stderr": (stderr + notes).strip()[-2000:],
         }
-        return [data, script, write_json(target.raw_dir / "perf_meta.json", meta)]
+        return [data, gil_data, script, write_json(target.raw_dir / "perf_meta.json", meta)]

@@ -70,6 +70,8 @@ def _ptrace_scope() -> int:
 class PySpy:
     name = "py-spy"
     exclusive = False
+    note = ""
+    attaches = False
     output = "pyspy.txt"
 
     def __init__(self, rate_hz: int = DEFAULT_RATE_HZ) -> None:
@@ -116,6 +118,9 @@ class PySpy:
             *runner_back,
             *argv,
         ]
+
+    def attach(self, pid: int, target: Target) -> None:
+        """Nothing to attach: the command runs under this recorder from its start."""
 
     def finish(self, target: Target, stderr: str) -> list[Path]:
         out = target.raw_dir / self.output

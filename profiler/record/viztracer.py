@@ -9,17 +9,23 @@ parent's tid for their main thread: the loader repairs it.
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
 from profiler.record.base import Availability, RecorderFailed, Target
 
-TRACER_ENTRIES = 2_000_000
+# viztracer's ring buffer, per process: when it fills, the earliest calls are dropped (the
+# trace keeps the latest). 300,000 entries are about 40 MB of JSON per process.
+TRACER_ENTRIES = 300_000
+METADATA_TAIL_BYTES = 4096  # the combined trace ends with viztracer_metadata
 
 
 class VizTracer:
     name = "viztracer"
     exclusive = True
+    note = ""
+    attaches = False
     output = "viztracer.json"
 
     def available(self, python: str) -> Availability:
@@ -58,9 +64,26 @@ class VizTracer:
             *rest,
         ]
 
+    def attach(self, pid: int, target: Target) -> None:
+        """Nothing to attach: the command runs under this recorder from its start."""
+
     def finish(self, target: Target, stderr: str) -> list[Path]:
         out = target.raw_dir / self.output
         if not out.exists() or out.stat().st_size == 0:
             last = [line for line in stderr.splitlines() if line.strip()]
             raise RecorderFailed(f"viztracer wrote no trace: {last[-1] if last else 'no message'}")
+        self.note = (
+            f"buffer full: the earliest calls were dropped ({TRACER_ENTRIES:,} entries per "
+            "process are kept, the latest)"
+            if overflowed(out)
+            else ""
+        )
         return [out]
+
+
+def overflowed(trace: Path) -> bool:
+    """Whether viztracer's ring buffer filled in some process (its metadata says so)."""
+    with trace.open("rb") as fh:
+        fh.seek(max(0, trace.stat().st_size - METADATA_TAIL_BYTES))
+        tail = fh.read()
+    return re.search(rb'"overflow"\s*:\s*true', tail) is not None

@@ -66,9 +66,17 @@ def wait_for(condition: Callable[[], bool], timeout_s: float, what: str) -> None
         time.sleep(0.05)
 
 
-def leftovers_of(pid: int, marker: str) -> list[str]:
-    """Everything a concprof process `pid` may leave behind, that is still there."""
-    left = [f"process {p.pid}: {' '.join(p.cmdline())}" for p in processes_with(marker)]
+def leftovers_of(pid: int, *markers: str) -> list[str]:
+    """Everything a concprof process `pid` may leave behind, that is still there.
+
+    Processes: those whose command line mentions a marker (the scenario's path, the
+    run's --out: perf's own recording of the GIL probes names its output there).
+    """
+    left = [
+        f"process {p.pid}: {' '.join(p.cmdline())}"
+        for marker in markers
+        for p in processes_with(marker)
+    ]
     if UPROBES.exists() and f"concprof{pid}/" in UPROBES.read_text():
         left.append(f"probe group concprof{pid}")
     left += [str(p) for p in Path(tempfile.gettempdir()).glob(f"{TEMP_PREFIX}{pid}-*")]
@@ -142,10 +150,11 @@ def test_sigkill_during_an_observed_run_leaves_nothing_behind(
     proc.wait()
     killed_at = time.monotonic()
     # THEN within 5 s nothing of the run is left: processes, probes, temp dirs, cgroup
+    assert processes_with(str(out)), "perf's GIL recording, which writes under --out"
     wait_for(
-        lambda: not leftovers_of(proc.pid, str(path)),
+        lambda: not leftovers_of(proc.pid, str(path), str(out)),
         5,
-        f"the watchdog's clean-up: {leftovers_of(proc.pid, str(path))}",
+        f"the watchdog's clean-up: {leftovers_of(proc.pid, str(path), str(out))}",
     )
     assert time.monotonic() - killed_at < 5
     # AND the run says it is incomplete, killed, and its files parse
@@ -337,6 +346,26 @@ def test_hostile_names_stay_inside_out_and_render(
         assert run.resolve().is_relative_to(out.resolve())
         assert (run / "index.html").exists() and (run / "figures").exists()
         assert json.loads((run / "run.json").read_text())["status"] == "complete"
+
+
+def test_a_file_system_too_small_for_a_run_is_bad_input(tmp_path: Path) -> None:
+    # GIVEN --out on a 16 MB file system (a tmpfs: mounting one needs root)
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root")
+    small = tmp_path / "small"
+    small.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(small)], check=True)
+    try:
+        # WHEN a run with recorders, then one without, is asked to write there
+        code, _out, err = concprof("profile", "cpu", "--out", str(small / "reports"))
+        bare = concprof("profile", "cpu", "--recorders", "none", "--out", str(small))
+    finally:
+        subprocess.run(["umount", str(small)], check=False)
+    # THEN each is refused before anything runs, with one line saying how much is needed
+    assert code == 2 and err.count("\n") == 1, err
+    assert "not enough free space" in err and "MB needed" in err and "RECORDERS=none" in err
+    assert bare[0] == 2 and "not enough free space" in bare[2], bare
+    assert not any(small.iterdir())  # the mount point again: nothing was left on it
 
 
 def test_workers_are_bounded(tmp_path: Path) -> None:

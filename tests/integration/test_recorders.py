@@ -356,3 +356,19 @@ def test_perf_discloses_its_slowdown_and_leaves_a_lone_thread_no_wait(tmp_path: 
     assert main["gil_wait_raw_pct"] >= main["gil_wait_pct"]
     checks = tables["checks"].set_index("model").loc["sequential"]
     assert checks["probe_wait_us"] > 0 and checks["uncontended_acquisitions"] > 1000
+    # AND the probes' trace stays within its budget: it stops when its cost reaches the
+    # bound. Past the budget come at most the 20 ms between two size checks and what
+    # perf drains while it stops (0.3 s at ~250,000 records/s of 83 bytes: 6 MB)
+    meta = json.loads((run / "raw" / "sequential" / "perf_meta.json").read_text())["gil_trace"]
+    assert 0 < meta["trace_bytes"] <= meta["budget_bytes"] + 16 * 2**20, meta
+    raw = run / "raw" / "sequential"
+    trace_mb = sum(f.stat().st_size for f in raw.glob("perf*")) / 2**20
+    assert trace_mb < 64, trace_mb
+    traced = float(tables["comparison"].set_index("model").loc["sequential", "gil_traced_pct"])
+    # AND when it stopped part-way, the answer says what was traced
+    if meta["stopped_ns"] is not None:
+        assert traced < 100.0
+        assert "perf's GIL probes were stopped part-way through the observed run" in out, out
+        assert f"perf traced the GIL for the first {traced:.0f}%" in out, out
+    else:
+        assert traced == pytest.approx(100.0)

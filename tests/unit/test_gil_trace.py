@@ -1,0 +1,102 @@
+"""The GIL probes' budget: how much trace a bound allows, and what a stopped trace covers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from profiler.analyse.advice import _traced, _warnings
+from profiler.analyse.gil import check, gil_intervals, process_shares, state_shares
+from profiler.load.perf import load_perf
+from profiler.pipeline import gil_trace_end
+from profiler.record.gil_trace import (
+    EVENT_BYTES,
+    MAX_TRACE_BYTES,
+    MIN_TRACE_BYTES,
+    PROBE_HIT_COST_S,
+    STOP_COST_S,
+    budget_bytes,
+)
+from tests.conftest import DATA
+
+TRACE = DATA / "gil_threads"
+
+
+def test_the_budget_is_the_trace_its_probe_cost_buys_within_limits() -> None:
+    # a second of allowed slowdown buys (1 s - the stop) / 3 µs records of 83 bytes
+    wanted = int((1.0 - STOP_COST_S) / PROBE_HIT_COST_S * EVENT_BYTES)
+    assert budget_bytes(1.0) == max(MIN_TRACE_BYTES, min(MAX_TRACE_BYTES, wanted))
+    # a tiny budget still records something; a huge one no more than the maximum
+    assert budget_bytes(0.001) == MIN_TRACE_BYTES
+    assert budget_bytes(3600.0) == MAX_TRACE_BYTES
+    assert budget_bytes(None) == MAX_TRACE_BYTES
+
+
+def test_a_stopped_trace_ends_the_gil_window_where_it_stopped() -> None:
+    assert gil_trace_end({"gil_trace": {"stopped_ns": 500}}, 1000) == 500
+    assert gil_trace_end({"gil_trace": {"stopped_ns": None}}, 1000) == 1000
+    assert gil_trace_end({"gil_trace": {"stopped_ns": 2000}}, 1000) == 1000  # after the run
+    assert gil_trace_end(None, 1000) == 1000  # a run recorded before budgets existed
+
+
+def test_shares_of_a_half_traced_window_are_of_the_traced_half() -> None:
+    # GIVEN a real perf trace of the gil scenario under threads, cut at half its window
+    doc = json.loads((TRACE / "observed.json").read_text())
+    events = load_perf(TRACE / "perf.txt")
+    t0, t1 = int(doc["start_ns"]), int(doc["end_ns"])
+    half = gil_trace_end({"gil_trace": {"stopped_ns": (t0 + t1) // 2}}, t1)
+    window_us = (half - t0) / 1e3
+    intervals = gil_intervals(events, doc["pid"], t0, half)
+    # THEN no interval reaches past the cut, the trace before it is consistent,
+    assert intervals["end_us"].max() <= window_us + 1e-6
+    assert check(intervals, events[events["t_ns"] <= half]).ok
+    # AND the process's threads hold the GIL at most 100% of the traced window
+    shares = state_shares(intervals, window_us)
+    held = shares["hold_pct"] + shares["hold_preempted_pct"]
+    assert held.groupby(shares["pid"]).sum().max() <= 100.0 + 1e-6
+    busy = process_shares(intervals, window_us)
+    assert busy["gil_busy_pct"].max() <= 100.0 + 1e-6
+    # and the spinner, which holds it most of every stretch of the run, still does
+    names = {t["tid"]: t["name"] for t in doc["threads"]}
+    spinner = held[shares["tid"].map(names) == "spinner"]
+    assert float(spinner.iloc[0]) > 50.0
+
+
+def test_an_event_reported_twice_is_loaded_once(tmp_path: Path) -> None:
+    line = "723/726 [000] 10844.119460655: concprof1:take_gil_ret_c1__return: (7f->7f)\n"
+    (tmp_path / "perf.txt").write_text(line + line)
+    assert len(load_perf(tmp_path / "perf.txt")) == 1
+
+
+def test_a_partial_trace_is_disclosed_in_the_evidence_and_the_warnings() -> None:
+    assert "first 38% of the observed run" in _traced(38.2)
+    assert _traced(100.0) == "" and _traced(float("nan")) == "" and _traced(None) == ""
+    comparison = pd.DataFrame(
+        {
+            "model": ["sequential", "threads"],
+            "recording_overhead": [1.2, 1.4],
+            "max_slowdown": [1.5, 1.5],
+            "gil_traced_pct": [31.0, 100.0],
+            "reps": [5, 5],
+        }
+    )
+    warnings = _warnings(comparison, None)
+    assert any("sequential 31%" in w and "stopped part-way" in w for w in warnings), warnings
+    assert not any("slowed the observed run" in w for w in warnings)
+
+
+@pytest.mark.parametrize("bound", [1.2, 2.0])
+def test_the_slowdown_warning_uses_the_runs_own_bound(bound: float) -> None:
+    comparison = pd.DataFrame(
+        {
+            "model": ["sequential"],
+            "recording_overhead": [1.6],
+            "max_slowdown": [bound],
+            "reps": [5],
+        }
+    )
+    slowed = any("slowed the observed run" in w for w in _warnings(comparison, None))
+    assert slowed == (bound < 1.6)
