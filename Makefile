@@ -18,6 +18,7 @@ START_METHOD ?=
 MARGIN ?=
 TIMEOUT ?=
 MAX_SLOWDOWN ?=
+SAMPLED_ERROR ?=
 RUN ?= reports/$(SCENARIO)/latest
 
 PROFILE_ARGS = $(SCENARIO) \
@@ -30,7 +31,8 @@ PROFILE_ARGS = $(SCENARIO) \
 	$(if $(START_METHOD),--start-method $(START_METHOD)) \
 	$(if $(MARGIN),--margin $(MARGIN)) \
 	$(if $(TIMEOUT),--timeout $(TIMEOUT)) \
-	$(if $(MAX_SLOWDOWN),--max-slowdown $(MAX_SLOWDOWN))
+	$(if $(MAX_SLOWDOWN),--max-slowdown $(MAX_SLOWDOWN)) \
+	$(if $(SAMPLED_ERROR),--sampled-error $(SAMPLED_ERROR))
 
 .DEFAULT_GOAL := help
 .PHONY: help profile claims report view list doctor test test-fast lint bench clean venv
@@ -46,6 +48,7 @@ help: ## Show this help
 	@echo "  RECORDERS=auto|none|name,name  PYTHON=3.13|/path/to/python  START_METHOD=fork|spawn|forkserver"
 	@echo "  MARGIN=5 (percent: differences inside it are 'same')  TIMEOUT=600 (s per model run)"
 	@echo "  MAX_SLOWDOWN=1.5 (how much perf's GIL probes may slow an observed run)"
+	@echo "  SAMPLED_ERROR=5 (points: py-spy's shares must be this sure to be shown)"
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON3) -m venv $(VENV)

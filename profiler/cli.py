@@ -48,6 +48,7 @@ def cmd_profile(args: argparse.Namespace, console: Console) -> int:
         margin=args.margin / 100.0,
         timeout_s=args.timeout,
         max_slowdown=args.max_slowdown,
+        sampled_error_pct=args.sampled_error,
     )
     columns = (
         TextColumn("{task.description}"),
@@ -210,6 +211,14 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=600.0,
         help="seconds one model run may take before it is ended (default 600)",
+    )
+    p.add_argument(
+        "--sampled-error",
+        type=float,
+        default=5.0,
+        help="largest 95%% error, in points, of a sampled share shown in the answer "
+        "(default 5); a short model run is observed several times over until py-spy has "
+        "the rounds for it",
     )
     p.add_argument(
         "--max-slowdown",

@@ -10,10 +10,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -21,8 +23,9 @@ from pathlib import Path
 from typing import Any
 
 import profiler
-from profiler.containment import Containment
+from profiler.containment import Containment, pids_in
 from profiler.errors import RunFailed, UsageError
+from profiler.models.base import DUMP_SIGNAL
 
 PACKAGE_DIR = Path(profiler.__file__).resolve().parent
 
@@ -128,6 +131,42 @@ def cap_log(path: Path, cap: int = OUTPUT_CAP_BYTES) -> None:
     os.replace(tmp, path)
 
 
+_THREAD_HEADER = re.compile(r"^(?:Current thread|Thread) 0x[0-9a-f]+.*$", re.M)
+_FRAME = re.compile(r'^\s+File "(.+)", line (\d+) in (\S+)$', re.M)
+STACKS_WAIT_S = 1.0  # for faulthandler to write the stacks of a hung run
+
+
+def _run_pids(root: int, contain: Containment | None) -> list[int]:
+    """The run's processes: its cgroup's members, else its process group's."""
+    if contain is not None and contain.cgroup is not None:
+        return pids_in(contain.cgroup.path)
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with suppress(OSError, ValueError, IndexError):
+                stat = (entry / "stat").read_text()
+                if int(stat[stat.rindex(")") + 2 :].split()[2]) == root:  # pgrp
+                    found.append(int(entry.name))
+    return found
+
+
+def ask_for_stacks(root: int, contain: Containment | None) -> None:
+    """A hung run's Python processes write their stacks to its log (SIGUSR1, faulthandler).
+
+    Only processes running a Python executable are asked: the runner and its
+    workers registered the handler (profiler.models.base.dump_stacks_on_signal);
+    recorders (perf, py-spy) are not Python and are left alone.
+    """
+    asked = False
+    for pid in _run_pids(root, contain):
+        with suppress(OSError):
+            if Path(os.readlink(f"/proc/{pid}/exe")).name.startswith("python"):
+                os.kill(pid, DUMP_SIGNAL)
+                asked = True
+    if asked:
+        time.sleep(STACKS_WAIT_S)
+
+
 class RunTimeout(RunFailed):
     """A launched command ran longer than its timeout and was ended."""
 
@@ -135,6 +174,24 @@ class RunTimeout(RunFailed):
         super().__init__(f"ran longer than {timeout_s:g} s")
         self.timeout_s = timeout_s
         self.stderr = stderr
+
+    def in_flight(self, scenario_path: str) -> str:
+        """Where the hung run's threads were in the scenario's code (from their stacks).
+
+        E.g. "task() at hang.py:5 (2 threads)"; "" when no stack reached it.
+        """
+        places: dict[str, int] = {}
+        for block in re.split(
+            r"^(?:Current thread|Thread) 0x[0-9a-f]+.*$", self.stderr, flags=re.M
+        ):
+            for file, line, func in _FRAME.findall(block):
+                if Path(file) == Path(scenario_path):
+                    place = f"{func}() at {Path(file).name}:{line}"
+                    places[place] = places.get(place, 0) + 1
+                    break  # the innermost frame of the scenario in this thread
+        return ", ".join(
+            f"{place} ({n} thread{'s' if n > 1 else ''})" for place, n in places.items()
+        )
 
 
 def run_group(
@@ -191,6 +248,7 @@ def run_group(
             try:
                 proc.wait(timeout=timeout_s)
             except subprocess.TimeoutExpired:
+                ask_for_stacks(proc.pid, contain)
                 kill_group(proc)
                 raise RunTimeout(timeout_s or 0.0, _tail(err_path)) from None
         except BaseException:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from profiler.analyse.sampled import passes_for
 from profiler.launch import Launcher
 from profiler.load.runner_json import read_doc
 from profiler.plan import Plan, runner_argv
@@ -66,10 +67,20 @@ def observe_model(
     launcher: Launcher,
     expected_wall_s: float | None = None,
 ) -> Observed:
-    """`expected_wall_s`: the timing runs' median, from which the probes' budget follows."""
+    """`expected_wall_s`: the timing runs' median, from which the probes' budget follows.
+
+    With py-spy, a model run too short for its error bound (--sampled-error) is run
+    several times in one observed window (the runner's --passes), up to MAX_PASSES.
+    """
     raw = run_dir / "raw" / model
     raw.mkdir(parents=True, exist_ok=True)
-    budget = (p.config.max_slowdown - 1.0) * expected_wall_s if expected_wall_s else None
+    sampler_hz = [float(getattr(w, "rate_hz", 0)) for w in chosen.wrappers if w.name == "py-spy"]
+    passes = (
+        passes_for(p.config.sampled_error_pct, sampler_hz[0], expected_wall_s, p.config.timeout_s)
+        if sampler_hz and expected_wall_s
+        else 1
+    )
+    budget = (p.config.max_slowdown - 1.0) * expected_wall_s * passes if expected_wall_s else None
     contain = launcher.contain
     target = Target(
         python=p.python,
@@ -84,7 +95,9 @@ def observe_model(
         counted = any(w.name == "py-spy" for w in chosen.wrappers)  # its round counter
         argv, applied = _wrap_all(
             chosen.wrappers,
-            runner_argv(p, model, raw / OBSERVED_DOC, gil_reference=counted, task_times=True),
+            runner_argv(
+                p, model, raw / OBSERVED_DOC, gil_reference=counted, task_times=True, passes=passes
+            ),
             target,
             result.recorders,
         )

@@ -20,6 +20,7 @@ from profiler.analyse.claims import judge
 from profiler.analyse.compare import DEFAULT_MARGIN, compare
 from profiler.analyse.observer import DEFAULT_MAX_SLOWDOWN
 from profiler.analyse.sampled import (
+    DEFAULT_SAMPLED_ERROR_PCT,
     native_tids,
     procfs_shares,
     pyspy_process_shares,
@@ -272,6 +273,7 @@ def build_tables(run_dir: Path, manifest: dict[str, Any] | None = None) -> dict[
     collected: dict[str, list[pd.DataFrame]] = {}
     overhead: dict[str, float] = {}
     traced: dict[str, float] = {}
+    passes: dict[str, int] = {}
     cpu_count = int(manifest.get("cpu_count") or 1)
     for model in manifest.get("models", []):
         raw = run_dir / "raw" / model
@@ -285,7 +287,8 @@ def build_tables(run_dir: Path, manifest: dict[str, Any] | None = None) -> dict[
         per_model.add_viztracer()
         for name, frame in per_model.tables().items():
             collected.setdefault(name, []).append(frame)
-        overhead[model] = float(doc["wall_s"])
+        overhead[model] = float(doc["wall_s"]) / max(1, int(doc.get("passes") or 1))
+        passes[model] = int(doc.get("passes") or 1)
         if per_model.gil_traced_pct is not None:
             traced[model] = per_model.gil_traced_pct
         observed_tasks.append(pd.DataFrame(task_rows(doc, OBSERVED_REP), columns=TASK_COLUMNS))
@@ -295,6 +298,10 @@ def build_tables(run_dir: Path, manifest: dict[str, Any] | None = None) -> dict[
     )
     comparison["max_slowdown"] = float(manifest.get("max_slowdown", DEFAULT_MAX_SLOWDOWN))
     comparison["gil_traced_pct"] = comparison["model"].map(traced)
+    comparison["observed_passes"] = comparison["model"].map(passes)
+    comparison["max_sampled_err_pct"] = float(
+        manifest.get("sampled_error_pct", DEFAULT_SAMPLED_ERROR_PCT)
+    )
     tasks = pd.concat([tasks, *observed_tasks], ignore_index=True)
     tables = {"timing": timing, "tasks": tasks, "workers": workers, "comparison": comparison}
     for name, frames in collected.items():

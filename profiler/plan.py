@@ -8,6 +8,7 @@ from pathlib import Path
 
 from profiler.analyse.compare import DEFAULT_MARGIN
 from profiler.analyse.observer import DEFAULT_MAX_SLOWDOWN
+from profiler.analyse.sampled import DEFAULT_SAMPLED_ERROR_PCT
 from profiler.errors import UsageError
 from profiler.interpreters import resolve_python
 from profiler.models import MODEL_NAMES, START_METHODS
@@ -35,6 +36,7 @@ class ProfileConfig:
     margin: float = DEFAULT_MARGIN  # practical equivalence: differences inside it are "same"
     timeout_s: float = DEFAULT_TIMEOUT_S  # one model run longer than this is ended
     max_slowdown: float = DEFAULT_MAX_SLOWDOWN  # exact probes may slow an observed run this much
+    sampled_error_pct: float = DEFAULT_SAMPLED_ERROR_PCT  # 95% error a sampled share may have
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,11 @@ def validate(config: ProfileConfig) -> None:
         raise UsageError(
             "max-slowdown must be a factor above 1 and at most 100 (default 1.5), "
             f"got {config.max_slowdown:g}"
+        )
+    if not 0.5 <= config.sampled_error_pct <= 50.0:
+        raise UsageError(
+            "sampled-error must be between 0.5 and 50 percentage points (default 5), "
+            f"got {config.sampled_error_pct:g}"
         )
     for name, value in (("workers", config.workers), ("repeat", config.repeat)):
         if value is not None and value < 1:
@@ -132,12 +139,18 @@ def plan(config: ProfileConfig) -> Plan:
 
 
 def runner_argv(
-    p: Plan, model: str, out: Path, gil_reference: bool = False, task_times: bool = False
+    p: Plan,
+    model: str,
+    out: Path,
+    gil_reference: bool = False,
+    task_times: bool = False,
+    passes: int = 1,
 ) -> list[str]:
     """The runner command for one model run of this plan.
 
     Observed runs add task_times (per-task clock reads for the timeline) and,
-    with py-spy, its round counter; timing runs run the tasks as they are.
+    with py-spy, its round counter and as many passes as its error bound needs;
+    timing runs run the tasks as they are, once.
     """
     return [
         p.python,
@@ -158,4 +171,5 @@ def runner_argv(
         str(out),
         *(["--gil-reference"] if gil_reference else []),
         *(["--task-times"] if task_times else []),
+        *(["--passes", str(passes)] if passes > 1 else []),
     ]

@@ -19,6 +19,7 @@ import orjson
 import pandas as pd
 
 from profiler.errors import UsageError
+from profiler.load.whole import reading
 
 MANIFEST = "run.json"
 
@@ -50,7 +51,8 @@ def write_json(path: Path, doc: Any) -> Path:
 
 
 def read_json(path: Path) -> Any:
-    return orjson.loads(path.read_bytes())
+    with reading(path):  # cut off or not JSON: one line naming the file
+        return orjson.loads(path.read_bytes())
 
 
 def safe_name(name: str) -> str:

@@ -25,6 +25,7 @@ from profiler.containment import Containment, remove_stale_groups
 from profiler.errors import RunFailed
 from profiler.launch import Launcher, RunTimeout, package_path, remove_stale_dirs
 from profiler.load.runner_json import read_doc, read_docs, timing_name
+from profiler.models.base import printable
 from profiler.observe import Observed, observe_model
 from profiler.pipeline import build_tables
 from profiler.plan import Plan, ProfileConfig, ProgressFn, Step, plan, runner_argv
@@ -56,8 +57,8 @@ def manifest(
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
         "duration_s": round(time.time() - started, 3),
         "scenario": {
-            "name": p.scenario.name,
-            "path": p.scenario.path,
+            "name": printable(p.scenario.name),
+            "path": printable(p.scenario.path),
             "summary": p.scenario.summary,
             "claims": p.scenario.claims,
         },
@@ -68,6 +69,7 @@ def manifest(
         "repeat": p.repeat,
         "margin": p.config.margin,
         "max_slowdown": p.config.max_slowdown,
+        "sampled_error_pct": p.config.sampled_error_pct,
         "start_method": p.start_method,
         "python": p.scenario.python,
         "cpu_count": os.cpu_count(),
@@ -82,14 +84,16 @@ def manifest(
     }
 
 
-def timeout_error(model: str, run: str, exc: RunTimeout) -> dict[str, Any]:
-    last = exc.stderr.strip().splitlines()
+def timeout_error(model: str, run: str, exc: RunTimeout, scenario_path: str) -> dict[str, Any]:
+    where = exc.in_flight(scenario_path)
+    last = [line for line in exc.stderr.strip().splitlines() if line.strip()]
+    said = f"; in flight: {where}" if where else (f"; its last output: {last[-1]}" if last else "")
     return {
         "phase": "timeout",
         "model": model,
         "task_index": None,
         "exception": f"the {run} run of {model} ran longer than {exc.timeout_s:g} s "
-        "(--timeout) and was ended" + (f"; its last output: {last[-1]}" if last else ""),
+        "(--timeout) and was ended" + said,
     }
 
 
@@ -153,7 +157,7 @@ def timing_runs(
                 try:
                     doc = run_one(p, model, out, launcher)
                 except RunTimeout as exc:
-                    return timeout_error(model, "timing", exc)
+                    return timeout_error(model, "timing", exc, p.scenario.path)
                 disturbed = disturbance.of_doc(doc) if doc["ok"] else None
                 again = disturbed is not None and disturbed.disturbed
                 note = (
@@ -264,7 +268,7 @@ def profile(config: ProfileConfig, progress: ProgressFn) -> tuple[Path, dict[str
                             p, model, run_dir, chosen, launcher, expected.get(model)
                         )
                     except RunTimeout as exc:
-                        error = timeout_error(model, "observed", exc)
+                        error = timeout_error(model, "observed", exc, p.scenario.path)
                         break
                     o = observed[model]
                     notes = "; ".join(

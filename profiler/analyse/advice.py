@@ -8,6 +8,7 @@ import pandas as pd
 
 from profiler.analyse.compare import DEFAULT_MARGIN, MIN_RUNS, no_interval, used_runs
 from profiler.analyse.observer import DEFAULT_MAX_SLOWDOWN
+from profiler.analyse.sampled import DEFAULT_SAMPLED_ERROR_PCT
 
 SIMPLICITY = ("sequential", "asyncio", "threads", "processes")  # simpler first
 CPU_FLOOR_S = 0.01  # CPU times within a clock tick of each other are equal
@@ -80,22 +81,24 @@ def _pct(value: float) -> str:
 
 
 ROLE_LABELS = {"main": "runner process", "worker": "worker process"}
-MAX_SAMPLED_ERR_PCT = 5.0  # a sampled share less sure than this stays out of the answer
+MAX_SAMPLED_ERR_PCT = DEFAULT_SAMPLED_ERROR_PCT  # less sure shares stay out (--sampled-error)
 
 
-def _gil_line(per: pd.DataFrame) -> str:
+def _gil_line(per: pd.DataFrame, max_err_pct: float = MAX_SAMPLED_ERR_PCT) -> str:
     """GIL held/contended for the runner process, and the workers' median (range).
 
-    Shares whose 95% error exceeds MAX_SAMPLED_ERR_PCT points are not shown: the
+    Shares whose 95% error exceeds `max_err_pct` points are not shown: the
     line says how many rounds the sampler had instead.
     """
     source = str(per["source"].iloc[0])
     errors = per["gil_busy_err_pct"] if "gil_busy_err_pct" in per else pd.Series(dtype=float)
-    unsure = errors.fillna(0.0) > MAX_SAMPLED_ERR_PCT
+    unsure = errors.fillna(0.0) > max_err_pct
     if unsure.any():
         rounds = per["sample_rounds"].dropna() if "sample_rounds" in per else pd.Series()
         counted = f" ({int(rounds.min())} rounds)" if len(rounds) else ""
-        return f"GIL: too short to measure with {source}{counted}, error above ±5 points"
+        return (
+            f"GIL: too short to measure with {source}{counted}, error above ±{max_err_pct:g} points"
+        )
     parts = []
     for role, rows in per.groupby("process_role", sort=True):
         label = ROLE_LABELS.get(str(role), f"{role} process")
@@ -125,8 +128,14 @@ def gil_evidence(tables: dict[str, pd.DataFrame]) -> dict[str, str]:
             & processes["gil_busy_pct"].notna()
             & processes["process_role"].isin(("main", "worker"))  # not the helper server
         ]
+        comparison = tables.get("comparison")
+        max_err = (
+            float(comparison["max_sampled_err_pct"].iloc[0])
+            if comparison is not None and "max_sampled_err_pct" in comparison and len(comparison)
+            else MAX_SAMPLED_ERR_PCT
+        )
         for model, per in best.groupby("model", sort=False):
-            lines.setdefault(str(model), []).append(_gil_line(per))
+            lines.setdefault(str(model), []).append(_gil_line(per, max_err))
     cores = tables.get("cores")
     if cores is not None and not cores.empty:
         best = cores[cores["best"].astype(bool)]

@@ -14,8 +14,39 @@ its error is one poll interval at each end.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
+
+DEFAULT_SAMPLED_ERROR_PCT = 5.0  # a sampled share less sure than this stays out of the answer
+ROUND_EFFICIENCY = 0.8  # py-spy's counted rounds per second / its nominal rate, under load
+MAX_PASSES = 20  # an observed run repeats a short model run at most this often
+
+
+def rounds_needed(error_pct: float) -> int:
+    """Sampling rounds for a 95% error of at most `error_pct` points on any share.
+
+    The binomial half-width is largest at p = 1/2: 1.96 sqrt(1/4n) <= e, plus the
+    one-sample term 1/n.
+    """
+    e = error_pct / 100.0
+    n = (1.96 * 0.5 / e) ** 2
+    return math.ceil(n + 1.0 / e)
+
+
+def passes_for(error_pct: float, rate_hz: float, wall_s: float, timeout_s: float) -> int:
+    """How many passes of a model run of `wall_s` give a sampler enough rounds.
+
+    At most MAX_PASSES, and never so many that the observed run nears its
+    timeout; a run long enough on its own gets 1.
+    """
+    if wall_s <= 0:
+        return 1
+    window_s = rounds_needed(error_pct) / (rate_hz * ROUND_EFFICIENCY)
+    wanted = math.ceil(window_s / wall_s)
+    affordable = max(1, int(timeout_s / 2 / wall_s))
+    return max(1, min(wanted, MAX_PASSES, affordable))
 
 
 def native_tids(samples: pd.DataFrame, idents: dict[tuple[int, int], int]) -> pd.DataFrame:

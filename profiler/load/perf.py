@@ -24,6 +24,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from profiler.load.whole import require_whole_lines
+
 COLUMNS = ["t_ns", "pid", "tid", "cpu", "kind", "a", "b", "state"]
 _HEAD = re.compile(r"^\s*(\d+)/(\d+)\s+\[(\d+)\]\s+(\d+)\.(\d+):\s+(\S+):\s+(.*)$")
 _SWITCH = re.compile(r"prev_pid=(\d+) .*prev_state=(\S+) ==> .*next_pid=(\d+)")
@@ -78,6 +80,7 @@ def parse_line(line: str) -> tuple[int, int, int, int, str, int, int, str] | Non
 
 
 def load_perf(path: Path) -> pd.DataFrame:
+    require_whole_lines(path)
     rows = []
     with path.open() as fh:
         for line in fh:

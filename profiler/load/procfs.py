@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from profiler.load.whole import require_whole_lines
 from profiler.rundir import read_json
 
 
@@ -37,6 +38,8 @@ def load_procfs(raw_dir: Path, t0_ns: int) -> ProcfsFrames | None:
     if not (raw_dir / "procfs_threads.csv").exists():
         return None
     meta = read_json(raw_dir / "procfs_meta.json")
+    for name in ("procfs_threads.csv", "procfs_processes.csv", "procfs_cores.csv"):
+        require_whole_lines(raw_dir / name)
     return ProcfsFrames(
         threads=_read(raw_dir / "procfs_threads.csv", t0_ns),
         processes=_read(raw_dir / "procfs_processes.csv", t0_ns),

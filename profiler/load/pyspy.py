@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from profiler.load.whole import require_whole_lines
+
 COLUMNS = ["pid", "tid", "samples", "leaf", "stack"]
 _LINE = re.compile(
     r'^(?:.*;)?process (?P<pid>\d+):"(?P<cmd>.*?)";thread \((?P<tid>0x[0-9A-Fa-f]+|\d+)\)'
@@ -39,5 +41,6 @@ def parse_line(line: str) -> tuple[int, int, int, str, str] | None:
 
 def load_pyspy(path: Path) -> pd.DataFrame:
     """One row per (pid, tid, stack) with its GIL-holding sample count."""
+    require_whole_lines(path)
     rows = [row for line in path.read_text().splitlines() if (row := parse_line(line))]
     return pd.DataFrame(rows, columns=COLUMNS)

@@ -16,6 +16,8 @@ from typing import Any, NamedTuple
 import orjson
 import pandas as pd
 
+from profiler.load.whole import reading
+
 TIMING_COLUMNS = [
     "model",
     "rep",
@@ -161,7 +163,9 @@ def thread_idents(doc: dict[str, Any]) -> dict[tuple[int, int], int]:
 
 
 def read_doc(path: Path) -> dict[str, Any] | None:
+    """A runner's or recorder's JSON document; None if absent, DamagedInput if cut off."""
     if not path.exists():
         return None
-    doc: dict[str, Any] = orjson.loads(path.read_bytes())
+    with reading(path):
+        doc: dict[str, Any] = orjson.loads(path.read_bytes())
     return doc

@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from profiler.load.forked import run_parallel
+from profiler.load.whole import reading
 
 SPAN_COLUMNS = ["pid", "tid", "name", "start_us", "dur_us"]
 NAME_COLUMNS = ["pid", "tid", "kind", "name"]
@@ -198,7 +199,8 @@ def load_viztracer(path: Path, t0_ns: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     buf = bytearray(path.stat().st_size)
     with path.open("rb") as fh:
         fh.readinto(buf)
-    segments = _decode(buf)
+    with reading(path):
+        segments = _decode(buf)
     del buf
     events = _joined(segments)
     del segments

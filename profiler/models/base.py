@@ -11,10 +11,12 @@ once per process, outside the tasks.
 
 from __future__ import annotations
 
+import faulthandler
 import importlib.util
 import os
 import re
 import resource
+import signal
 import sys
 import threading
 import time
@@ -255,6 +257,23 @@ def run_inline(fn: Callable[[int], Any], spec: WorkloadSpec, run: ModelRun) -> N
         run.failure = (len(results), describe_error(exc))
 
 
+def printable(text: str) -> str:
+    """A path or name as text for JSON and HTML: bytes that are not UTF-8 become \\xNN."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+DUMP_SIGNAL = signal.SIGUSR1  # a hung run is asked for its stacks before it is ended
+
+
+def dump_stacks_on_signal() -> None:
+    """On DUMP_SIGNAL, write every thread's Python stack to stderr (the run's log).
+
+    faulthandler's handler is C code: it runs even while a task blocks or spins,
+    and costs nothing until the signal comes. Forked workers inherit it.
+    """
+    faulthandler.register(DUMP_SIGNAL, all_threads=True, chain=False)
+
+
 def worker_started(starts: Any, path: str | None = None, module_name: str | None = None) -> None:
     """A pool initializer: import the scenario (spawn, forkserver) and note this worker's start.
 
@@ -263,6 +282,8 @@ def worker_started(starts: Any, path: str | None = None, module_name: str | None
     """
     if path is not None and module_name is not None:
         load_scenario_module(path, module_name)
+    if not isinstance(starts, list):
+        dump_stacks_on_signal()  # a spawned worker does not inherit the handler
     entry = (*this_thread(), time.monotonic_ns())
     if isinstance(starts, list):
         starts.append(entry)

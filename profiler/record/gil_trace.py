@@ -165,10 +165,14 @@ class GilTrace:
         with contextlib.suppress(OSError):
             self._fifos.rmdir()
         size = self.data.stat().st_size if self.data.exists() else 0
-        hard_stop = "size limit reached" in self._log_tail()
+        code = self.proc.returncode
+        if code not in (0, -signal.SIGINT):  # perf re-raises the SIGINT that stopped it
+            how = f"signal {-code}" if code < 0 else f"exit code {code}"
+            error = f"perf record (GIL probes) ended by {how}: {self._log_tail()}"
+        elif "size limit reached" in self._log_tail():
+            error = "perf record (GIL probes) stopped at its hard size limit"
+        else:
+            error = ""
         return Coverage(
-            budget_bytes=self.budget,
-            trace_bytes=size,
-            stopped_ns=self.stopped_ns,
-            error="perf stopped at its hard size limit" if hard_stop else "",
+            budget_bytes=self.budget, trace_bytes=size, stopped_ns=self.stopped_ns, error=error
         )

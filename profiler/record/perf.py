@@ -278,6 +278,8 @@ class Perf:
         coverage = self.gil.stop() if self.gil is not None else None
         self.gil = None
         self.remove_probes()
+        if coverage is not None and coverage.error:
+            raise RecorderFailed(coverage.error)  # a trace cut short at an unknown point
         data = target.raw_dir / self.output
         gil_data = target.raw_dir / GIL_OUTPUT
         for path in (data, gil_data):

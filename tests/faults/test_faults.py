@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -208,16 +209,33 @@ def test_a_server_that_keeps_the_output_open_or_calls_setsid_does_not_outlive_th
     assert manifest(tmp_path / "reports")["status"] == "complete"
 
 
-def test_a_hung_task_ends_at_the_timeout_with_one_line(
-    tmp_path: Path, scenario_file: Callable[[str, str], Path]
+@pytest.mark.parametrize(
+    ("models", "where"),
+    [
+        # sequential (the baseline, added first) hangs in the runner's main thread
+        ('"""Sleeps."""\n', "task() at hung_task.py:6 (1 thread)"),
+        # two process workers hang, each in its own process (spawned: a handler of its own)
+        ('"""Sleeps."""\nMODELS = ["processes"]\n', "task() at hung_task.py:7 (2 threads)"),
+    ],
+    ids=["runner", "process-workers"],
+)
+def test_a_hung_task_ends_at_the_timeout_with_one_line_naming_where(
+    tmp_path: Path, scenario_file: Callable[[str, str], Path], models: str, where: str
 ) -> None:
-    path = sleepy(scenario_file, "hung_task", 600)
+    path = scenario_file(
+        "hung_task",
+        f"{models}import time\nTASKS = 4\n\ndef task(i):\n    time.sleep(600)\n    return i\n",
+    )
     started = time.monotonic()
     code, _out, err = concprof(
         "profile",
         str(path),
         "--models",
-        "threads",
+        "threads" if "MODELS" not in models else "processes",
+        "--workers",
+        "2",
+        "--start-method",
+        "spawn",
         "--timeout",
         "3",
         "--recorders",
@@ -226,7 +244,10 @@ def test_a_hung_task_ends_at_the_timeout_with_one_line(
         str(tmp_path / "reports"),
     )
     assert code == 1 and err.count("\n") == 1, err
-    assert "ran longer than 3 s (--timeout)" in err and "sequential" in err
+    assert "ran longer than 3 s (--timeout)" in err, err
+    # AND the line names the model and where its tasks hung, from their stacks
+    assert ("sequential" if "MODELS" not in models else "processes") in err
+    assert f"in flight: {where}" in err, err
     assert time.monotonic() - started < 90
     doc = manifest(tmp_path / "reports")
     assert doc["status"] == "incomplete" and doc["error"]["phase"] == "timeout"  # type: ignore[index]
@@ -324,8 +345,10 @@ def test_hostile_names_stay_inside_out_and_render(
     dots = tmp_path / "...py"
     dots.write_text(source)
     weird = scenario_file("a$b[x]", source)
+    not_utf8 = tmp_path / os.fsdecode(b"bad\xffname.py")  # a name that is not valid UTF-8
+    not_utf8.write_text(source)
     out = tmp_path / "reports"
-    for path in (dots, weird):
+    for path in (dots, weird, not_utf8):
         code, _stdout, err = concprof(
             "profile",
             str(path),
@@ -341,11 +364,71 @@ def test_hostile_names_stay_inside_out_and_render(
         assert code == 0, err
     # THEN every run directory is under --out, and each rendered its report
     runs = [p for p in out.glob("*/*") if p.is_dir() and not p.is_symlink()]
-    assert len(runs) == 2
+    assert len(runs) == 3
     for run in runs:
         assert run.resolve().is_relative_to(out.resolve())
         assert (run / "index.html").exists() and (run / "figures").exists()
         assert json.loads((run / "run.json").read_text())["status"] == "complete"
+    # AND the name that is not UTF-8 is shown with its byte escaped, in run.json and the report
+    paths = [json.loads((run / "run.json").read_text())["scenario"]["path"] for run in runs]
+    assert any(p.endswith("bad\\xffname.py") for p in paths), paths
+
+
+@needs_perf
+def test_a_recorder_that_dies_mid_run_is_exit_1_incomplete_and_the_rest_kept(
+    tmp_path: Path, scenario_file: Callable[[str, str], Path]
+) -> None:
+    # GIVEN a run with perf and procfs, whose GIL probes' perf is killed mid-run (as the
+    # OOM killer would)
+    path = sleepy(scenario_file, "recorder_dies", 0.5)
+    out = tmp_path / "reports"
+    proc = start(
+        [
+            *("profile", str(path), "--models", "sequential", "--repeat", "1"),
+            *("--recorders", "perf,procfs", "--out", str(out)),
+        ],
+        tmp_path,
+    )
+
+    def gil_perf() -> list[psutil.Process]:
+        return [p for p in processes_with("perf_gil.data") if str(out) in " ".join(p.cmdline())]
+
+    wait_for(lambda: bool(gil_perf()), 120, "perf's recording of the GIL probes")
+    for victim in gil_perf():
+        victim.kill()
+    assert proc.wait(timeout=300) == 1
+    err = (tmp_path / "stderr").read_text()
+    # THEN exit 1, one line naming the recorder; the run is kept, incomplete, phase recorder
+    assert err.count("\n") == 1 and "perf" in err and "recorder failed" in err, err
+    doc = manifest(out)
+    assert doc["status"] == "incomplete" and doc["error"]["phase"] == "recorder"  # type: ignore[index]
+    run = Path(str(doc["_dir"]))
+    assert_files_parse(run)
+    # AND the other recorder's rows, the timing results and the report are there
+    tables = load_run(run)
+    assert set(tables["threads"]["source"]) == {"procfs"}
+    assert len(tables["timing"]) == 1 and (run / "index.html").exists()
+    assert not leftovers_of(proc.pid, str(path), str(out))
+
+
+def test_a_cut_off_raw_file_is_refused_with_one_line_naming_it(
+    tmp_path: Path, scenario_file: Callable[[str, str], Path]
+) -> None:
+    # GIVEN a recorded run (py-spy and procfs)
+    path = sleepy(scenario_file, "cut_off", 0.2)
+    code, _out, err = one_run(path, tmp_path / "reports", "sequential", "py-spy,procfs")
+    assert code == 0, err
+    run = manifest(tmp_path / "reports")["_dir"]
+    for name in ("pyspy.txt", "procfs_threads.csv", "observed.json"):
+        # WHEN one of its raw files loses its last bytes (a write that stopped)
+        copy = tmp_path / f"copy-{name}"
+        shutil.copytree(str(run), copy)
+        raw = copy / "raw" / "sequential" / name
+        raw.write_bytes(raw.read_bytes()[:-7])
+        code, _out, err = concprof("report", str(copy))
+        # THEN `concprof report` refuses it: exit 2, one line naming the file
+        assert code == 2 and err.count("\n") == 1, err
+        assert str(raw) in err and ("truncated" in err or "unreadable" in err), err
 
 
 def test_a_file_system_too_small_for_a_run_is_bad_input(tmp_path: Path) -> None:
