@@ -133,7 +133,8 @@ def cap_log(path: Path, cap: int = OUTPUT_CAP_BYTES) -> None:
 
 _THREAD_HEADER = re.compile(r"^(?:Current thread|Thread) 0x[0-9a-f]+.*$", re.M)
 _FRAME = re.compile(r'^\s+File "(.+)", line (\d+) in (\S+)$', re.M)
-STACKS_WAIT_S = 1.0  # for faulthandler to write the stacks of a hung run
+STACKS_WAIT_S = 0.2  # for one process's faulthandler to write its stacks
+STACKS_MAX_PROCESSES = 16
 
 
 def _run_pids(root: int, contain: Containment | None) -> list[int]:
@@ -155,16 +156,19 @@ def ask_for_stacks(root: int, contain: Containment | None) -> None:
 
     Only processes running a Python executable are asked: the runner and its
     workers registered the handler (profiler.models.base.dump_stacks_on_signal);
-    recorders (perf, py-spy) are not Python and are left alone.
+    recorders (perf, py-spy) are not Python and are left alone. One process at
+    a time (they share the log, and faulthandler writes in small pieces), at
+    most STACKS_MAX_PROCESSES of them.
     """
-    asked = False
+    asked = 0
     for pid in _run_pids(root, contain):
+        if asked == STACKS_MAX_PROCESSES:
+            break
         with suppress(OSError):
             if Path(os.readlink(f"/proc/{pid}/exe")).name.startswith("python"):
                 os.kill(pid, DUMP_SIGNAL)
-                asked = True
-    if asked:
-        time.sleep(STACKS_WAIT_S)
+                asked += 1
+                time.sleep(STACKS_WAIT_S)
 
 
 class RunTimeout(RunFailed):

@@ -56,7 +56,7 @@ def _finish_all(
             wrapper.finish(target, stderr)
             status.setdefault(wrapper.name, f"ok ({wrapper.note})" if wrapper.note else "ok")
         except RecorderFailed as exc:
-            status[wrapper.name] = f"failed: {exc}"
+            status.setdefault(wrapper.name, f"failed: {exc}")  # the first failure says most
 
 
 def observe_model(
@@ -69,12 +69,17 @@ def observe_model(
 ) -> Observed:
     """`expected_wall_s`: the timing runs' median, from which the probes' budget follows.
 
-    With py-spy, a model run too short for its error bound (--sampled-error) is run
-    several times in one observed window (the runner's --passes), up to MAX_PASSES.
+    With py-spy and without perf, a model run too short for py-spy's error bound
+    (--sampled-error) is run several times in one observed window (the runner's
+    --passes), up to MAX_PASSES.
     """
     raw = run_dir / "raw" / model
     raw.mkdir(parents=True, exist_ok=True)
-    sampler_hz = [float(getattr(w, "rate_hz", 0)) for w in chosen.wrappers if w.name == "py-spy"]
+    # py-spy's shares are the answer's only when perf (exact) is not recording
+    exact = any(w.name == "perf" for w in chosen.wrappers)
+    sampler_hz = [
+        float(getattr(w, "rate_hz", 0)) for w in chosen.wrappers if w.name == "py-spy" and not exact
+    ]
     passes = (
         passes_for(p.config.sampled_error_pct, sampler_hz[0], expected_wall_s, p.config.timeout_s)
         if sampler_hz and expected_wall_s
@@ -107,7 +112,10 @@ def observe_model(
         def attach(pid: int) -> None:
             for wrapper in applied:
                 if wrapper.attaches:
-                    wrapper.attach(pid, target)
+                    try:
+                        wrapper.attach(pid, target)
+                    except RecorderFailed as exc:  # the run goes on without it
+                        result.recorders[wrapper.name] = f"failed: {exc}"
             for sampler in chosen.samplers:
                 sampler.start(pid, target)
                 started.append(sampler)

@@ -182,6 +182,25 @@ def task_record(o: TaskOutcome) -> dict[str, Any]:
     }
 
 
+def merge_passes(run: ModelRun, later: list[ModelRun]) -> None:
+    """The threads and workers of later passes, named by their pass, into the first's.
+
+    Results and task records stay those of the first pass; every thread and
+    process that ran in the window is named.
+    """
+    known = {tid for tid, _, _ in run.threads}
+    for number, again in enumerate(later, 2):
+        for tid, name, ident in again.threads:
+            if tid not in known:
+                run.threads.append((tid, f"{name} (pass {number})", ident))
+                known.add(tid)
+        run.worker_starts += [
+            (pid, tid, f"{name} (pass {number})", ident, start_ns)
+            for pid, tid, name, ident, start_ns in again.worker_starts
+        ]
+        run.worker_usage.update(again.worker_usage)
+
+
 def summarise(
     run: ModelRun,
     spec: WorkloadSpec,
@@ -306,18 +325,16 @@ def _run_model(args: argparse.Namespace, reference: GilReference | None) -> dict
         before = resource.getrusage(resource.RUSAGE_SELF)
         children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         doc["start_ns"] = time.monotonic_ns()
-        passes = 0
+        later: list[ModelRun] = []
         try:
             run = measured_model_run(model_fn, module, spec)
-            passes = 1
-            while passes < args.passes and run.first_failure() is None:
+            while 1 + len(later) < args.passes and run.first_failure() is None:
                 # the same work again (observed runs too short for a sampler): one window
-                again = measured_model_run(model_fn, module, spec)
-                passes += 1
-                if again.first_failure() is not None:
-                    run = again
+                later.append(measured_model_run(model_fn, module, spec))
+                if later[-1].first_failure() is not None:
+                    run = later.pop()
         finally:
-            doc["passes"] = passes
+            doc["passes"] = 1 + len(later)
             doc["end_ns"] = time.monotonic_ns()
             after = resource.getrusage(resource.RUSAGE_SELF)
             children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -327,6 +344,7 @@ def _run_model(args: argparse.Namespace, reference: GilReference | None) -> dict
             if reference is not None:
                 doc["gil_reference_ok"] = reference.end() and doc["gil_reference_ok"]
         doc["wall_s"] = (doc["end_ns"] - doc["start_ns"]) / 1e9
+        merge_passes(run, later)
         doc.update(
             summarise(
                 run,

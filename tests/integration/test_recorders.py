@@ -60,7 +60,9 @@ def test_cpu_threads_share_one_gil(tmp_path: Path, recorders: str) -> None:
     )
     rows = best_threads(run, "threads")
     workers = rows[rows["thread_name"].str.startswith("worker_")]
-    assert len(workers) == 2, rows
+    # two workers per pass (a short run is observed over several passes for py-spy)
+    passes = int(load_run(run)["comparison"].set_index("model").loc["threads", "observed_passes"])
+    assert len(workers) == 2 * passes, rows
     assert 80.0 <= holds(workers).sum() <= 105.0, workers
     on_cpu = load_run(run)["threads"]
     on_cpu = on_cpu[
@@ -187,16 +189,17 @@ def test_pyspy_rounds_are_counted_by_the_reference_process(tmp_path: Path) -> No
     tables = load_run(run)
     for name in ("threads", "processes"):
         assert reference not in set(tables[name]["pid"]), tables[name]
-    # AND the spinner's share over those rounds is what a spinning thread shows
+    # AND the spinner's share over those rounds is what a spinning thread shows (summed
+    # over the passes, when the observed run repeated the model run for py-spy)
     pyspy = tables["threads"]
     pyspy = pyspy[(pyspy["model"] == "threads") & (pyspy["source"] == "py-spy")]
-    spinner = pyspy.loc[pyspy["thread_name"] == "spinner", "gil_hold_pct"]
-    sleeper = pyspy.loc[pyspy["thread_name"] == "sleeper", "gil_hold_pct"]
-    assert spinner.iloc[0] > 60.0 and sleeper.iloc[0] < 2.0, pyspy
+    is_spinner = pyspy["thread_name"].str.startswith("spinner")
+    spinner = pyspy.loc[is_spinner, "gil_hold_pct"].sum()
+    sleeper = pyspy.loc[pyspy["thread_name"].str.startswith("sleeper"), "gil_hold_pct"].sum()
+    assert spinner > 60.0 and sleeper < 2.0, pyspy
     # AND that share is over exactly those rounds (not the reference's start-up samples)
-    spinner_tid = tables["threads"].query("thread_name == 'spinner'")["tid"].iloc[0]
-    held = samples.loc[samples["tid"] == spinner_tid, "samples"].sum()
-    assert spinner.iloc[0] == pytest.approx(100.0 * held / rounds)
+    held = samples.loc[samples["tid"].isin(pyspy.loc[is_spinner, "tid"]), "samples"].sum()
+    assert spinner == pytest.approx(100.0 * held / rounds)
     # AND timing runs never start it
     for timing in (run / "raw" / "timing").glob("*.json"):
         assert json.loads(timing.read_text()).get("gil_reference_pid") is None
