@@ -29,7 +29,7 @@ from profiler.analyse.sampled import (
 )
 from profiler.analyse.spans import top_spans
 from profiler.errors import RunFailed
-from profiler.load.perf import load_perf
+from profiler.load.perf import exit_commands, load_perf
 from profiler.load.procfs import load_procfs
 from profiler.load.pyspy import load_pyspy
 from profiler.load.runner_json import (
@@ -74,6 +74,7 @@ class ModelTables:
         # py-spy's round counter (profiler.models.reference): not part of the workload
         self.reference_pid = int(doc.get("gil_reference_pid") or -1)
         self.gil_traced_pct: float | None = None  # how much of the window perf's GIL trace covers
+        self.commands: dict[int, str] = {}  # pid -> its command (procfs comm, perf's exit comm)
         self.threads: list[pd.DataFrame] = []
         self.processes: list[pd.DataFrame] = []
         self.cores: list[pd.DataFrame] = []
@@ -91,6 +92,8 @@ class ModelTables:
         if frames is None:
             return
         pids = subtree(frames.processes, int(self.doc["pid"])) - {self.reference_pid}
+        last = frames.processes.drop_duplicates("pid", keep="last")
+        self.commands.update(zip(last["pid"].astype(int), last["comm"].astype(str), strict=True))
         helpers = {p for h in self.doc.get("helper_pids", []) for p in subtree(frames.processes, h)}
         workload = pids - helpers
         shares = procfs_shares(
@@ -146,6 +149,8 @@ class ModelTables:
         if not path.exists():
             return
         events = load_perf(path)
+        for tid, command in exit_commands(path).items():
+            self.commands.setdefault(tid, command)
         # the GIL probes' trace ends where its budget was spent (profiler.record.gil_trace):
         # GIL states are known from the window's start to there, sched events for all of it
         gil_end = gil_trace_end(read_doc(self.raw / "perf_meta.json"), self.t1)
@@ -221,12 +226,15 @@ class ModelTables:
 
     def tables(self) -> dict[str, pd.DataFrame]:
         out: dict[str, pd.DataFrame] = {}
+        programs = self.programs()
         if self.threads:
             threads = _name(self.ids, self.roles, pd.concat(self.threads, ignore_index=True))
+            threads = _as_programs(threads, programs)
             out["threads"] = _mark_best(threads.assign(model=self.model), ["pid", "tid"])
         if self.processes:
             procs = pd.concat(self.processes, ignore_index=True)
             procs["process_role"] = procs["pid"].map(self.roles).fillna("other")
+            procs = _as_programs(procs, programs)
             out["processes"] = _mark_best(procs.assign(model=self.model), ["pid"])
         if self.cores:
             out["cores"] = _mark_best(pd.concat(self.cores).assign(model=self.model), ["core"])
@@ -235,6 +243,55 @@ class ModelTables:
             if frames:
                 out[name] = pd.concat(frames, ignore_index=True).assign(model=self.model)
         return out
+
+    def programs(self) -> dict[int, str]:
+        """Processes of the run that are not Python (a task started /bin/sleep): pid -> command.
+
+        Not the runner, its workers or helpers, and a command that is not a Python
+        interpreter's: they have no GIL, so no GIL columns, and their command as name.
+        """
+        return {
+            pid: command
+            for pid, command in self.commands.items()
+            if pid not in self.roles
+            and pid != self.reference_pid
+            and not command.startswith("python")
+        }
+
+
+GIL_COLUMNS = [
+    "gil_hold_pct",
+    "gil_hold_preempted_pct",
+    "gil_wait_pct",
+    "gil_wait_raw_pct",
+    "gil_hold_err_pct",
+    "gil_busy_pct",
+    "gil_busy_err_pct",
+    "gil_contended_pct",
+    "sample_rounds",
+]
+
+
+def _as_programs(frame: pd.DataFrame, programs: dict[int, str]) -> pd.DataFrame:
+    """Rows of processes that are not Python: named by their command, role `program`, no GIL."""
+    mine = frame["pid"].isin(list(programs))
+    if not mine.any():
+        return frame
+    frame = frame.copy()
+    frame.loc[mine, "process_role"] = "program"
+    if "thread_name" in frame:
+        command = frame.loc[mine, "pid"].map(programs)
+        main = frame.loc[mine, "pid"] == frame.loc[mine, "tid"]
+        frame.loc[mine, "thread_name"] = command.where(
+            main, command + " tid " + frame.loc[mine, "tid"].astype(str)
+        )
+    if "on_cpu_pct" in frame and "nogil_running_pct" in frame:
+        # without a GIL, holding and running without it are both just running
+        held = frame.loc[mine, ["gil_hold_pct", "gil_hold_preempted_pct"]].fillna(0.0).sum(axis=1)
+        frame.loc[mine, "nogil_running_pct"] = frame.loc[mine, "nogil_running_pct"] + held
+    gil = [c for c in GIL_COLUMNS if c in frame]
+    frame.loc[mine, gil] = np.nan
+    return frame
 
 
 def gil_trace_end(meta: dict[str, Any] | None, t1_ns: int) -> int:

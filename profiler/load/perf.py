@@ -79,6 +79,19 @@ def parse_line(line: str) -> tuple[int, int, int, int, str, int, int, str] | Non
     return t_ns, int(pid), int(tid), int(cpu), kind, a, b, state
 
 
+_EXIT_COMM = re.compile(r"sched:sched_process_exit:\s+comm=(.*?) pid=(\d+) ")
+
+
+def exit_commands(path: Path) -> dict[int, str]:
+    """tid -> the command it ran when it exited (sched_process_exit's comm), for names."""
+    found: dict[int, str] = {}
+    with path.open() as fh:
+        for line in fh:
+            if "sched_process_exit" in line and (hit := _EXIT_COMM.search(line)):
+                found[int(hit[2])] = hit[1]
+    return found
+
+
 def load_perf(path: Path) -> pd.DataFrame:
     require_whole_lines(path)
     rows = []

@@ -409,3 +409,33 @@ def test_perf_discloses_its_slowdown_and_leaves_a_lone_thread_no_wait(tmp_path: 
         assert f"perf traced the GIL for the first {traced:.0f}%" in out, out
     else:
         assert traced == pytest.approx(100.0)
+
+
+@needs_perf
+def test_a_program_a_task_starts_is_named_by_its_command_without_gil_columns(
+    tmp_path: Path, scenario_file: Callable[[str, str], Path]
+) -> None:
+    # GIVEN tasks that each run /bin/sleep (a child process that is not Python)
+    path = scenario_file(
+        "child_sleep",
+        '"""Runs sleep."""\nimport subprocess\nTASKS = 2\n'
+        'def task(i):\n    subprocess.run(["/bin/sleep", "0.2"], check=True)\n    return i\n',
+    )
+    run = profile(tmp_path, str(path), "--models", "sequential", "--recorders", "perf,procfs")
+    tables = load_run(run)
+    for name in ("threads", "processes"):
+        rows = tables[name]
+        programs = rows[rows["process_role"] == "program"]
+        # THEN each sleep is there, from both recorders, as a program with no GIL numbers
+        assert set(programs["source"]) == {"perf", "procfs"}, rows
+        assert programs["pid"].nunique() == 2, rows
+        gil = [c for c in rows.columns if c.startswith("gil_")]
+        assert programs[gil].isna().all().all(), programs
+        if name == "threads":
+            assert set(programs["thread_name"]) == {"sleep"}, programs
+            # AND perf still says how they spent the run: on CPU a little, blocked mostly
+            on_perf = programs[programs["source"] == "perf"]
+            assert (on_perf["blocked_pct"] > on_perf["on_cpu_pct"]).all(), on_perf
+    # AND the runner's main thread keeps its GIL columns
+    main = best_threads(run, "sequential").query("process_role == 'main'")
+    assert main["gil_hold_pct"].notna().all(), main
