@@ -129,7 +129,9 @@ def gil_states_figure(threads: pd.DataFrame) -> Figure | None:
         ax.invert_yaxis()
         ax.set_xlim(0, 100)
         ax.set_title(f"{model}", fontsize=10, loc="left")
-    axes[-1, 0].set_xlabel("share of the model run (%)  —  source: perf (exact)")
+    axes[-1, 0].set_xlabel(
+        "share of the model run, or of its traced part (gil_traced_pct)  —  source: perf (exact)"
+    )
     handles, labels = axes[0, 0].get_legend_handles_labels()
     fig.legend(handles, labels, ncol=5, fontsize=8, loc="outside upper left")
     return fig

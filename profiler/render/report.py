@@ -9,7 +9,7 @@ from typing import Any
 import jinja2
 import pandas as pd
 
-from profiler.analyse.advice import recommend
+from profiler.analyse.advice import FULL_TRACE_PCT, recommend
 from profiler.analyse.compare import DEFAULT_MARGIN
 from profiler.rundir import write_atomic
 from profiler.schema import THREAD_REPORT_COLUMNS
@@ -74,6 +74,13 @@ def render_report(
         if cores is not None and (cores["source"] == "perf").any()
         else "procfs (on-CPU time per poll, on the core last seen; /proc/stat for the rest)"
     )
+    traced = {
+        str(r["model"]): float(r["gil_traced_pct"])
+        for _, r in comparison.iterrows()
+        if "gil_traced_pct" in comparison
+        and pd.notna(r["gil_traced_pct"])
+        and float(r["gil_traced_pct"]) < FULL_TRACE_PCT
+    }
     overhead = {
         str(r["model"]): f"{r['recording_overhead']:.2f}x"
         for _, r in comparison.iterrows()
@@ -93,6 +100,7 @@ def render_report(
         tables={k: v for k, v in shown.items() if v is not None},
         has_perf="gil_intervals" in tables,
         cores_source=cores_source,
+        traced=traced,
         overhead=overhead,
         files=[f for f in files if f != "index.html"],
         run_dir=str(run_dir),
