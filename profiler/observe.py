@@ -32,6 +32,15 @@ class Observed:
     error: str | None = None
     recorders: dict[str, str] = field(default_factory=dict)  # name -> "ok" or "failed: ..."
     traced: dict[str, dict[str, Any]] = field(default_factory=dict)  # exclusive runs
+    passes: int = 1  # model runs in the observed window
+    gil_trace_stopped: bool = False  # perf's GIL probes spent their budget before the end
+    slowed_first: str | None = None  # a first attempt kept aside (raw/<model>-slowed), and why
+
+    def slowdown(self, expected_wall_s: float | None) -> float | None:
+        """Observed wall per pass over the timing runs' median."""
+        if not self.ok or not self.wall_s or not expected_wall_s:
+            return None
+        return self.wall_s / self.passes / expected_wall_s
 
 
 def _wrap_all(
@@ -66,8 +75,10 @@ def observe_model(
     chosen: Selection,
     launcher: Launcher,
     expected_wall_s: float | None = None,
+    min_passes: int = 1,
 ) -> Observed:
-    """`expected_wall_s`: the timing runs' median, from which the probes' budget follows.
+    """`expected_wall_s`: the timing runs' median, from which the probes' budget follows;
+    `min_passes`: model runs in the window at least (a second attempt, session.py).
 
     With py-spy and without perf, a model run too short for py-spy's error bound
     (--sampled-error) is run several times in one observed window (the runner's
@@ -80,10 +91,11 @@ def observe_model(
     sampler_hz = [
         float(getattr(w, "rate_hz", 0)) for w in chosen.wrappers if w.name == "py-spy" and not exact
     ]
-    passes = (
+    passes = max(
+        min_passes,
         passes_for(p.config.sampled_error_pct, sampler_hz[0], expected_wall_s, p.config.timeout_s)
         if sampler_hz and expected_wall_s
-        else 1
+        else 1,
     )
     budget = (p.config.max_slowdown - 1.0) * expected_wall_s * passes if expected_wall_s else None
     contain = launcher.contain
@@ -132,6 +144,9 @@ def observe_model(
         doc = read_doc(raw / OBSERVED_DOC)
         result.ok = bool(doc and doc.get("ok"))
         result.wall_s = doc.get("wall_s") if doc else None
+        result.passes = int((doc or {}).get("passes") or 1)
+        meta = read_doc(raw / "perf_meta.json") if "perf" in result.recorders else None
+        result.gil_trace_stopped = bool(((meta or {}).get("gil_trace") or {}).get("stopped_ns"))
         if not result.ok:
             result.error = ((doc or {}).get("error", {}) or {}).get(
                 "exception"

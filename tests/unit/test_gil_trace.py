@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -10,7 +11,9 @@ import pytest
 
 from profiler.analyse.advice import _traced, _warnings
 from profiler.analyse.gil import check, gil_intervals, process_shares, state_shares
+from profiler.analyse.sampled import MAX_PASSES
 from profiler.load.perf import load_perf
+from profiler.observe import Observed
 from profiler.pipeline import gil_trace_end
 from profiler.record.gil_trace import (
     EVENT_BYTES,
@@ -20,6 +23,7 @@ from profiler.record.gil_trace import (
     STOP_COST_S,
     budget_bytes,
 )
+from profiler.session import longer_window
 from tests.conftest import DATA
 
 TRACE = DATA / "gil_threads"
@@ -100,3 +104,25 @@ def test_the_slowdown_warning_uses_the_runs_own_bound(bound: float) -> None:
     )
     slowed = any("slowed the observed run" in w for w in _warnings(comparison, None))
     assert slowed == (bound < 1.6)
+
+
+def observed(wall_s: float, passes: int = 1, stopped: bool = True) -> Observed:
+    return Observed(
+        model="sequential", ok=True, wall_s=wall_s, passes=passes, gil_trace_stopped=stopped
+    )
+
+
+def test_a_short_run_slowed_by_the_probes_is_observed_again_over_a_longer_window() -> None:
+    # a 0.27 s run observed in 0.43 s (1.6x, beyond 1.5x) whose GIL trace stopped part-way:
+    # again over passes long enough that stopping perf (0.3 s) fits the budget four times
+    window_s = 4 * STOP_COST_S / (1.5 - 1.0)
+    passes = longer_window(observed(0.43), 0.27, 1.5, 600.0)
+    assert passes == math.ceil(window_s / 0.27) and passes > 1
+    # within the bound, or a trace that covered the whole run: once is enough
+    assert longer_window(observed(0.40), 0.27, 1.5, 600.0) == 1
+    assert longer_window(observed(0.43, stopped=False), 0.27, 1.5, 600.0) == 1
+    # never more than MAX_PASSES, never more than half the timeout allows
+    assert longer_window(observed(0.02), 0.01, 1.5, 600.0) == MAX_PASSES
+    assert longer_window(observed(0.43), 0.27, 1.5, 0.5) == 1  # 2 passes: beyond half of 0.5 s
+    # a run already that long is not repeated
+    assert longer_window(observed(0.43 * 9, passes=9), 0.27, 1.5, 600.0) == 1
