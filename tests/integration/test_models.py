@@ -38,7 +38,9 @@ def digests(run: Path) -> set[str]:
 
 
 def test_io_threads_and_asyncio_overlap_waits(tmp_path: Path) -> None:
-    code, out, err, run = profile(tmp_path, "io", "--size", "quick", "--workers", "8")
+    code, out, err, run = profile(
+        tmp_path, "io", "--size", "quick", "--workers", "8", "--recorders", "none"
+    )
     assert code == 0, err
     s = speedups(run)
     assert s["threads"] > 3 and s["asyncio"] > 3, s

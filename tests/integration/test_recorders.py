@@ -19,6 +19,7 @@ import pytest
 from profiler.interpreters import pyenv_versions, resolve_python
 from profiler.load.pyspy import load_pyspy
 from profiler.record import availability_of
+from profiler.record.gil_trace import MAX_TRACE_BYTES
 from profiler.rundir import load_run
 from tests.conftest import concprof, needs_perf, unavailable
 
@@ -399,8 +400,10 @@ def test_perf_discloses_its_slowdown_and_leaves_a_lone_thread_no_wait(tmp_path: 
     meta = json.loads((run / "raw" / "sequential" / "perf_meta.json").read_text())["gil_trace"]
     assert 0 < meta["trace_bytes"] <= meta["budget_bytes"] + 16 * 2**20, meta
     raw = run / "raw" / "sequential"
-    trace_mb = sum(f.stat().st_size for f in raw.glob("perf*")) / 2**20
-    assert trace_mb < 64, trace_mb
+    binary = sum((raw / name).stat().st_size for name in ("perf.data", "perf_gil.data"))
+    assert binary <= MAX_TRACE_BYTES + 16 * 2**20 + (raw / "perf.data").stat().st_size
+    # perf script's text: about 100-120 bytes per record of 83
+    assert (raw / "perf.txt").stat().st_size <= 1.6 * binary
     traced = float(tables["comparison"].set_index("model").loc["sequential", "gil_traced_pct"])
     # AND when it stopped part-way, the answer says what was traced
     if meta["stopped_ns"] is not None:
