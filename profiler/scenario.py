@@ -19,7 +19,8 @@ SIZES: dict[str, float] = {"quick": 0.25, "default": 1.0, "large": 4.0}
 
 
 def builtin_dir() -> Path:
-    return Path(os.environ.get("CONCPROF_SCENARIOS", PACKAGE_DIR.parent / "scenarios"))
+    """The built-in scenarios, shipped in the package (a checkout's `scenarios/` links here)."""
+    return Path(os.environ.get("CONCPROF_SCENARIOS", PACKAGE_DIR / "scenarios"))
 
 
 def builtin_names() -> list[str]:

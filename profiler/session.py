@@ -302,7 +302,7 @@ def profile(config: ProfileConfig, progress: ProgressFn) -> tuple[Path, dict[str
                         if again > 1:
                             slowed = observed[model].slowdown(expected.get(model)) or 0.0
                             why = (
-                                f"observed run {slowed:.1f}x slower than timed, beyond "
+                                f"observed run {slowed:.2f}x slower than timed, beyond "
                                 f"{p.config.max_slowdown:g}x (perf's probes, stopped part-way)"
                             )
                             note = f"{why}: observing again over {again} passes"

@@ -219,7 +219,7 @@ def _bound(row: object) -> float:
 def _slowed(overhead: object, bound: float = OBSERVER_BOUND) -> str:
     """A note on an evidence line whose observed run the recorders slowed beyond the bound."""
     if isinstance(overhead, int | float) and overhead == overhead and overhead > bound:
-        return f" [observed run {overhead:.1f}x slower than timed: shares describe a slowed run]"
+        return f" [observed run {overhead:.2f}x slower than timed: shares describe a slowed run]"
     return ""
 
 
@@ -239,7 +239,7 @@ def _warnings(comparison: pd.DataFrame, timing: pd.DataFrame | None) -> list[str
         bound = _bound(next(comparison.itertuples(), None))
         slowed = comparison[comparison["recording_overhead"] > bound]
         if len(slowed):
-            which = ", ".join(f"{r.model} {r.recording_overhead:.1f}x" for r in slowed.itertuples())
+            which = ", ".join(f"{r.model} {r.recording_overhead:.2f}x" for r in slowed.itertuples())
             warnings.append(
                 f"the recorders slowed the observed run beyond {bound:g}x ({which}): "
                 "its GIL and core shares describe a slowed run (perf's uprobes cost a few "

@@ -180,3 +180,16 @@ def test_the_pool_wrapper_reads_two_clocks_and_names_the_thread_from_a_cache() -
         "get_ident": 1.0,
         "dict.get": 1.0,
     }
+
+
+def test_the_built_in_scenarios_ship_inside_the_package() -> None:
+    # an installed wheel has no checkout around it: the scenarios must be package data
+    import tomllib
+
+    from profiler.launch import PACKAGE_DIR
+    from profiler.scenario import builtin_dir, builtin_names
+
+    assert builtin_dir().resolve().is_relative_to(PACKAGE_DIR.resolve())
+    assert {"io", "cpu", "syscalls"} <= set(builtin_names())
+    project = tomllib.loads((PACKAGE_DIR.parent / "pyproject.toml").read_text())
+    assert "scenarios/*.py" in project["tool"]["setuptools"]["package-data"]["profiler"]
