@@ -1,0 +1,39 @@
+"""A run directory recorded with every recorder, re-analysed: the same tables as when recorded.
+
+tests/data/golden_run holds the raw files of a real run (perf, py-spy, procfs,
+viztracer; two models, three timing runs each; scenario.py is what ran) and
+the tables concprof wrote then. Restructuring the pipeline must not change a
+number: the tables rebuilt from the raw files equal the recorded ones. A change
+that is meant to change them re-records the directory (see development.md).
+"""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+from pathlib import Path
+
+import pandas as pd
+from pandas.testing import assert_frame_equal
+
+from profiler.pipeline import build_tables
+from profiler.rundir import write_table
+from tests.conftest import DATA
+
+GOLDEN = DATA / "golden_run"
+
+
+def test_a_recorded_run_rebuilds_the_same_tables(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    shutil.copytree(GOLDEN, run, ignore=shutil.ignore_patterns("tables"))
+    for packed in run.rglob("*.gz"):  # kept small in the repository
+        packed.with_suffix("").write_bytes(gzip.decompress(packed.read_bytes()))
+        packed.unlink()
+    tables = build_tables(run)
+    recorded = {p.stem for p in (GOLDEN / "tables").glob("*.csv")}
+    assert set(tables) == recorded
+    for name, frame in tables.items():
+        write_table(run, name, frame)
+        got = pd.read_csv(run / "tables" / f"{name}.csv")
+        expected = pd.read_csv(GOLDEN / "tables" / f"{name}.csv")
+        assert_frame_equal(got, expected, check_dtype=False, rtol=1e-9, obj=name)
