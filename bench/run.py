@@ -202,8 +202,10 @@ def bench_timeline(directory: Path, intervals: int = 200_000) -> pd.DataFrame:
     import numpy as np
 
     from profiler.analyse.gil import STATES
-    from profiler.render.headless import chromium_binary, chromium_command
     from profiler.render.timeline import render_timeline
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository: tests/
+    from tests.support.headless import chromium_binary, chromium_command
 
     threads, per_thread = 20, intervals // 20
     rng = np.random.default_rng(0)

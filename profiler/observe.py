@@ -14,12 +14,10 @@ from typing import Any
 
 from profiler.analyse.sampled import passes_for
 from profiler.launch import Launcher
-from profiler.load.runner_json import read_doc
+from profiler.load.runner_json import OBSERVED_DOC, read_doc
 from profiler.plan import Plan, runner_argv
 from profiler.record import Selection
 from profiler.record.base import RecorderFailed, Target, Wrapper
-
-OBSERVED_DOC = "observed.json"
 
 
 @dataclass

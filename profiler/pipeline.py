@@ -33,6 +33,7 @@ from profiler.load.perf import exit_commands, load_perf
 from profiler.load.procfs import load_procfs
 from profiler.load.pyspy import load_pyspy
 from profiler.load.runner_json import (
+    OBSERVED_DOC,
     TASK_COLUMNS,
     identity,
     load_timing,
@@ -43,7 +44,6 @@ from profiler.load.runner_json import (
 )
 from profiler.load.viztracer import load_viztracer
 from profiler.models.base import MEASURED_FRAME
-from profiler.observe import OBSERVED_DOC
 from profiler.rundir import read_json
 from profiler.schema import PROCESS_COLUMNS, THREAD_COLUMNS
 

@@ -18,8 +18,7 @@ from typing import Any
 import orjson
 import pandas as pd
 
-from profiler.errors import UsageError
-from profiler.load.whole import reading
+from profiler.errors import UsageError, reading
 
 MANIFEST = "run.json"
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from profiler.load.whole import require_whole_lines
+from profiler.errors import require_whole_lines
 
 COLUMNS = ["t_ns", "pid", "tid", "cpu", "kind", "a", "b", "state"]
 _HEAD = re.compile(r"^\s*(\d+)/(\d+)\s+\[(\d+)\]\s+(\d+)\.(\d+):\s+(\S+):\s+(.*)$")

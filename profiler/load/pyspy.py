@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from profiler.load.whole import require_whole_lines
+from profiler.errors import require_whole_lines
 
 COLUMNS = ["pid", "tid", "samples", "leaf", "stack"]
 _LINE = re.compile(

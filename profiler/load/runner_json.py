@@ -16,7 +16,9 @@ from typing import Any, NamedTuple
 import orjson
 import pandas as pd
 
-from profiler.load.whole import reading
+from profiler.errors import reading
+
+OBSERVED_DOC = "observed.json"  # an observed run's result, in raw/<model>/
 
 TIMING_COLUMNS = [
     "model",

@@ -41,8 +41,8 @@ import msgspec
 import numpy as np
 import pandas as pd
 
+from profiler.errors import reading
 from profiler.load.forked import run_parallel
-from profiler.load.whole import reading
 
 SPAN_COLUMNS = ["pid", "tid", "name", "start_us", "dur_us"]
 NAME_COLUMNS = ["pid", "tid", "kind", "name"]

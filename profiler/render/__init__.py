@@ -12,9 +12,9 @@ from typing import Any
 import pandas as pd
 
 from profiler.render.figures import render_figures
+from profiler.render.perfetto import render_trace
 from profiler.render.report import render_report
 from profiler.render.timeline import render_timeline
-from profiler.render.trace import render_trace
 
 
 def render_all(

@@ -18,7 +18,7 @@ from markupsafe import Markup
 
 from profiler.analyse.gil import STATES
 from profiler.render.figures import STATE_COLOURS
-from profiler.render.trace import table
+from profiler.render.perfetto import table
 from profiler.rundir import write_atomic
 
 SPAN_DEPTH_LIMIT = 12

@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from profiler.render.headless import chromium_binary, chromium_command
 from profiler.rundir import load_run
 from tests.conftest import concprof, unavailable
+from tests.support.headless import chromium_binary, chromium_command
 
 pytestmark = pytest.mark.e2e
 
