@@ -33,6 +33,7 @@ class Observed:
     passes: int = 1  # model runs in the observed window
     gil_trace_stopped: bool = False  # perf's GIL probes spent their budget before the end
     slowed_first: str | None = None  # a first attempt kept aside (raw/<model>-slowed), and why
+    unprobed: str | None = None  # shares from a run without perf (raw/<model>-probed), and why
 
     def slowdown(self, expected_wall_s: float | None) -> float | None:
         """Observed wall per pass over the timing runs' median."""

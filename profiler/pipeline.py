@@ -153,7 +153,9 @@ class ModelTables:
             self.commands.setdefault(tid, command)
         # the GIL probes' trace ends where its budget was spent (profiler.record.gil_trace):
         # GIL states are known from the window's start to there, sched events for all of it
-        gil_end = gil_trace_end(read_doc(self.raw / "perf_meta.json"), self.t1)
+        meta = read_doc(self.raw / "perf_meta.json")
+        sched_end = sched_trace_end(meta, events, self.t1)
+        gil_end = min(gil_trace_end(meta, self.t1), sched_end)
         if gil_end <= self.t0:
             self.gil_traced_pct = 0.0
             return
@@ -182,11 +184,12 @@ class ModelTables:
         self.threads.append(shares.assign(source="perf"))
         procs = gil.process_shares(intervals, gil_window_us)
         self.processes.append(procs.assign(source="perf"))
-        spans = cores_mod.cpu_spans_from_switches(events, self.t0, self.t1)
+        spans = cores_mod.cpu_spans_from_switches(events, self.t0, sched_end)
         owner = gil.tid_owner(events, gil.tree_pids(events, int(self.doc["pid"])))
         skip = helpers | {self.reference_pid}
         tids = {tid for tid, pid in owner.items() if pid not in skip}  # the whole window
-        summary, timeline = cores_mod.cores_from_perf(spans, tids, self.window_us, self.cpu_count)
+        sched_window_us = (sched_end - self.t0) / 1e3
+        summary, timeline = cores_mod.cores_from_perf(spans, tids, sched_window_us, self.cpu_count)
         self.cores.append(summary)
         self.timeline.append(timeline)
         self.extra["gil_intervals"].append(intervals)
@@ -294,6 +297,17 @@ def _as_programs(frame: pd.DataFrame, programs: dict[int, str]) -> pd.DataFrame:
     return frame
 
 
+def sched_trace_end(meta: dict[str, Any] | None, events: pd.DataFrame, t1_ns: int) -> int:
+    """Where the sched trace ends: t1, or (capped: perf stopped mid-drain) the earliest
+    of each core's last switch, up to which every core's switches are all there."""
+    if not ((meta or {}).get("sched_trace") or {}).get("capped"):
+        return t1_ns
+    switches = events[events["kind"] == "switch"]
+    if switches.empty:
+        return t1_ns
+    return min(t1_ns, int(switches.groupby("cpu")["t_ns"].max().min()))
+
+
 def gil_trace_end(meta: dict[str, Any] | None, t1_ns: int) -> int:
     """Where the GIL trace of a model window ending at `t1_ns` ends: its budget's stop, or t1."""
     stopped = ((meta or {}).get("gil_trace") or {}).get("stopped_ns")
@@ -355,6 +369,12 @@ def build_tables(run_dir: Path, manifest: dict[str, Any] | None = None) -> dict[
     )
     comparison["max_slowdown"] = float(manifest.get("max_slowdown", DEFAULT_MAX_SLOWDOWN))
     comparison["gil_traced_pct"] = comparison["model"].map(traced)
+    unprobed = {
+        str(model): str(o["unprobed"])
+        for model, o in (manifest.get("observed") or {}).items()
+        if isinstance(o, dict) and o.get("unprobed")
+    }
+    comparison["unprobed"] = comparison["model"].map(unprobed)
     comparison["observed_passes"] = comparison["model"].map(passes)
     comparison["max_sampled_err_pct"] = float(
         manifest.get("sampled_error_pct", DEFAULT_SAMPLED_ERROR_PCT)

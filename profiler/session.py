@@ -7,10 +7,8 @@ Owns the run directory. Reports progress through a callback and raises
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 import platform
-import shutil
 import signal
 import statistics
 import time
@@ -23,17 +21,15 @@ import pandas as pd
 
 import profiler
 from profiler.analyse import disturbance
-from profiler.analyse.sampled import MAX_PASSES
 from profiler.containment import Containment, remove_stale_groups
 from profiler.errors import RunFailed
 from profiler.launch import Launcher, RunTimeout, package_path, remove_stale_dirs
 from profiler.load.runner_json import read_doc, read_docs, timing_name
 from profiler.models.base import printable
-from profiler.observe import Observed, observe_model
+from profiler.observe import Observed
 from profiler.pipeline import build_tables
 from profiler.plan import Plan, ProfileConfig, ProgressFn, Step, plan, runner_argv
 from profiler.record import Selection, select
-from profiler.record.gil_trace import STOP_COST_S
 from profiler.record.perf import Perf, remove_stale_probes
 from profiler.render import render_all
 from profiler.rundir import (
@@ -44,6 +40,7 @@ from profiler.rundir import (
     write_json,
     write_table,
 )
+from profiler.within_bound import observe_within_bound
 
 
 def manifest(
@@ -183,28 +180,6 @@ def timing_runs(
     return None
 
 
-def longer_window(
-    o: Observed, expected_wall_s: float | None, max_slowdown: float, timeout_s: float
-) -> int:
-    """Passes for a second observed run, when the first was slowed beyond the bound; else 1.
-
-    Only a run whose GIL trace stopped part-way (a workload cycling the GIL so
-    often that it spent the probes' budget) and that was still too slow: on a
-    short run, stopping perf (STOP_COST_S, the probes costing all the while)
-    does not fit in the budget. The second window is long enough that it fits
-    four times, at most MAX_PASSES model runs and half the timeout.
-    """
-    slowed = o.slowdown(expected_wall_s)
-    if slowed is None or slowed <= max_slowdown or not o.gil_trace_stopped:
-        return 1
-    assert expected_wall_s is not None
-    window_s = 4 * STOP_COST_S / (max_slowdown - 1.0)
-    wanted = math.ceil(window_s / expected_wall_s)
-    affordable = max(1, int(timeout_s / 2 / expected_wall_s))
-    passes = min(wanted, MAX_PASSES, affordable)
-    return passes if passes > o.passes else 1
-
-
 def timing_medians(timing_dir: Path) -> dict[str, float]:
     """Each model's median wall time over its successful timing runs."""
     walls: dict[str, list[float]] = {}
@@ -290,30 +265,16 @@ def profile(config: ProfileConfig, progress: ProgressFn) -> tuple[Path, dict[str
                 expected = timing_medians(run_dir / "raw" / "timing")
                 for n, model in enumerate(p.models, 1):
                     try:
-                        observed[model] = observe_model(
-                            p, model, run_dir, chosen, launcher, expected.get(model)
-                        )
-                        again = longer_window(
-                            observed[model],
+                        observed[model] = observe_within_bound(
+                            p,
+                            model,
+                            run_dir,
+                            chosen,
+                            launcher,
                             expected.get(model),
-                            p.config.max_slowdown,
-                            p.config.timeout_s,
+                            progress,
+                            (n, len(p.models)),
                         )
-                        if again > 1:
-                            slowed = observed[model].slowdown(expected.get(model)) or 0.0
-                            why = (
-                                f"observed run {slowed:.2f}x slower than timed, beyond "
-                                f"{p.config.max_slowdown:g}x (perf's probes, stopped part-way)"
-                            )
-                            note = f"{why}: observing again over {again} passes"
-                            progress(Step("observed", model, 1, n, len(p.models), None, True, note))
-                            raw = run_dir / "raw" / model
-                            shutil.rmtree(raw.with_name(f"{model}-slowed"), ignore_errors=True)
-                            raw.rename(raw.with_name(f"{model}-slowed"))
-                            observed[model] = observe_model(
-                                p, model, run_dir, chosen, launcher, expected.get(model), again
-                            )
-                            observed[model].slowed_first = why
                     except RunTimeout as exc:
                         error = timeout_error(model, "observed", exc, p.scenario.path)
                         break

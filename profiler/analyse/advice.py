@@ -246,6 +246,12 @@ def _warnings(comparison: pd.DataFrame, timing: pd.DataFrame | None) -> list[str
                 "µs per GIL cycle; gil_stats.csv has the cycle rate); the speedups come from "
                 "unrecorded timing runs and are not affected"
             )
+    if "unprobed" in comparison.columns:
+        for r in comparison[comparison["unprobed"].notna()].itertuples():
+            warnings.append(
+                f"{r.model}: {r.unprobed} (py-spy for the GIL, sampled with its error; procfs "
+                f"for the cores); perf's trace is kept in raw/{r.model}-probed/"
+            )
     if "gil_traced_pct" in comparison.columns:
         partial = comparison[comparison["gil_traced_pct"] < FULL_TRACE_PCT]
         if len(partial):

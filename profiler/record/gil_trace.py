@@ -40,6 +40,8 @@ STOP_COST_S = 0.3  # probes stay installed while perf stops (closing its events)
 MIN_TRACE_BYTES = 2 * 1024 * 1024  # even a short run gets this much trace
 MAX_TRACE_BYTES = 48 * 1024 * 1024  # no more than this, however long the run
 HARD_CAP_BYTES = 96 * 1024 * 1024  # perf --max-size: a backstop if we cannot stop it in time
+# sched events, system-wide: about 25 s of the busiest run we have (CONCPROF_SCHED_CAP_MB)
+SCHED_CAP_BYTES = int(float(os.environ.get("CONCPROF_SCHED_CAP_MB", "256")) * 2**20)
 POLL_S = 0.02
 READY_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 120.0
@@ -61,21 +63,31 @@ class Coverage:
     trace_bytes: int
     stopped_ns: int | None  # CLOCK_MONOTONIC when the budget was spent; None: the whole run
     error: str = ""
+    capped: bool = False  # perf stopped itself at max_bytes (sched: the trace ends early)
 
 
 class GilTrace:
-    """`perf record -p` of the probe events on a held command, from its start until stopped."""
+    """A standalone `perf record`, ready before the held command goes on, until stopped.
+
+    The GIL probes: `scope` ["-p", pid] (inherited by the run's processes) and a
+    `budget` in bytes, past which it is stopped. sched events: ["-a"], no budget,
+    and `max_bytes` as their cap: perf stops by itself there (the workload goes
+    on) and the trace says how far it got (`capped`).
+    """
 
     def __init__(
         self,
-        pid: int,
+        scope: list[str],
         events: list[str],
         data: Path,
         log: Path,
-        budget: int,
+        budget: int | None,
         track: Callable[[int], None] | None = None,
+        label: str = "GIL probes",
+        max_bytes: int = HARD_CAP_BYTES,
+        mmap_pages: int = 256,
     ) -> None:
-        self.data, self.budget = data, budget
+        self.data, self.budget, self.label, self.max_bytes = data, budget, label, max_bytes
         self.stopped_ns: int | None = None
         self._done = threading.Event()
         self._fifos = Path(tempfile.mkdtemp(prefix=f"concprof-path-{os.getpid()}-perf-"))
@@ -87,14 +99,14 @@ class GilTrace:
         with log.open("wb") as err:
             self.proc = subprocess.Popen(
                 [
-                    # per task, inherited by every child: the breakpoints go into the
-                    # run's processes only, so no other Python (concprof's own
+                    # -p: per task, inherited by every child: the breakpoints go into
+                    # the run's processes only, so no other Python (concprof's own
                     # sampler among them) pays for them or fills the trace
-                    *("perf", "record", "-p", str(pid), "-k", "mono", "-m", "256"),
+                    *("perf", "record", *scope, "-k", "mono", "-m", str(mmap_pages)),
                     # no build-id pass and no BPF side-band thread: both hold the probes
                     # installed (and costing) for up to a second after the stop
                     *("--no-buildid", "--no-bpf-event"),
-                    *("--max-size", f"{HARD_CAP_BYTES // 1024}K", "-D", "-1"),
+                    *("--max-size", f"{max_bytes // 1024}K", "-D", "-1"),
                     *("--control", f"fifo:{ctl},{ack}", "-o", str(data)),
                     *(w for e in events for w in ("-e", e)),
                 ],
@@ -113,8 +125,9 @@ class GilTrace:
         except BaseException:
             self.stop()
             raise
-        self._watch = threading.Thread(target=self._watch_size, name="gil-trace", daemon=True)
-        self._watch.start()
+        if budget is not None:
+            self._watch = threading.Thread(target=self._watch_size, name="gil-trace", daemon=True)
+            self._watch.start()
 
     def _enable(self) -> None:
         os.write(self._ctl, b"enable\n")
@@ -124,8 +137,13 @@ class GilTrace:
             if ready and b"ack" in os.read(self._ack, 64):
                 return
             if self.proc.poll() is not None:
-                raise RecorderFailed(f"perf record (GIL probes) exited: {self._log_tail()}")
-        raise RecorderFailed(f"perf record (GIL probes) was not ready in {READY_TIMEOUT_S:g} s")
+                raise RecorderFailed(f"perf record ({self.label}) exited: {self._log_tail()}")
+        raise RecorderFailed(f"perf record ({self.label}) was not ready in {READY_TIMEOUT_S:g} s")
+
+    def log_text(self) -> str:
+        with contextlib.suppress(OSError):
+            return self.log.read_text(errors="replace")
+        return ""
 
     def _log_tail(self) -> str:
         with contextlib.suppress(OSError):
@@ -138,7 +156,7 @@ class GilTrace:
                 size = self.data.stat().st_size
             except OSError:
                 continue
-            if size >= self.budget and self.proc.poll() is None:
+            if self.budget is not None and size >= self.budget and self.proc.poll() is None:
                 self.stopped_ns = time.monotonic_ns()
                 self._interrupt()
                 return
@@ -166,13 +184,18 @@ class GilTrace:
             self._fifos.rmdir()
         size = self.data.stat().st_size if self.data.exists() else 0
         code = self.proc.returncode
+        capped = "size limit reached" in self._log_tail()
         if code not in (0, -signal.SIGINT):  # perf re-raises the SIGINT that stopped it
             how = f"signal {-code}" if code < 0 else f"exit code {code}"
-            error = f"perf record (GIL probes) ended by {how}: {self._log_tail()}"
-        elif "size limit reached" in self._log_tail():
-            error = "perf record (GIL probes) stopped at its hard size limit"
+            error = f"perf record ({self.label}) ended by {how}: {self._log_tail()}"
+        elif capped and self.budget is not None:  # the budget should have stopped it first
+            error = f"perf record ({self.label}) stopped at its hard size limit"
         else:
             error = ""
         return Coverage(
-            budget_bytes=self.budget, trace_bytes=size, stopped_ns=self.stopped_ns, error=error
+            budget_bytes=self.budget or self.max_bytes,
+            trace_bytes=size,
+            stopped_ns=self.stopped_ns,
+            error=error,
+            capped=capped,
         )

@@ -4,17 +4,18 @@ uprobes on CPython's `take_gil` (entry = request, return = acquired) and
 `drop_gil` (release) in the workload interpreter's libpython (or its
 executable when linked statically), plus `sched:sched_switch` and
 `sched:sched_process_fork/exit`, on CLOCK_MONOTONIC (`-k mono`), the
-runner's clock. System-wide (`-a`) for the run's duration: recorded per task,
-sched_switch fires in the outgoing task's context, so a workload thread's
-switch-in is missed whenever the previous task was not ours; system-wide it
-is always seen, and so is what else ran on each core. The loader keeps the
-runner's process tree (rebuilt from the fork events).
-
-The probes are recorded by a perf of their own (profiler.record.gil_trace),
-stopped when their cost reaches the run's probe budget, so a workload that
-cycles the GIL very often is not slowed beyond the bound; sched events are
-recorded for the whole run by the perf that wraps the runner. perf.txt holds
-both, in time order once loaded.
+runner's clock. Two standalone recordings (profiler.record.gil_trace), both
+ready before the launched command, held at its start, goes on:
+- sched events system-wide (`-a`): recorded per task, sched_switch fires in
+  the outgoing task's context, so a workload thread's switch-in is missed
+  whenever the previous task was not ours; system-wide it is always seen,
+  and so is what else ran on each core. Capped at SCHED_CAP_BYTES, where perf
+  stops by itself and the workload goes on;
+- the GIL probes on the command's process (`-p`, inherited by what it
+  starts), stopped when their cost reaches the run's probe budget, so a
+  workload that cycles the GIL very often is not slowed beyond the bound.
+perf.txt holds both, in time order once loaded. The loader keeps the runner's
+process tree (rebuilt from the fork events).
 
 Probes live in a group of their own, `concprof<pid>`, with event names that
 carry the same tag (perf refuses an event name that exists in any group, so
@@ -34,7 +35,12 @@ from pathlib import Path
 from typing import TextIO
 
 from profiler.record.base import Availability, RecorderFailed, Target
-from profiler.record.gil_trace import PROBE_HIT_COST_S, GilTrace, budget_bytes
+from profiler.record.gil_trace import (
+    PROBE_HIT_COST_S,
+    SCHED_CAP_BYTES,
+    GilTrace,
+    budget_bytes,
+)
 from profiler.rundir import write_json
 
 SCHED_EVENTS = ("sched:sched_switch", "sched:sched_process_fork", "sched:sched_process_exit")
@@ -163,6 +169,8 @@ class Perf:
         self.tag = probe_tag(os.getpid())
         self.events: list[str] = []
         self.gil: GilTrace | None = None
+        self.sched: GilTrace | None = None
+        self.note = ""
 
     def available(self, python: str) -> Availability:
         if shutil.which("perf") is None:
@@ -232,31 +240,34 @@ class Perf:
         self._probe(["-q", "-d", f"{self.group}:*"])
 
     def wrap(self, argv: list[str], target: Target) -> list[str]:
+        """The probes now; the command runs as it is (perf attaches to it, held, in attach)."""
         self.events = self.add_probes(target.python)
-        events = [w for e in SCHED_EVENTS for w in ("-e", e)]
-        return [
-            "perf",
-            "record",
-            "-q",
-            "-a",
-            "-k",
-            "mono",
-            "-m",
-            "1024",
-            "-o",
-            str(target.raw_dir / self.output),
-            *events,
-            "--",
-            *argv,
-        ]
+        return argv
 
     def attach(self, pid: int, target: Target) -> None:
-        """Start the GIL probes' recording of `pid` and what it starts (held until ready)."""
+        """Start both recordings before the held command `pid` goes on.
+
+        sched events system-wide (capped at SCHED_CAP_BYTES: perf stops itself
+        there, the workload goes on), then the GIL probes on `pid` and what it
+        starts (stopped at their budget).
+        """
+        logs = target.raw_dir / "logs"
+        self.sched = GilTrace(
+            ["-a"],
+            list(SCHED_EVENTS),
+            target.raw_dir / self.output,
+            logs / "perf_sched.err",
+            None,
+            target.track,
+            label="sched events",
+            max_bytes=SCHED_CAP_BYTES,
+            mmap_pages=1024,
+        )
         self.gil = GilTrace(
-            pid,
+            ["-p", str(pid)],
             self.events,
             target.raw_dir / GIL_OUTPUT,
-            target.raw_dir / "logs" / "perf_gil.err",
+            logs / "perf_gil.err",
             budget_bytes(target.probe_budget_s),
             target.track,
         )
@@ -275,11 +286,20 @@ class Perf:
         return done.stderr
 
     def finish(self, target: Target, stderr: str) -> list[Path]:
+        self.note = ""
         coverage = self.gil.stop() if self.gil is not None else None
-        self.gil = None
+        sched = self.sched.stop() if self.sched is not None else None
+        logs = "".join(t.log_text() for t in (self.gil, self.sched) if t is not None)
+        self.gil = self.sched = None
         self.remove_probes()
-        if coverage is not None and coverage.error:
-            raise RecorderFailed(coverage.error)  # a trace cut short at an unknown point
+        for trace in (coverage, sched):
+            if trace is not None and trace.error:
+                raise RecorderFailed(trace.error)  # a trace cut short at an unknown point
+        if sched is not None and sched.capped:
+            self.note = (
+                f"sched events reached their {SCHED_CAP_BYTES / 2**20:g} MB cap: cores and GIL "
+                "states end where the trace does"
+            )
         data = target.raw_dir / self.output
         gil_data = target.raw_dir / GIL_OUTPUT
         for path in (data, gil_data):
@@ -295,7 +315,7 @@ class Perf:
             os.replace(partial, script)
         finally:
             partial.unlink(missing_ok=True)
-        lost = re.findall(r"lost (\d+) chunks", stderr + notes)
+        lost = re.findall(r"lost (\d+) chunks", stderr + notes + logs)
         meta = {
             "events": [*self.events, *SCHED_EVENTS],
             "library": python_library(target.python),
@@ -308,6 +328,11 @@ class Perf:
                 "probe_hit_cost_s": PROBE_HIT_COST_S,
                 "probe_budget_s": target.probe_budget_s,
                 "error": coverage.error if coverage else "",
+            },
+            "sched_trace": {
+                "cap_bytes": SCHED_CAP_BYTES,
+                "trace_bytes": sched.trace_bytes if sched else None,
+                "capped": bool(sched and sched.capped),
             },
             "stderr": (stderr + notes).strip()[-2000:],
         }

@@ -412,6 +412,35 @@ def test_a_recorder_that_dies_mid_run_is_exit_1_incomplete_and_the_rest_kept(
     assert not leftovers_of(proc.pid, str(path), str(out))
 
 
+@needs_perf
+def test_a_sched_trace_at_its_cap_stops_there_and_the_run_goes_on(tmp_path: Path) -> None:
+    # GIVEN perf's sched trace capped at 0.5 MB (CONCPROF_SCHED_CAP_MB)
+    out = tmp_path / "reports"
+    proc = start(
+        [
+            *("profile", "gil", "--size", "quick", "--models", "threads", "--repeat", "1"),
+            *("--recorders", "perf", "--out", str(out)),
+        ],
+        tmp_path,
+        env={"CONCPROF_SCHED_CAP_MB": "0.5"},
+    )
+    # THEN the run completes, and says the trace reached its cap
+    assert proc.wait(timeout=300) == 0, (tmp_path / "stderr").read_text()
+    assert "sched events reached their 0.5 MB cap" in (tmp_path / "stdout").read_text()
+    run = Path(str(manifest(out)["_dir"]))
+    meta = json.loads((run / "raw" / "threads" / "perf_meta.json").read_text())
+    assert meta["sched_trace"]["capped"], meta
+    # the file stops near the cap: perf checks its size after writing what its per-core
+    # buffers held (4 MB each, two cores)
+    assert (run / "raw" / "threads" / "perf.data").stat().st_size < 12 * 2**20
+    # AND the GIL shares are of the part both traces cover, still physically possible
+    tables = load_run(run)
+    assert float(tables["comparison"].set_index("model").loc["threads", "gil_traced_pct"]) < 99.5
+    perf = tables["processes"][tables["processes"]["source"] == "perf"]
+    assert (perf["gil_busy_pct"] <= 100.5).all(), perf
+    assert_files_parse(run)
+
+
 def test_a_cut_off_raw_file_is_refused_with_one_line_naming_it(
     tmp_path: Path, scenario_file: Callable[[str, str], Path]
 ) -> None:

@@ -14,7 +14,7 @@ from profiler.analyse.gil import check, gil_intervals, process_shares, state_sha
 from profiler.analyse.sampled import MAX_PASSES
 from profiler.load.perf import load_perf
 from profiler.observe import Observed
-from profiler.pipeline import gil_trace_end
+from profiler.pipeline import gil_trace_end, sched_trace_end
 from profiler.record.gil_trace import (
     EVENT_BYTES,
     MAX_TRACE_BYTES,
@@ -23,7 +23,7 @@ from profiler.record.gil_trace import (
     STOP_COST_S,
     budget_bytes,
 )
-from profiler.session import longer_window
+from profiler.within_bound import longer_window
 from tests.conftest import DATA
 
 TRACE = DATA / "gil_threads"
@@ -126,3 +126,39 @@ def test_a_short_run_slowed_by_the_probes_is_observed_again_over_a_longer_window
     assert longer_window(observed(0.43), 0.27, 1.5, 0.5) == 1  # 2 passes: beyond half of 0.5 s
     # a run already that long is not repeated
     assert longer_window(observed(0.43 * 9, passes=9), 0.27, 1.5, 600.0) == 1
+
+
+def test_a_capped_sched_trace_ends_where_every_core_still_has_its_switches() -> None:
+    # GIVEN switches on two cores; perf stopped at its cap mid-drain: core 1's last is earlier
+    events = pd.DataFrame(
+        {
+            "t_ns": [100, 200, 900, 150, 500],
+            "cpu": [0, 0, 0, 1, 1],
+            "kind": ["switch"] * 5,
+        }
+    )
+    capped = {"sched_trace": {"capped": True}}
+    # THEN the trace ends at the earliest core's last switch (after it, core 1 is unknown)
+    assert sched_trace_end(capped, events, 10_000) == 500
+    # AND a trace that was not capped covers the run
+    assert sched_trace_end({"sched_trace": {"capped": False}}, events, 10_000) == 10_000
+    assert sched_trace_end(None, events, 10_000) == 10_000
+
+
+def test_shares_from_a_run_without_perf_are_disclosed() -> None:
+    comparison = pd.DataFrame(
+        {
+            "model": ["sequential", "threads"],
+            "recording_overhead": [1.2, 1.3],
+            "reps": [5, 5],
+            "unprobed": [
+                "perf's probes slowed the observed run 2.10x, beyond 1.5x, even over 9 passes; "
+                "the shares come from an observed run without perf",
+                float("nan"),
+            ],
+        }
+    )
+    warnings = _warnings(comparison, None)
+    said = [w for w in warnings if "without perf" in w]
+    assert len(said) == 1 and said[0].startswith("sequential: perf's probes slowed"), warnings
+    assert "raw/sequential-probed/" in said[0]

@@ -1,0 +1,119 @@
+"""Observed runs within the slowdown bound (--max-slowdown), or shares from a run without probes.
+
+perf's GIL probes stop at their budget (profiler.record.gil_trace). A model run
+too short for the budget can still be slowed beyond the bound: stopping perf
+costs about STOP_COST_S with the probes in place. Then, in order:
+
+1. observe again over more passes of the model run, so that the stop fits in
+   the budget (the first attempt kept in raw/<model>-slowed/);
+2. if still beyond the bound, observe once more without perf (py-spy and
+   procfs: the less disturbing, sampled sources), and take the shares from
+   that run; perf's run is kept in raw/<model>-probed/ and its status says so.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+from profiler.analyse.sampled import MAX_PASSES
+from profiler.launch import Launcher
+from profiler.observe import Observed, observe_model
+from profiler.plan import Plan, ProgressFn, Step
+from profiler.record import Selection
+from profiler.record.gil_trace import STOP_COST_S
+
+EXCLUSIVE_FILES = ("viztracer.json", "viztracer_run.json")  # a run of their own: kept
+
+
+def longer_window(
+    o: Observed, expected_wall_s: float | None, max_slowdown: float, timeout_s: float
+) -> int:
+    """Passes for a second observed run, when the first was slowed beyond the bound; else 1.
+
+    Only a run whose GIL trace stopped part-way (a workload cycling the GIL so
+    often that it spent the probes' budget) and that was still too slow: on a
+    short run, stopping perf (STOP_COST_S, the probes costing all the while)
+    does not fit in the budget. The second window is long enough that it fits
+    four times, at most MAX_PASSES model runs and half the timeout.
+    """
+    slowed = o.slowdown(expected_wall_s)
+    if slowed is None or slowed <= max_slowdown or not o.gil_trace_stopped:
+        return 1
+    assert expected_wall_s is not None
+    window_s = 4 * STOP_COST_S / (max_slowdown - 1.0)
+    wanted = math.ceil(window_s / expected_wall_s)
+    affordable = max(1, int(timeout_s / 2 / expected_wall_s))
+    passes = min(wanted, MAX_PASSES, affordable)
+    return passes if passes > o.passes else 1
+
+
+def _aside(raw: Path, suffix: str) -> Path:
+    kept = raw.with_name(f"{raw.name}-{suffix}")
+    shutil.rmtree(kept, ignore_errors=True)
+    raw.rename(kept)
+    return kept
+
+
+def observe_within_bound(
+    p: Plan,
+    model: str,
+    run_dir: Path,
+    chosen: Selection,
+    launcher: Launcher,
+    expected_wall_s: float | None,
+    progress: ProgressFn,
+    step: tuple[int, int],
+) -> Observed:
+    """observe_model, then the two fallbacks above when perf slowed the run beyond the bound."""
+    bound = p.config.max_slowdown
+    raw = run_dir / "raw" / model
+
+    def say(note: str) -> None:
+        progress(Step("observed", model, 1, step[0], step[1], None, True, note))
+
+    o = observe_model(p, model, run_dir, chosen, launcher, expected_wall_s)
+    again = longer_window(o, expected_wall_s, bound, p.config.timeout_s)
+    if again > 1:
+        why = (
+            f"observed run {o.slowdown(expected_wall_s) or 0.0:.2f}x slower than timed, "
+            f"beyond {bound:g}x (perf's probes, stopped part-way)"
+        )
+        say(f"{why}: observing again over {again} passes")
+        _aside(raw, "slowed")
+        o = replace(
+            observe_model(p, model, run_dir, chosen, launcher, expected_wall_s, again),
+            slowed_first=why,
+        )
+    slowed = o.slowdown(expected_wall_s)
+    unprobed = replace(
+        chosen, wrappers=[w for w in chosen.wrappers if w.name != "perf"], exclusive=[]
+    )
+    probed = any(w.name == "perf" for w in chosen.wrappers)
+    if slowed is None or slowed <= bound or not probed:
+        return o
+    if not (unprobed.wrappers or unprobed.samplers):
+        return o  # perf alone: its shares, disclosed as describing a slowed run
+    why = f"perf's probes slowed the observed run {slowed:.2f}x, beyond {bound:g}x" + (
+        f", even over {o.passes} passes" if o.passes > 1 else ""
+    )
+    say(f"{why}: observing again without perf; the shares come from that run")
+    kept = _aside(raw, "probed")
+    sampled = observe_model(p, model, run_dir, unprobed, launcher, expected_wall_s, o.passes)
+    for name in EXCLUSIVE_FILES:  # viztracer's own run is not disturbed by perf: keep it
+        if (kept / name).exists():
+            shutil.copy2(kept / name, raw / name)
+    recorders = {
+        **o.recorders,
+        **sampled.recorders,
+        "perf": f"ok ({why}: its trace is in raw/{model}-probed/, not used for the shares)",
+    }
+    return replace(
+        sampled,
+        recorders=recorders,
+        traced=o.traced,
+        slowed_first=o.slowed_first,
+        unprobed=f"{why}; the shares come from an observed run without perf",
+    )
