@@ -442,3 +442,30 @@ def test_a_program_a_task_starts_is_named_by_its_command_without_gil_columns(
     # AND the runner's main thread keeps its GIL columns
     main = best_threads(run, "sequential").query("process_role == 'main'")
     assert main["gil_hold_pct"].notna().all(), main
+
+
+@needs_perf
+def test_a_run_perf_keeps_beyond_the_bound_takes_its_shares_from_a_run_without_perf(
+    tmp_path: Path,
+) -> None:
+    # GIVEN the syscalls scenario and a bound no probed run can keep: 1.01x (stopping perf
+    # alone costs 0.3 s, 5% of even the longest window of 20 passes)
+    code, out, err = concprof(
+        *("profile", "syscalls", "--size", "quick", "--models", "sequential", "--repeat", "3"),
+        *("--recorders", "perf,py-spy,procfs", "--max-slowdown", "1.01", "--out", str(tmp_path)),
+    )
+    assert code == 0, err
+    run = tmp_path / "syscalls" / "latest"
+    tables = load_run(run)
+    row = tables["comparison"].set_index("model").loc["sequential"]
+    if pd.isna(row["unprobed"]):  # a machine where even that stayed within the bound
+        assert row["recording_overhead"] <= 1.01, row
+        return
+    # THEN perf's run is kept aside, and the shares come from the run without perf
+    assert (run / "raw" / "sequential-probed" / "perf.txt").exists()
+    assert not (run / "raw" / "sequential" / "perf.txt").exists()
+    threads = tables["threads"][tables["threads"]["model"] == "sequential"]
+    assert "perf" not in set(threads["source"]) and "py-spy" in set(threads["source"]), threads
+    # AND the answer says so
+    assert "the shares come from an observed run without perf" in out, out
+    assert "raw/sequential-probed/" in out
