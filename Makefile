@@ -5,6 +5,7 @@ PYTHON3 ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.concprof-installed
+DEV_STAMP := $(VENV)/.concprof-dev-installed
 
 # make profile variables (empty = the tool's default)
 SCENARIO ?= io
@@ -53,10 +54,15 @@ help: ## Show this help
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON3) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[recorders,dev]'
+	$(PY) -m pip install --quiet -e '.[recorders]'
 	@touch $(STAMP)
 
-venv: $(STAMP) ## Create .venv and install the project (done automatically)
+# tests, lint and benchmarks also need the dev tools
+$(DEV_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[recorders,dev]'
+	@touch $(DEV_STAMP)
+
+venv: $(DEV_STAMP) ## Create .venv with the project and its dev tools (done automatically)
 
 profile: $(STAMP) ## Profile a scenario under every model (SCENARIO=io by default)
 	$(PY) -m profiler profile $(PROFILE_ARGS)
@@ -76,18 +82,18 @@ list: $(STAMP) ## List the built-in scenarios
 doctor: $(STAMP) ## Say which recorders work on this machine, and how to enable the others
 	$(PY) -m profiler doctor
 
-test: $(STAMP) ## Run the whole test suite (unit, integration, end-to-end)
+test: $(DEV_STAMP) ## Run the whole test suite (unit, integration, end-to-end)
 	MPLBACKEND=Agg $(PY) -m pytest -q --durations=12
 
-test-fast: $(STAMP) ## Run the unit tests only
+test-fast: $(DEV_STAMP) ## Run the unit tests only
 	MPLBACKEND=Agg $(PY) -m pytest -q tests/unit
 
-lint: $(STAMP) ## ruff and mypy --strict on profiler/
+lint: $(DEV_STAMP) ## ruff and mypy --strict on profiler/
 	$(PY) -m ruff check profiler tests bench
 	$(PY) -m ruff format --check profiler tests bench
 	$(PY) -m mypy
 
-bench: $(STAMP) ## Speed and memory benchmarks; writes docs/benchmarks.md
+bench: $(DEV_STAMP) ## Speed and memory benchmarks; writes docs/benchmarks.md
 	MPLBACKEND=Agg $(PY) bench/run.py --out docs/benchmarks.md
 
 clean: ## Remove the venv, caches and generated reports

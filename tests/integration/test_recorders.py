@@ -453,6 +453,7 @@ def test_a_run_perf_keeps_beyond_the_bound_takes_its_shares_from_a_run_without_p
     code, out, err = concprof(
         *("profile", "syscalls", "--size", "quick", "--models", "sequential", "--repeat", "3"),
         *("--recorders", "perf,py-spy,procfs", "--max-slowdown", "1.01", "--out", str(tmp_path)),
+        *("--timeout", "6"),  # passes are limited to half the timeout: a shorter test
     )
     assert code == 0, err
     run = tmp_path / "syscalls" / "latest"
