@@ -83,7 +83,7 @@ doctor: $(STAMP) ## Say which recorders work on this machine, and how to enable 
 	$(PY) -m profiler doctor
 
 test: $(DEV_STAMP) ## Run the whole test suite (unit, integration, end-to-end)
-	MPLBACKEND=Agg $(PY) -m pytest -q --durations=12
+	MPLBACKEND=Agg $(PY) -m pytest -q --durations=25
 
 test-fast: $(DEV_STAMP) ## Run the unit tests only
 	MPLBACKEND=Agg $(PY) -m pytest -q tests/unit

@@ -137,6 +137,8 @@ class GilTrace:
             if ready and b"ack" in os.read(self._ack, 64):
                 return
             if self.proc.poll() is not None:
+                if self.budget is None and "size limit reached" in self.log_text():
+                    return  # capped already (a cap below what perf writes at start): said later
                 raise RecorderFailed(f"perf record ({self.label}) exited: {self._log_tail()}")
         raise RecorderFailed(f"perf record ({self.label}) was not ready in {READY_TIMEOUT_S:g} s")
 
