@@ -30,7 +30,7 @@ from profiler.observe import Observed
 from profiler.pipeline import build_tables
 from profiler.plan import Plan, ProfileConfig, ProgressFn, Step, plan, runner_argv
 from profiler.record import Selection, select
-from profiler.record.perf import Perf, remove_stale_probes
+from profiler.record.perf import Perf, mount_tracefs, remove_stale_probes
 from profiler.render import render_all
 from profiler.rundir import (
     MANIFEST,
@@ -253,7 +253,8 @@ def profile(config: ProfileConfig, progress: ProgressFn) -> tuple[Path, dict[str
         write_json(run_dir / MANIFEST, manifest(p, status, started, error, chosen, observed))
 
     save("running", None)
-    for note in leftovers():
+    mounted = mount_tracefs() if "perf" in chosen.used else None  # done while choosing
+    for note in [*leftovers(), *([mounted] if mounted else [])]:
         progress(Step("setup", "", 0, 0, 0, None, True, note))
     contain = Containment(run_dir, Perf.group_of(os.getpid()))
     with package_path() as path_dir, closing_containment(contain, progress):

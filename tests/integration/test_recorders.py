@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -470,3 +471,25 @@ def test_a_run_perf_keeps_beyond_the_bound_takes_its_shares_from_a_run_without_p
     # AND the answer says so
     assert "the shares come from an observed run without perf" in out, out
     assert "raw/sequential-probed/" in out
+
+
+@needs_perf
+def test_on_a_machine_without_tracefs_perf_still_records_and_the_run_says_it_mounted_it(
+    tmp_path: Path,
+) -> None:
+    # GIVEN tracefs unmounted, as on a freshly booted machine of this kind (root)
+    if os.geteuid() != 0:
+        pytest.skip("unmounting tracefs needs root")
+    done = subprocess.run(["umount", "/sys/kernel/tracing"], capture_output=True, check=False)
+    assert done.returncode == 0 or not Path("/sys/kernel/tracing/uprobe_events").exists()
+    # WHEN a profile with perf runs
+    code, out, err = concprof(
+        *("profile", "cpu", "--size", "quick", "--models", "sequential", "--repeat", "1"),
+        *("--recorders", "perf", "--out", str(tmp_path)),
+    )
+    # THEN concprof mounted it and said so, and perf recorded
+    assert code == 0, err
+    assert "mounted tracefs at /sys/kernel/tracing" in out, out
+    assert Path("/sys/kernel/tracing/uprobe_events").exists()
+    threads = load_run(tmp_path / "cpu" / "latest")["threads"]
+    assert (threads["source"] == "perf").any()
