@@ -271,11 +271,12 @@ of the observed run the GIL trace covers, the size of perf's files for the model
 pipeline measured on the trace (the median wait of acquisitions no other thread
 delayed, docs/measurement.md), and the single-threaded sequential MainThread's GIL
 wait before and after that cost is taken out. Only `syscalls` cycles the GIL often
-enough to spend its budget: its trace now stops part-way (19-24% of the observed
-run traced, disclosed in the answer), the slowdown falls from about 3.5x to the
-bound (1.58x on a 0.27 s run, where stopping perf alone takes 0.3 s: disclosed as
-beyond the bound), and its files from 42-66 MB to 5-13 MB. Every other scenario is
-traced whole, as before. Slowdowns below 1 are the noise of three short runs."""
+enough to spend its budget: its trace now stops part-way (18-33% of the observed
+run traced, disclosed in the answer), the slowdown falls from 2.3-4.0x to within
+the bound (1.34x and 0.85x), and its files from 42-64 MB to 5-8 MB. A run that
+still ends beyond the bound is observed again over more passes, then without perf
+(docs/measurement.md). Every other scenario is traced whole, as before. Slowdowns
+below 1 are the noise of three short runs (0.1-0.3 s each at SIZE=quick)."""
 
 
 def markdown(frame: pd.DataFrame) -> str:

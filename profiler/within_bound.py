@@ -8,7 +8,9 @@ costs about STOP_COST_S with the probes in place. Then, in order:
    the budget (the first attempt kept in raw/<model>-slowed/);
 2. if still beyond the bound, observe once more without perf (py-spy and
    procfs: the less disturbing, sampled sources), and take the shares from
-   that run; perf's run is kept in raw/<model>-probed/ and its status says so.
+   that run when it is the less slowed one; perf's run is then kept in
+   raw/<model>-probed/ and its status says so (else the run without perf is
+   kept in raw/<model>-unprobed/ and perf's stays the source).
 """
 
 from __future__ import annotations
@@ -96,12 +98,24 @@ def observe_within_bound(
         return o
     if not (unprobed.wrappers or unprobed.samplers):
         return o  # perf alone: its shares, disclosed as describing a slowed run
-    why = f"perf's probes slowed the observed run {slowed:.2f}x, beyond {bound:g}x" + (
-        f", even over {o.passes} passes" if o.passes > 1 else ""
+    passes = f" over {o.passes} passes" if o.passes > 1 else ""
+    say(
+        f"observed run with perf {slowed:.2f}x slower than timed{passes}, beyond {bound:g}x: "
+        "observing again without perf"
     )
-    say(f"{why}: observing again without perf; the shares come from that run")
     kept = _aside(raw, "probed")
     sampled = observe_model(p, model, run_dir, unprobed, launcher, expected_wall_s, o.passes)
+    without = sampled.slowdown(expected_wall_s)
+    if not sampled.ok or without is None or without >= slowed:
+        # no less disturbed without perf: perf's exact run stays the one the shares come from
+        _aside(raw, "unprobed")
+        kept.rename(raw)
+        say(f"without perf {without or 0.0:.2f}x: perf's run is kept for the shares")
+        return o
+    why = (
+        f"the observed run with perf was {slowed:.2f}x slower than timed{passes}, beyond "
+        f"{bound:g}x; without perf {without:.2f}x"
+    )
     for name in EXCLUSIVE_FILES:  # viztracer's own run is not disturbed by perf: keep it
         if (kept / name).exists():
             shutil.copy2(kept / name, raw / name)
@@ -115,5 +129,5 @@ def observe_within_bound(
         recorders=recorders,
         traced=o.traced,
         slowed_first=o.slowed_first,
-        unprobed=f"{why}; the shares come from an observed run without perf",
+        unprobed=f"{why}: the shares come from the run without perf, the less disturbed one",
     )

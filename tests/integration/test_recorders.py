@@ -460,8 +460,12 @@ def test_a_run_perf_keeps_beyond_the_bound_takes_its_shares_from_a_run_without_p
     run = tmp_path / "syscalls" / "latest"
     tables = load_run(run)
     row = tables["comparison"].set_index("model").loc["sequential"]
-    if pd.isna(row["unprobed"]):  # a machine where even that stayed within the bound
-        assert row["recording_overhead"] <= 1.01, row
+    if pd.isna(row["unprobed"]):
+        # a machine where even that stayed within the bound, or where the run without perf
+        # was no less slowed (then it is kept aside and perf's run is the source)
+        assert (
+            row["recording_overhead"] <= 1.01 or (run / "raw" / "sequential-unprobed").is_dir()
+        ), row
         return
     # THEN perf's run is kept aside, and the shares come from the run without perf
     assert (run / "raw" / "sequential-probed" / "perf.txt").exists()
@@ -469,7 +473,7 @@ def test_a_run_perf_keeps_beyond_the_bound_takes_its_shares_from_a_run_without_p
     threads = tables["threads"][tables["threads"]["model"] == "sequential"]
     assert "perf" not in set(threads["source"]) and "py-spy" in set(threads["source"]), threads
     # AND the answer says so
-    assert "the shares come from an observed run without perf" in out, out
+    assert "the shares come from the run without perf" in out, out
     assert "raw/sequential-probed/" in out
 
 

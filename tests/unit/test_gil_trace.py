@@ -152,13 +152,14 @@ def test_shares_from_a_run_without_perf_are_disclosed() -> None:
             "recording_overhead": [1.2, 1.3],
             "reps": [5, 5],
             "unprobed": [
-                "perf's probes slowed the observed run 2.10x, beyond 1.5x, even over 9 passes; "
-                "the shares come from an observed run without perf",
+                "the observed run with perf was 2.10x slower than timed over 9 passes, beyond "
+                "1.5x; without perf 1.20x: the shares come from the run without perf, the less "
+                "disturbed one",
                 float("nan"),
             ],
         }
     )
     warnings = _warnings(comparison, None)
     said = [w for w in warnings if "without perf" in w]
-    assert len(said) == 1 and said[0].startswith("sequential: perf's probes slowed"), warnings
+    assert len(said) == 1 and said[0].startswith("sequential: the observed run with perf"), warnings
     assert "raw/sequential-probed/" in said[0]
