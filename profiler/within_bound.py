@@ -28,6 +28,7 @@ from profiler.record import Selection
 from profiler.record.gil_trace import STOP_COST_S
 
 EXCLUSIVE_FILES = ("viztracer.json", "viztracer_run.json")  # a run of their own: kept
+CLEARLY_LESS = 0.9  # the run without perf is used only if at least 10% less slowed
 
 
 def longer_window(
@@ -106,8 +107,8 @@ def observe_within_bound(
     kept = _aside(raw, "probed")
     sampled = observe_model(p, model, run_dir, unprobed, launcher, expected_wall_s, o.passes)
     without = sampled.slowdown(expected_wall_s)
-    if not sampled.ok or without is None or without >= slowed:
-        # no less disturbed without perf: perf's exact run stays the one the shares come from
+    if not sampled.ok or without is None or without > slowed * CLEARLY_LESS:
+        # not clearly less disturbed without perf: perf's exact run stays the source
         _aside(raw, "unprobed")
         kept.rename(raw)
         say(f"without perf {without or 0.0:.2f}x: perf's run is kept for the shares")
