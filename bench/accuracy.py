@@ -24,6 +24,7 @@ WORKLOADS = (  # scenario, model, size, workers
     ("release", "threads", "quick", None),
     ("io", "threads", "default", 16),
     ("cpu", "processes", "default", None),
+    ("syscalls", "threads", "default", None),  # a GIL cycle every few µs: the probes' bias
 )
 VERSIONS = ("3.10", "3.11", "3.12", "3.13")
 TARGET_POINTS = 3.0
