@@ -1,4 +1,4 @@
-"""The GIL probes' own `perf record`, stopped when its probe budget is spent.
+"""Standalone `perf record`s: the GIL probes' (stopped at their budget) and sched events' (capped).
 
 Every uprobe hit costs the traced thread a trap into the kernel (about 3 µs
 on the machines we measured), inside the very intervals it times, and the
@@ -66,7 +66,7 @@ class Coverage:
     capped: bool = False  # perf stopped itself at max_bytes (sched: the trace ends early)
 
 
-class GilTrace:
+class PerfRecording:
     """A standalone `perf record`, ready before the held command goes on, until stopped.
 
     The GIL probes: `scope` ["-p", pid] (inherited by the run's processes) and a

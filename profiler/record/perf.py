@@ -38,7 +38,7 @@ from profiler.record.base import Availability, RecorderFailed, Target
 from profiler.record.gil_trace import (
     PROBE_HIT_COST_S,
     SCHED_CAP_BYTES,
-    GilTrace,
+    PerfRecording,
     budget_bytes,
 )
 from profiler.rundir import write_json
@@ -168,8 +168,8 @@ class Perf:
         self.group = self.group_of(os.getpid())
         self.tag = probe_tag(os.getpid())
         self.events: list[str] = []
-        self.gil: GilTrace | None = None
-        self.sched: GilTrace | None = None
+        self.gil: PerfRecording | None = None
+        self.sched: PerfRecording | None = None
         self.note = ""
 
     def available(self, python: str) -> Availability:
@@ -252,7 +252,7 @@ class Perf:
         starts (stopped at their budget).
         """
         logs = target.raw_dir / "logs"
-        self.sched = GilTrace(
+        self.sched = PerfRecording(
             ["-a"],
             list(SCHED_EVENTS),
             target.raw_dir / self.output,
@@ -263,7 +263,7 @@ class Perf:
             max_bytes=SCHED_CAP_BYTES,
             mmap_pages=1024,
         )
-        self.gil = GilTrace(
+        self.gil = PerfRecording(
             ["-p", str(pid)],
             self.events,
             target.raw_dir / GIL_OUTPUT,

@@ -535,10 +535,10 @@ def test_what_a_dead_run_left_is_removed_with_a_line(tmp_path: Path) -> None:
 def test_perf_sched_recording_stops_at_its_cap_and_the_workload_goes_on(tmp_path: Path) -> None:
     # GIVEN perf's system-wide sched recording, capped at 1 MB, while two processes hand a
     # byte back and forth through pipes (tens of thousands of context switches a second)
-    from profiler.record.gil_trace import GilTrace
+    from profiler.record.gil_trace import PerfRecording
     from profiler.record.perf import SCHED_EVENTS
 
-    trace = GilTrace(
+    trace = PerfRecording(
         ["-a"],
         list(SCHED_EVENTS),
         tmp_path / "perf.data",
