@@ -88,7 +88,7 @@ def bench_observer(reports: Path) -> pd.DataFrame:
                     "after: GIL traced %": round(float(comparison.loc[model, "gil_traced_pct"]), 0),
                     "after: trace MB": round(float(sizes[model]), 1),
                     "probe cost per acquisition (µs)": round(
-                        float(checks.loc[model, "probe_wait_us"]), 2
+                        float(checks.loc[model, "probe_hit_us"]), 2
                     )
                     if model in checks.index
                     else None,

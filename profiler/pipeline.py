@@ -165,24 +165,31 @@ class ModelTables:
         intervals = intervals[intervals["pid"] != self.reference_pid]
         if intervals.empty:
             return
-        intervals, correction = observer.correct_probe_cost(intervals)
+        intervals, correction = observer.correct_probe_cost(
+            intervals, gil.gil_events_us(events, self.t0, gil_end)
+        )
+        # shares of the window less the time the probes stalled each process (analyse/observer)
+        windows_us = {
+            pid: gil_window_us - correction.stall_us.get(pid, 0.0)
+            for pid in intervals["pid"].astype(int).unique()
+        }
         helpers = set(self.doc.get("helper_pids", []))
-        shares = gil.state_shares(intervals, gil_window_us).rename(
+        shares = gil.state_shares(intervals, windows_us).rename(
             columns={
                 "hold_pct": "gil_hold_pct",
                 "hold_preempted_pct": "gil_hold_preempted_pct",
                 "wait_pct": "gil_wait_pct",
             }
         )
-        keys = zip(shares["pid"].astype(int), shares["tid"].astype(int), strict=True)
-        shares["gil_wait_raw_pct"] = [
-            correction.raw_wait_us.get(k, 0.0) / gil_window_us * 100.0 for k in keys
-        ]
+        raw = observer.raw_shares_us(intervals)
+        shares = shares.merge(raw, on=["pid", "tid"], how="left")
+        shares["gil_hold_raw_pct"] = shares.pop("hold_raw_us") / gil_window_us * 100.0
+        shares["gil_wait_raw_pct"] = shares.pop("wait_raw_us") / gil_window_us * 100.0
         shares["on_cpu_pct"] = shares["gil_hold_pct"] + shares["nogil_running_pct"]
         shares["gil_hold_err_pct"] = 0.0
         shares["on_cpu_err_pct"] = 0.0
         self.threads.append(shares.assign(source="perf"))
-        procs = gil.process_shares(intervals, gil_window_us)
+        procs = gil.process_shares(intervals, windows_us)
         self.processes.append(procs.assign(source="perf"))
         spans = cores_mod.cpu_spans_from_switches(events, self.t0, sched_end)
         owner = gil.tid_owner(events, gil.tree_pids(events, int(self.doc["pid"])))
@@ -204,10 +211,12 @@ class ModelTables:
                         "acquisitions_without_request": checks.acquisitions_without_request,
                         "negative_intervals": checks.negative_intervals,
                         "inferred_switch_ins": checks.inferred_switch_ins,
-                        "probe_wait_us": correction.probe_wait_us,
+                        "probe_hit_us": correction.probe_us,
                         "uncontended_acquisitions": correction.uncontended,
                         "contended_acquisitions": correction.contended,
-                        "probe_wait_removed_ms": correction.removed_us / 1e3,
+                        "probe_removed_ms": correction.removed_us / 1e3,
+                        "probe_wait_removed_ms": correction.wait_removed_us / 1e3,
+                        "probe_stall_max_ms": max(correction.stall_us.values(), default=0.0) / 1e3,
                         "ok": checks.ok,
                     }
                 ]
@@ -267,6 +276,8 @@ GIL_COLUMNS = [
     "gil_hold_preempted_pct",
     "gil_wait_pct",
     "gil_wait_raw_pct",
+    "gil_hold_raw_pct",
+    "probe_s",
     "gil_hold_err_pct",
     "gil_busy_pct",
     "gil_busy_err_pct",

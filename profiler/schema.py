@@ -14,6 +14,8 @@ THREAD_COLUMNS = [
     "gil_hold_preempted_pct",
     "gil_wait_pct",
     "gil_wait_raw_pct",
+    "gil_hold_raw_pct",
+    "probe_s",
     "nogil_running_pct",
     "blocked_pct",
     "on_cpu_pct",

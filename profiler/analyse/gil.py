@@ -10,12 +10,15 @@ acquired = take_gil returned, drop = drop_gil entered; switch = on/off CPU.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 STATES = ("hold", "hold_preempted", "wait", "nogil_running", "blocked")
+PROBE = "probe"  # perf's own time, carved out of the states above (profiler.analyse.observer)
+TRACE_STATES = (*STATES, PROBE)  # what gil_intervals and the timelines show
 INTERVAL_COLUMNS = ["pid", "tid", "state", "start_us", "end_us"]
 
 
@@ -147,6 +150,13 @@ def gil_intervals(events: pd.DataFrame, root_pid: int, t0_ns: int, t1_ns: int) -
     return frame
 
 
+def gil_events_us(events: pd.DataFrame, t0_ns: int, t1_ns: int) -> pd.DataFrame:
+    """tid and t_us (from t0, the intervals' clock) of every take, acquired and drop in [t0, t1]."""
+    gil = events[events["kind"].isin(("take", "acquired", "drop"))]
+    gil = gil[(gil["t_ns"] >= t0_ns) & (gil["t_ns"] <= t1_ns)]
+    return pd.DataFrame({"tid": gil["tid"], "t_us": (gil["t_ns"] - t0_ns) / 1000.0})
+
+
 @dataclass
 class Checks:
     """Consistency checks on an exact trace; failures are reported, not hidden."""
@@ -196,26 +206,41 @@ def check(intervals: pd.DataFrame, events: pd.DataFrame) -> Checks:
     return result
 
 
-def state_shares(intervals: pd.DataFrame, window_us: float | None = None) -> pd.DataFrame:
+Window = float | Mapping[int, float] | None  # one window, one per pid, or each thread's lifetime
+
+
+def state_shares(intervals: pd.DataFrame, window_us: Window = None) -> pd.DataFrame:
     """Per thread: the percentage of the model run's window in each state.
 
-    One denominator for every thread: the window (`wall_s`), so the hold
-    shares of one process's threads add up to at most 100% (one holder at a
-    time). `lifetime_s` is the part of the window the thread was seen in;
-    without a window, each thread's own lifetime is the denominator.
+    One denominator for the threads of a process: the window (`wall_s`; a
+    number, or per pid the window less the time perf's probes stalled that
+    process), so the hold shares of one process's threads add up to at most
+    100% (one holder at a time). `lifetime_s` is the part of the window the
+    thread was seen in; without a window, each thread's own lifetime is the
+    denominator. Intervals of other states (the probes' own time) count in the
+    lifetime only.
     """
     dur = intervals.assign(dur_us=intervals["end_us"] - intervals["start_us"])
     table = dur.pivot_table(
         index=["pid", "tid"], columns="state", values="dur_us", aggfunc="sum", fill_value=0.0
     )
-    table = table.reindex(columns=list(STATES), fill_value=0.0)
     lifetime_us = table.sum(axis=1)
-    denominator = lifetime_us if window_us is None else pd.Series(window_us, index=table.index)
+    table = table.reindex(columns=list(STATES), fill_value=0.0)
+    denominator = _per_row(window_us, table.index, lifetime_us)
     shares = table.div(denominator, axis=0) * 100.0
     shares.columns = [f"{c}_pct" for c in shares.columns]
     shares.insert(0, "lifetime_s", lifetime_us / 1e6)
     shares.insert(0, "wall_s", denominator / 1e6)
     return shares.reset_index()
+
+
+def _per_row(window_us: Window, index: pd.Index, lifetime_us: pd.Series) -> pd.Series:
+    if window_us is None:
+        return lifetime_us
+    if isinstance(window_us, Mapping):
+        pids = index.get_level_values("pid")
+        return pd.Series([window_us[int(p)] for p in pids], index=index, dtype=float)
+    return pd.Series(window_us, index=index, dtype=float)
 
 
 def gil_stats(
@@ -267,17 +292,18 @@ def _handoffs(gil: pd.DataFrame) -> dict[int, int]:
     return counts
 
 
-def process_shares(intervals: pd.DataFrame, window_us: float) -> pd.DataFrame:
-    """Per process: share of the window in which some thread holds / some thread waits."""
+def process_shares(intervals: pd.DataFrame, window_us: float | Mapping[int, float]) -> pd.DataFrame:
+    """Per process: share of its window in which some thread holds / some thread waits."""
     rows = []
     for pid, proc in intervals.groupby("pid"):
+        window = window_us[_int(pid)] if isinstance(window_us, Mapping) else window_us
         rows.append(
             {
                 "pid": _int(pid),
                 "gil_busy_pct": _union_us(proc[proc["state"].isin(("hold", "hold_preempted"))])
-                / window_us
+                / window
                 * 100.0,
-                "gil_contended_pct": _union_us(proc[proc["state"] == "wait"]) / window_us * 100.0,
+                "gil_contended_pct": _union_us(proc[proc["state"] == "wait"]) / window * 100.0,
             }
         )
     return pd.DataFrame(rows, columns=["pid", "gil_busy_pct", "gil_contended_pct"])

@@ -1,21 +1,25 @@
-"""The exact tier's observer effect: what perf's uprobes add to the waits they measure.
+"""The exact tier's observer effect: the probes' own time, carved out of the states it inflates.
 
-A uprobe costs a trap into the kernel: on this kind of VM about 1-4 µs per
-hit. take_gil's entry and return probes bracket every acquisition, so each
-`wait` interval holds the probes' own cost even when nobody else held the GIL:
-a single-threaded process then shows GIL "contention" with no other thread.
+A uprobe hit traps into the kernel: on this kind of VM about 2-4 µs. Every
+interval between two GIL events of a thread (hold: acquired..drop; released:
+drop..take; wait: take..acquired) holds about one hit's cost, whatever part
+of it falls before or after the timestamp (docs/measurement.md: cpu-clock
+samples inside the probe machinery split 3.2 / 3.3 / 2.5+0.8 µs per cycle
+across hold / released / wait on the `syscalls` loop). So:
 
-Correction, calibrated on the trace itself:
 - an acquisition is *uncontended* when no other thread of its process held
-  the GIL at any instant of its wait (holders of one process never overlap,
-  so this is a search in the sorted holds);
-- the probe cost per acquisition is the median wait of the uncontended ones
-  (at least MIN_UNCONTENDED of them; else contended waits keep their time);
-- an uncontended wait becomes no wait at all; a contended one loses the
-  probe cost (never below zero). The time removed goes to the thread's
-  previous state (it had released the GIL and was running or blocked), so
-  every thread's states still cover its lifetime.
-The raw waits are kept (`wait_raw_us`) beside the corrected ones.
+  the GIL at any instant of its wait (holders of one process never overlap:
+  a search in the sorted holds); its whole wait is probe time;
+- the cost of one hit, `probe_us`, is the median uncontended wait (at least
+  MIN_UNCONTENDED of them; else only the uncontended waits are carved);
+- the first `probe_us` of every interval that starts at a GIL event and runs
+  on CPU (hold, nogil_running, a contended wait) is probe time too.
+Probe time becomes intervals of state `probe` (column `probe_of`: the state
+it was carved from), so the raw states can be rebuilt and every thread's
+intervals still cover its life. A process is *stalled by the probes* while
+one of its threads is in a probe and none holds the GIL or runs without it:
+that time would not exist without perf, so shares are taken of the window
+less it (`stall_us`).
 """
 
 from __future__ import annotations
@@ -25,19 +29,24 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from profiler.analyse.gil import PROBE
+
 DEFAULT_MAX_SLOWDOWN = 1.5  # observed run / timing run that exact probes may cause (--max-slowdown)
 
 MIN_UNCONTENDED = 5
 HOLDING = ("hold", "hold_preempted")
+ON_CPU_AFTER_EVENT = ("hold", "nogil_running", "wait")  # where a hit's cost lands
+WORKING = ("hold", "hold_preempted", "nogil_running")  # a process doing its own work
 
 
 @dataclass(frozen=True)
 class ProbeCorrection:
-    probe_wait_us: float  # the calibrated probe cost per acquisition (median uncontended wait)
+    probe_us: float  # the calibrated cost of one probe hit (median uncontended wait)
     uncontended: int  # acquisitions no other thread delayed
     contended: int
-    removed_us: float  # wait time removed in total
-    raw_wait_us: dict[tuple[int, int], float]  # per (pid, tid): wait before the correction
+    removed_us: float  # probe time carved out of all states
+    wait_removed_us: float  # of which out of waits
+    stall_us: dict[int, float]  # per pid: time the probes stalled the whole process
 
 
 def uncontended_mask(intervals: pd.DataFrame) -> np.ndarray:
@@ -62,53 +71,82 @@ def uncontended_mask(intervals: pd.DataFrame) -> np.ndarray:
     return mask
 
 
-def correct_probe_cost(intervals: pd.DataFrame) -> tuple[pd.DataFrame, ProbeCorrection]:
-    """Intervals with the probes' cost taken out of every wait, and what was done."""
+def correct_probe_cost(
+    intervals: pd.DataFrame, gil_events_us: pd.DataFrame
+) -> tuple[pd.DataFrame, ProbeCorrection]:
+    """Intervals with every hit's cost carved out as `probe` intervals, and what was done.
+
+    `gil_events_us`: tid and t_us (same clock as the intervals) of every
+    take, acquired and drop event of the trace.
+    """
     if intervals.empty:
-        return intervals.assign(wait_raw_us=[]), ProbeCorrection(0.0, 0, 0, 0.0, {})
+        return intervals.assign(probe_of=pd.Series(dtype=object)), ProbeCorrection(
+            0.0, 0, 0, 0.0, 0.0, {}
+        )
     frame = intervals.sort_values(["pid", "tid", "start_us"], ignore_index=True)
-    is_wait = frame["state"].to_numpy() == "wait"
-    duration = (frame["end_us"] - frame["start_us"]).to_numpy(dtype=float)
+    state = frame["state"].to_numpy()
+    is_wait = state == "wait"
+    starts = frame["start_us"].to_numpy(dtype=float)
+    duration = frame["end_us"].to_numpy(dtype=float) - starts
     free = uncontended_mask(frame) & is_wait
     contended = is_wait & ~free
     probe_us = float(np.median(duration[free])) if free.sum() >= MIN_UNCONTENDED else 0.0
-    removed = np.where(free, duration, 0.0)
-    removed = np.where(contended, np.minimum(duration, probe_us), removed)
-    frame["wait_raw_us"] = np.where(is_wait, duration, np.nan)
-    raw_wait = frame.groupby(["pid", "tid"])["wait_raw_us"].sum()
-    starts = frame["start_us"].to_numpy(dtype=float) + removed
-    ends = frame["end_us"].to_numpy(dtype=float).copy()
-    # the previous interval of the same thread ends where the wait now starts
-    same_thread = np.zeros(len(frame), dtype=bool)
-    same_thread[1:] = (frame["tid"].to_numpy()[1:] == frame["tid"].to_numpy()[:-1]) & (
-        frame["pid"].to_numpy()[1:] == frame["pid"].to_numpy()[:-1]
+    at_event = pd.MultiIndex.from_arrays([frame["tid"], frame["start_us"]]).isin(
+        pd.MultiIndex.from_arrays([gil_events_us["tid"], gil_events_us["t_us"]])
     )
-    shift = (removed > 0) & same_thread
-    previous = np.flatnonzero(shift) - 1
-    ends[previous] = starts[previous + 1]
-    frame["start_us"], frame["end_us"] = starts, ends
-    orphan = (removed > 0) & ~same_thread  # a thread's first interval: a wait with no before
-    if orphan.any():
-        lead = frame.loc[orphan].copy()
-        lead["state"] = "nogil_running"
-        lead["end_us"] = lead["start_us"]
-        lead["start_us"] = lead["start_us"] - removed[orphan]
-        lead["wait_raw_us"] = np.nan
-        frame = pd.concat([frame, lead], ignore_index=True)
-    kept = frame[frame["end_us"] > frame["start_us"]]
-    corrected = kept.sort_values(["pid", "tid", "start_us"], ignore_index=True)
+    carve = np.where(
+        at_event & np.isin(state, ON_CPU_AFTER_EVENT), np.minimum(duration, probe_us), 0.0
+    )
+    carve = np.where(free, duration, carve)  # nobody else held it: all of it was the probes
+    cut = carve > 0
+    pieces = frame.loc[cut].assign(state=PROBE, probe_of=state[cut])
+    pieces["end_us"] = starts[cut] + carve[cut]
+    rest = frame.assign(start_us=starts + carve, probe_of=None)
+    corrected = pd.concat([rest[rest["end_us"] > rest["start_us"]], pieces], ignore_index=True)
+    corrected = corrected.sort_values(["pid", "tid", "start_us"], ignore_index=True)
     return corrected, ProbeCorrection(
-        probe_wait_us=probe_us,
+        probe_us=probe_us,
         uncontended=int(free.sum()),
         contended=int(contended.sum()),
-        removed_us=float(removed.sum()),
-        raw_wait_us={
-            (int(pid), int(tid)): float(v)
-            for pid, tid, v in zip(
-                raw_wait.index.get_level_values(0),
-                raw_wait.index.get_level_values(1),
-                raw_wait.to_numpy(),
-                strict=True,
-            )
-        },
+        removed_us=float(carve.sum()),
+        wait_removed_us=float(carve[is_wait].sum()),
+        stall_us=stalled_us(corrected),
     )
+
+
+def stalled_us(intervals: pd.DataFrame) -> dict[int, float]:
+    """Per pid: time some thread was in a probe while none held the GIL or ran without it."""
+    out: dict[int, float] = {}
+    for pid, proc in intervals.groupby("pid", sort=False):
+        probes = proc[proc["state"] == PROBE]
+        working = proc[proc["state"].isin(WORKING)]
+        times = np.concatenate(
+            [probes["start_us"], probes["end_us"], working["start_us"], working["end_us"]]
+        ).astype(float)
+        d_probe = np.concatenate([np.ones(len(probes)), -np.ones(len(probes))])
+        d_work = np.concatenate([np.ones(len(working)), -np.ones(len(working))])
+        d_probe = np.concatenate([d_probe, np.zeros(2 * len(working))])
+        d_work = np.concatenate([np.zeros(2 * len(probes)), d_work])
+        order = np.argsort(times, kind="stable")
+        times, d_probe, d_work = times[order], d_probe[order], d_work[order]
+        in_probe, in_work = np.cumsum(d_probe), np.cumsum(d_work)
+        gaps = np.diff(times)
+        stalled = (in_probe[:-1] > 0) & (in_work[:-1] <= 0)
+        out[int(str(pid))] = float(gaps[stalled].sum()) if len(gaps) else 0.0
+    return out
+
+
+def raw_shares_us(intervals: pd.DataFrame) -> pd.DataFrame:
+    """Per (pid, tid): hold (on CPU) and wait time before the correction, and the probe time."""
+    raw_state = intervals["state"].where(intervals["state"] != PROBE, intervals["probe_of"])
+    dur = intervals["end_us"] - intervals["start_us"]
+    frame = pd.DataFrame(
+        {
+            "pid": intervals["pid"],
+            "tid": intervals["tid"],
+            "hold_raw_us": dur.where(raw_state == "hold", 0.0),
+            "wait_raw_us": dur.where(raw_state == "wait", 0.0),
+            "probe_s": dur.where(intervals["state"] == PROBE, 0.0) / 1e6,
+        }
+    )
+    return frame.groupby(["pid", "tid"], as_index=False).sum()

@@ -88,6 +88,7 @@ STATE_COLOURS = {
     "wait": "#ffbb78",
     "nogil_running": "#2ca02c",
     "blocked": "#c7c7c7",
+    "probe": "#9467bd",  # perf's own time: in the timelines, not in the shares
 }
 STATE_COLUMNS = {
     "hold": "gil_hold_pct",
@@ -266,7 +267,7 @@ def gil_timeline_figure(intervals: pd.DataFrame, threads: pd.DataFrame) -> Figur
         ax.set_title(model, fontsize=10, loc="left")
     axes[-1, 0].set_xlabel("ms from the model run's start — source: perf (exact)")
     handles = [Rectangle((0, 0), 1, 1, color=c) for c in STATE_COLOURS.values()]
-    fig.legend(handles, list(STATE_COLOURS), ncol=5, fontsize=8, loc="outside upper left")
+    fig.legend(handles, list(STATE_COLOURS), ncol=6, fontsize=8, loc="outside upper left")
     return fig
 
 

@@ -16,7 +16,7 @@ import jinja2
 import pandas as pd
 from markupsafe import Markup
 
-from profiler.analyse.gil import STATES
+from profiler.analyse.gil import TRACE_STATES
 from profiler.render.figures import STATE_COLOURS
 from profiler.render.perfetto import table
 from profiler.rundir import write_atomic
@@ -41,7 +41,7 @@ def _who(threads: pd.DataFrame) -> dict[tuple[int, int], tuple[str, str]]:
 
 
 def _gil_rows(intervals: pd.DataFrame, threads: pd.DataFrame) -> list[dict[str, Any]]:
-    codes = {s: i for i, s in enumerate(STATES)}
+    codes = {s: i for i, s in enumerate(TRACE_STATES)}
     names = _who(threads)
     rows = []
     for key, per in intervals.groupby(["pid", "tid"], sort=True):
@@ -133,8 +133,8 @@ def timeline_document(
             groups.append({"model": model, "end_us": end, "rows": rows})
     return {
         "title": title,
-        "states": list(STATES),
-        "colours": [STATE_COLOURS[s] for s in STATES],
+        "states": list(TRACE_STATES),
+        "colours": [STATE_COLOURS[s] for s in TRACE_STATES],
         "groups": groups,
         "functions": list(function_names),
     }

@@ -393,8 +393,13 @@ def test_perf_discloses_its_slowdown_and_leaves_a_lone_thread_no_wait(tmp_path: 
     main = best_threads(run, "sequential").set_index("thread_name").loc["MainThread"]
     assert main["gil_wait_pct"] <= 1.0, main
     assert main["gil_wait_raw_pct"] >= main["gil_wait_pct"]
+    # AND with the probes' time carved out of its states and of the window, the thread's
+    # states still cover its whole life: they add up to the corrected window
+    states = ["gil_hold_pct", "gil_hold_preempted_pct", "gil_wait_pct", "nogil_running_pct"]
+    assert sum(main[c] for c in [*states, "blocked_pct"]) == pytest.approx(100.0, abs=1.0)
+    assert main["probe_s"] > 0 and main["wall_s"] < main["lifetime_s"]
     checks = tables["checks"].set_index("model").loc["sequential"]
-    assert checks["probe_wait_us"] > 0 and checks["uncontended_acquisitions"] > 1000
+    assert checks["probe_hit_us"] > 0 and checks["uncontended_acquisitions"] > 1000
     # AND the probes' trace stays within its budget: it stops when its cost reaches the
     # bound. Past the budget come at most the 20 ms between two size checks and what
     # perf drains while it stops (0.3 s at ~250,000 records/s of 83 bytes: 6 MB)
