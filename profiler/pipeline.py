@@ -21,6 +21,8 @@ from profiler.analyse.compare import DEFAULT_MARGIN, compare
 from profiler.analyse.observer import DEFAULT_MAX_SLOWDOWN
 from profiler.analyse.sampled import (
     DEFAULT_SAMPLED_ERROR_PCT,
+    extrapolate,
+    late_found,
     native_tids,
     procfs_shares,
     pyspy_process_shares,
@@ -31,7 +33,7 @@ from profiler.analyse.spans import top_spans
 from profiler.errors import RunFailed
 from profiler.load.perf import exit_commands, load_perf
 from profiler.load.procfs import load_procfs
-from profiler.load.pyspy import load_pyspy
+from profiler.load.pyspy import load_pyspy, sampling_starts
 from profiler.load.runner_json import (
     OBSERVED_DOC,
     TASK_COLUMNS,
@@ -75,6 +77,7 @@ class ModelTables:
         self.reference_pid = int(doc.get("gil_reference_pid") or -1)
         self.gil_traced_pct: float | None = None  # how much of the window perf's GIL trace covers
         self.commands: dict[int, str] = {}  # pid -> its command (procfs comm, perf's exit comm)
+        self.last_seen_ns: dict[int, int] = {}  # pid -> when procfs last saw it (+ one poll)
         self.threads: list[pd.DataFrame] = []
         self.processes: list[pd.DataFrame] = []
         self.cores: list[pd.DataFrame] = []
@@ -93,6 +96,11 @@ class ModelTables:
             return
         pids = subtree(frames.processes, int(self.doc["pid"])) - {self.reference_pid}
         last = frames.processes.drop_duplicates("pid", keep="last")
+        # a process ended within one poll after it was last seen
+        ended_us = last["t_us"] + frames.interval_s * 1e6
+        self.last_seen_ns = dict(
+            zip(last["pid"].astype(int), (self.t0 + ended_us * 1e3).astype(int), strict=True)
+        )
         self.commands.update(zip(last["pid"].astype(int), last["comm"].astype(str), strict=True))
         helpers = {p for h in self.doc.get("helper_pids", []) for p in subtree(frames.processes, h)}
         workload = pids - helpers
@@ -140,9 +148,23 @@ class ModelTables:
         counted = rounds if self.doc.get("gil_reference_ok") else None
         shares = pyspy_shares(samples, float(meta["rate_hz"]), self.window_us / 1e6, counted)
         shares["wall_s"] = self.window_us / 1e6
-        self.threads.append(shares.assign(source="py-spy"))
         busy = pyspy_process_shares(samples, float(meta["rate_hz"]), self.window_us / 1e6, counted)
+        shares, busy = extrapolate(shares, busy, self._found_late(meta))
+        self.threads.append(shares.assign(source="py-spy"))
         self.processes.append(busy.assign(source="py-spy"))
+
+    def _found_late(self, meta: dict[str, Any]) -> dict[int, tuple[float, float]]:
+        """Processes py-spy began to sample after they started (analyse.sampled.late_found)."""
+        log = self.raw / "pyspy.log"
+        offset = meta.get("realtime_minus_monotonic_ns")
+        if offset is None or not log.exists():
+            return {}
+        found = {pid: t - int(offset) for pid, t in sampling_starts(log.read_text()).items()}
+        started: dict[int, int] = {}
+        for start in self.doc.get("worker_starts", []):
+            pid = int(start["pid"])
+            started[pid] = min(started.get(pid, start["start_ns"]), int(start["start_ns"]))
+        return late_found(found, started, self.last_seen_ns, (self.t0, self.t1))
 
     def add_perf(self) -> None:
         path = self.raw / "perf.txt"
@@ -283,6 +305,7 @@ GIL_COLUMNS = [
     "gil_busy_err_pct",
     "gil_contended_pct",
     "sample_rounds",
+    "unsampled_pct",
 ]
 
 

@@ -32,6 +32,7 @@ PROCESS_COLUMNS = [
     "gil_busy_pct",
     "gil_busy_err_pct",
     "sample_rounds",
+    "unsampled_pct",
     "gil_contended_pct",
     "peak_rss_mb",
     "source",

@@ -15,6 +15,7 @@ its error is one poll interval at each end.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -73,6 +74,58 @@ def pyspy_shares(
     per_thread["gil_hold_pct"] = p * 100.0
     per_thread["gil_hold_err_pct"] = sampled_error_pct(p, n, bool(rounds))
     return per_thread.drop(columns="samples")
+
+
+def late_found(
+    found_ns: Mapping[int, int],
+    started_ns: Mapping[int, int],
+    ended_ns: Mapping[int, int],
+    window_ns: tuple[int, int],
+) -> dict[int, tuple[float, float]]:
+    """pid -> (extrapolation factor, % of its life in the window py-spy missed).
+
+    py-spy finds a new process by polling (every 100 ms), then needs tens of
+    ms to find its interpreter: a worker that starts inside the model run is
+    unsampled for its first 50-150 ms, which is a large part of a short run.
+    Its samples cover only [found, end] of its life [start, end] in the
+    window; assuming the missed part behaved like the rest, its shares are
+    scaled by (end - start) / (end - found), errors too. A process py-spy
+    never found within its life gets no factor (its cells stay empty).
+    """
+    t0, t1 = window_ns
+    out: dict[int, tuple[float, float]] = {}
+    for pid, found in found_ns.items():
+        if pid not in started_ns:
+            continue
+        start = max(t0, started_ns[pid])
+        end = min(t1, ended_ns.get(pid, t1))
+        if end <= start or found <= start:
+            continue
+        missed = min(found, end) - start
+        factor = (end - start) / (end - found) if found < end else float("nan")
+        out[pid] = (factor, missed / (end - start) * 100.0)
+    return out
+
+
+def extrapolate(
+    threads: pd.DataFrame, processes: pd.DataFrame, late: Mapping[int, tuple[float, float]]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """py-spy's thread and process shares with late-found processes extrapolated (late_found).
+
+    processes gains `unsampled_pct`: the part of the process's life py-spy missed.
+    """
+    factor = {pid: f for pid, (f, _) in late.items()}
+    missed = {pid: m for pid, (_, m) in late.items()}
+    threads, processes = threads.copy(), processes.copy()
+    for frame, columns in (
+        (threads, ["gil_hold_pct", "gil_hold_err_pct"]),
+        (processes, ["gil_busy_pct", "gil_busy_err_pct"]),
+    ):
+        scale = frame["pid"].map(factor).fillna(1.0).astype(float)
+        for column in columns:
+            frame[column] = (frame[column] * scale).clip(upper=100.0)
+    processes["unsampled_pct"] = processes["pid"].map(missed).fillna(0.0).astype(float)
+    return threads, processes
 
 
 def sampled_error_pct(p: np.ndarray | pd.Series, n: float, counted: bool) -> np.ndarray:

@@ -11,6 +11,7 @@ is the OS thread id (decimal, or 0x-hex in older py-spy versions).
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -44,3 +45,38 @@ def load_pyspy(path: Path) -> pd.DataFrame:
     require_whole_lines(path)
     rows = [row for line in path.read_text().splitlines() if (row := parse_line(line))]
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+# py-spy's log (RUST_LOG info, profiler.record.pyspy): when it began sampling each process
+_STAMP = r"^\[(?P<second>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.(?P<fraction>\d+)Z"
+_MAPS = re.compile(_STAMP + r".*Got virtual memory maps from pid (?P<pid>\d+)")
+_FOUND = re.compile(_STAMP + r".*Found interpreter at")
+GIVE_UP_NS = 2_000_000_000  # a process not found this long after its maps was no Python
+
+
+def _realtime_ns(match: re.Match[str]) -> int:
+    second = datetime.fromisoformat(match["second"]).replace(tzinfo=UTC)
+    return int(second.timestamp()) * 1_000_000_000 + int(match["fraction"].ljust(9, "0")[:9])
+
+
+def sampling_starts(log: str) -> dict[int, int]:
+    """pid -> CLOCK_REALTIME ns at which py-spy found its interpreter and began sampling it.
+
+    py-spy logs "Got virtual memory maps from pid N" when it starts on a
+    process, then "Found interpreter at ..." (without the pid) once it can
+    sample it; the two pair up in order (a process py-spy never finds, not
+    being Python, drops out after GIVE_UP_NS).
+    """
+    pending: list[tuple[int, int]] = []  # (pid, maps time)
+    found: dict[int, int] = {}
+    for line in log.splitlines():
+        if (maps := _MAPS.match(line)) is not None:
+            pid = int(maps["pid"])
+            if pid not in found and all(pid != p for p, _ in pending):
+                pending.append((pid, _realtime_ns(maps)))
+        elif (hit := _FOUND.match(line)) is not None:
+            now = _realtime_ns(hit)
+            pending = [(p, t) for p, t in pending if now - t < GIVE_UP_NS]
+            if pending:
+                found[pending.pop(0)[0]] = now
+    return found

@@ -27,6 +27,7 @@ import re
 import resource
 import shutil
 import sys
+import time
 from pathlib import Path
 
 from profiler.record.base import Availability, RecorderFailed, Target
@@ -35,6 +36,7 @@ from profiler.rundir import write_json
 DEFAULT_RATE_HZ = 250
 HIGHEST_NICE = -20
 _SAMPLES = re.compile(r"Samples: (\d+) Errors: (\d+)")
+LOG_LEVEL = "RUST_LOG=py_spy::python_spy=info,py_spy::python_process_info=info"
 
 
 def pyspy_binary() -> str | None:
@@ -101,6 +103,8 @@ class PySpy:
         self.raised, runner_back = priority_prefixes()
         return [
             *self.raised,
+            "env",
+            LOG_LEVEL,  # pyspy.log then says when each process began to be sampled
             binary,
             "record",
             "--gil",
@@ -137,5 +141,7 @@ class PySpy:
             "format": "raw",
             "flags": "--gil --idle --threads --subprocesses --nonblocking",
             "nice": HIGHEST_NICE if self.raised else os.getpriority(os.PRIO_PROCESS, 0),
+            # pyspy.log's times are CLOCK_REALTIME, the runner's CLOCK_MONOTONIC
+            "realtime_minus_monotonic_ns": time.time_ns() - time.monotonic_ns(),
         }
         return [out, log, write_json(target.raw_dir / "pyspy_meta.json", meta)]
