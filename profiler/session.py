@@ -21,13 +21,13 @@ import pandas as pd
 
 import profiler
 from profiler.analyse import disturbance
+from profiler.analyse.run_tables import build_tables
 from profiler.containment import Containment, remove_stale_groups
 from profiler.errors import RunFailed
 from profiler.launch import Launcher, RunTimeout, package_path, remove_stale_dirs
 from profiler.load.runner_json import read_doc, read_docs, timing_name
 from profiler.models.base import printable
 from profiler.observe import Observed
-from profiler.pipeline import build_tables
 from profiler.plan import Plan, ProfileConfig, ProgressFn, Step, plan, runner_argv
 from profiler.record import Selection, select
 from profiler.record.perf import Perf, mount_tracefs, remove_stale_probes

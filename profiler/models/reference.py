@@ -77,6 +77,9 @@ def holding_gil_through_window(read: Any, fd: int) -> None:
     read(fd, ctypes.create_string_buffer(1), 1)
 
 
+ROUND_FRAME = f"{holding_gil_through_window.__name__} ("  # how py-spy's raw output names it
+
+
 def main(argv: list[str]) -> int:
     fd = int(argv[1])
     read = ctypes.PyDLL(None).read  # this program's libc read, called keeping the GIL

@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 
 from profiler.analyse.advice import _traced, _warnings
+from profiler.analyse.from_perf import gil_trace_end, sched_trace_end
 from profiler.analyse.gil import check, gil_intervals, process_shares, state_shares
 from profiler.analyse.sampled import MAX_PASSES
 from profiler.load.perf import load_perf
 from profiler.observe import Observed
-from profiler.pipeline import gil_trace_end, sched_trace_end
 from profiler.record.gil_trace import (
     EVENT_BYTES,
     MAX_TRACE_BYTES,

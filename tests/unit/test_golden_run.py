@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 from pandas.testing import assert_frame_equal
 
-from profiler.pipeline import build_tables
+from profiler.analyse.run_tables import build_tables
 from profiler.rundir import write_table
 from tests.conftest import DATA
 

@@ -29,9 +29,7 @@ def test_a_process_seen_for_part_of_its_life_is_scaled_over_all_of_it() -> None:
     # GIVEN a worker alive from 100 ms to 1000 ms of the window, found by py-spy at 200 ms,
     # and the runner, found before the window
     window = (0, 1000 * MS)
-    late = late_found(
-        {7: 200 * MS, 1: -5 * MS}, {7: 100 * MS, 1: -50 * MS}, {7: 1000 * MS}, window
-    )
+    late = late_found({7: 200 * MS, 1: -5 * MS}, {7: 100 * MS, 1: -50 * MS}, {7: 1000 * MS}, window)
     # THEN only the worker is extrapolated: 900 ms of life, 800 ms seen; 11% unseen
     assert set(late) == {7}
     factor, missed = late[7]

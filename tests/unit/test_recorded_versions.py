@@ -15,17 +15,16 @@ import json
 import pandas as pd
 import pytest
 
-from profiler.pipeline import ModelTables
+from profiler.analyse.model_tables import model_tables
+from profiler.load.recordings import load_recordings
 from tests.conftest import DATA
 
 
 def recorded(version: str) -> tuple[dict[str, object], dict[str, pd.DataFrame]]:
     raw = DATA / f"pyspy_py{version}"
     doc = json.loads((raw / "observed.json").read_text())
-    tables = ModelTables("threads", raw, doc, cpu_count=2)
-    tables.add_pyspy()
-    tables.add_perf()
-    return doc, tables.tables()
+    tables, _perf = model_tables(load_recordings("threads", raw, doc), cpu_count=2)
+    return doc, tables
 
 
 @pytest.mark.parametrize("version", ["310", "313"])

@@ -1,0 +1,43 @@
+"""procfs's tables: on-CPU shares per thread, CPU time and memory per process, cores."""
+
+from __future__ import annotations
+
+from profiler.analyse import cores as cores_mod
+from profiler.analyse.sampled import procfs_shares, subtree
+from profiler.analyse.source_tables import SourceTables
+from profiler.load.recordings import Recordings
+
+
+def procfs_tables(rec: Recordings, cpu_count: int) -> SourceTables | None:
+    frames = rec.procfs
+    if frames is None:
+        return None
+    pids = subtree(frames.processes, rec.root_pid) - {rec.reference_pid}
+    last = frames.processes.drop_duplicates("pid", keep="last")
+    # a process ended within one poll after it was last seen
+    ended_ns = rec.t0_ns + (last["t_us"] + frames.interval_s * 1e6) * 1e3
+    helpers = {p for h in rec.helper_pids for p in subtree(frames.processes, h)}
+    shares = procfs_shares(
+        frames.threads[frames.threads["pid"].isin(pids)], rec.window_us, frames.interval_s
+    )
+    shares["wall_s"] = rec.window_us / 1e6
+    per_proc = shares.groupby("pid", as_index=False).agg(cpu_s=("cpu_s", "sum"))
+    rss = frames.processes[frames.processes["pid"].isin(pids)].groupby("pid")["rss_kb"].max()
+    per_proc["peak_rss_mb"] = per_proc["pid"].map(rss) / 1024.0
+    summary, timeline = cores_mod.cores_from_procfs(
+        frames.threads,
+        frames.cores,
+        pids - helpers,
+        rec.window_us,
+        frames.clock_ticks_per_s,
+        cpu_count,
+    )
+    return SourceTables(
+        "procfs",
+        threads=shares,
+        processes=per_proc,
+        cores=summary,
+        cores_timeline=timeline,
+        commands=dict(zip(last["pid"].astype(int), last["comm"].astype(str), strict=True)),
+        last_seen_ns=dict(zip(last["pid"].astype(int), ended_ns.astype(int), strict=True)),
+    )

@@ -1,0 +1,60 @@
+"""py-spy's tables: GIL shares per thread and per process, with their sampling errors."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from profiler.analyse.sampled import (
+    extrapolate,
+    late_found,
+    native_tids,
+    pyspy_process_shares,
+    pyspy_shares,
+)
+from profiler.analyse.source_tables import SourceTables
+from profiler.load.recordings import Recordings
+from profiler.load.runner_json import thread_idents
+from profiler.models.base import MEASURED_FRAME
+from profiler.models.reference import ROUND_FRAME
+
+
+def pyspy_tables(
+    rec: Recordings, named: pd.DataFrame, last_seen_ns: dict[int, int]
+) -> SourceTables | None:
+    """`named`: pid, tid of every thread the runner named (a named thread never seen
+    holding the GIL held it 0%); `last_seen_ns`: when each process ended (procfs)."""
+    if rec.pyspy is None:
+        return None
+    samples = native_tids(rec.pyspy.samples, thread_idents(rec.doc))
+    reference = samples["pid"] == rec.reference_pid
+    in_window = reference & samples["leaf"].str.startswith(ROUND_FRAME)  # not its start-up
+    rounds = int(samples.loc[in_window, "samples"].sum())
+    # helpers (a server started by setup) live before and after the window, and raw
+    # output has no timestamps: their samples cannot be placed in it, so no rows
+    samples = samples[~reference & ~samples["pid"].isin(rec.helper_pids)]
+    # the runner's main thread is inside the model run only within measured_model_run();
+    # its other samples are start-up, the scenario's import, setup and teardown (raw
+    # output has no timestamps): before this filter they made MainThread "hold" 60%
+    main = (samples["pid"] == rec.root_pid) & (samples["tid"] == rec.doc["main_tid"])
+    samples = samples[~main | samples["stack"].str.contains(MEASURED_FRAME, regex=False)]
+    unseen = named[["pid", "tid"]].assign(samples=0, leaf="", stack="")
+    samples = pd.concat([samples, unseen], ignore_index=True)
+    counted = rounds if rec.doc.get("gil_reference_ok") else None
+    window_s = rec.window_us / 1e6
+    shares = pyspy_shares(samples, rec.pyspy.rate_hz, window_s, counted)
+    shares["wall_s"] = window_s
+    busy = pyspy_process_shares(samples, rec.pyspy.rate_hz, window_s, counted)
+    late = late_found(
+        rec.pyspy.found_ns, worker_starts_ns(rec), last_seen_ns, (rec.t0_ns, rec.t1_ns)
+    )
+    shares, busy = extrapolate(shares, busy, late)
+    return SourceTables("py-spy", threads=shares, processes=busy)
+
+
+def worker_starts_ns(rec: Recordings) -> dict[int, int]:
+    """pid -> when its first worker started (the runner's note), CLOCK_MONOTONIC ns."""
+    started: dict[int, int] = {}
+    for start in rec.doc.get("worker_starts", []):
+        pid, t = int(start["pid"]), int(start["start_ns"])
+        started[pid] = min(started.get(pid, t), t)
+    return started

@@ -1,0 +1,20 @@
+"""What one recorder contributes to a model's tables (profiler.analyse.from_*)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+
+@dataclass
+class SourceTables:
+    source: str  # the recorder: perf, py-spy, procfs, viztracer
+    threads: pd.DataFrame | None = None  # one row per thread (threads.csv's columns it has)
+    processes: pd.DataFrame | None = None  # one row per process
+    cores: pd.DataFrame | None = None  # one row per core
+    cores_timeline: pd.DataFrame | None = None
+    extra: dict[str, pd.DataFrame] = field(default_factory=dict)  # tables only it gives
+    commands: dict[int, str] = field(default_factory=dict)  # pid/tid -> its command, for names
+    last_seen_ns: dict[int, int] = field(default_factory=dict)  # pid -> when it was last alive
+    gil_traced_pct: float | None = None  # perf: how much of the window its GIL trace covers
