@@ -6,7 +6,8 @@ import os
 import platform
 
 from profiler.interpreters import pyenv_versions, resolve_python
-from profiler.record import RECORDER_NAMES, availability_of
+from profiler.record import availability_of
+from profiler.record.names import RECORDER_NAMES
 
 Row = tuple[str, bool, str]
 

@@ -16,8 +16,7 @@ from profiler.analyse.sampled import passes_for
 from profiler.launch import Launcher
 from profiler.load.runner_json import OBSERVED_DOC, read_doc
 from profiler.plan import Plan, runner_argv
-from profiler.record import Selection
-from profiler.record.base import RecorderFailed, Target, Wrapper
+from profiler.record.base import RecorderFailed, Selection, Target, Wrapper
 
 
 @dataclass

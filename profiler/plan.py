@@ -12,7 +12,7 @@ from profiler.analyse.sampled import DEFAULT_SAMPLED_ERROR_PCT
 from profiler.errors import UsageError
 from profiler.interpreters import resolve_python
 from profiler.models import MODEL_NAMES, START_METHODS
-from profiler.record import parse_recorders
+from profiler.record.names import parse_recorders
 from profiler.scenario import SIZES, Scenario, load_scenario
 
 DEFAULT_REPEAT = {"quick": 3, "default": 5, "large": 5}

@@ -21,6 +21,7 @@ import pandas as pd
 
 import profiler
 from profiler.analyse import disturbance
+from profiler.analyse.answer import Answer
 from profiler.analyse.run_tables import build_tables
 from profiler.containment import Containment, remove_stale_groups
 from profiler.errors import RunFailed
@@ -29,7 +30,8 @@ from profiler.load.runner_json import read_doc, read_docs, timing_name
 from profiler.models.base import printable
 from profiler.observe import Observed
 from profiler.plan import Plan, ProfileConfig, ProgressFn, Step, plan, runner_argv
-from profiler.record import Selection, select
+from profiler.record import select
+from profiler.record.base import Selection
 from profiler.record.perf import Perf, mount_tracefs, remove_stale_probes
 from profiler.render import render_all
 from profiler.rundir import (
@@ -212,12 +214,22 @@ def rebuild(run_dir: Path, manifest_doc: dict[str, Any] | None = None) -> dict[s
     `manifest_doc` is what the run will say about itself once rendered (its
     final status); without it, run.json as saved.
     """
+    saved = manifest_doc is None
     manifest_doc = manifest_doc or read_json(run_dir / MANIFEST)
     tables = build_tables(run_dir, manifest_doc)
     for name, frame in tables.items():
         write_table(run_dir, name, frame)
+    manifest_doc["advice"] = advice_doc(tables)
     render_all(run_dir, manifest_doc, tables)
+    if saved:  # `concprof report`: run.json gets the answer as computed now
+        write_json(run_dir / MANIFEST, manifest_doc)
     return tables
+
+
+def advice_doc(tables: dict[str, pd.DataFrame]) -> dict[str, Any] | None:
+    """The answer as run.json keeps it (tables/advice.csv has the same)."""
+    answer = Answer.from_table(tables.get("advice"))
+    return None if answer is None else {"headline": answer.headline(), **asdict(answer)}
 
 
 def observed_error(model: str, o: Observed) -> dict[str, Any] | None:
@@ -249,8 +261,11 @@ def profile(config: ProfileConfig, progress: ProgressFn) -> tuple[Path, dict[str
     check_free_space(config.reports, recording=bool(chosen.used))
     run_dir = create_run_dir(config.reports, p.scenario.name, started)
 
+    advice: dict[str, Any] | None = None
+
     def save(status: str, error: dict[str, Any] | None) -> None:
-        write_json(run_dir / MANIFEST, manifest(p, status, started, error, chosen, observed))
+        doc = manifest(p, status, started, error, chosen, observed)
+        write_json(run_dir / MANIFEST, {**doc, "advice": advice} if advice else doc)
 
     save("running", None)
     mounted = mount_tracefs() if "perf" in chosen.used else None  # done while choosing
@@ -306,6 +321,7 @@ def profile(config: ProfileConfig, progress: ProgressFn) -> tuple[Path, dict[str
         raise RunFailed(f"{error['exception'] if error else 'no result'}; see {run_dir}")
     try:  # the status is written last: only a rendered run is complete
         tables = rebuild(run_dir, manifest(p, status, started, error, chosen, observed))
+        advice = advice_doc(tables)
     except BaseException as exc:
         reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         render_error = {"phase": "render", "model": None, "task_index": None, "exception": reason}

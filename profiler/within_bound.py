@@ -24,7 +24,7 @@ from profiler.analyse.sampled import MAX_PASSES
 from profiler.launch import Launcher
 from profiler.observe import Observed, observe_model
 from profiler.plan import Plan, ProgressFn, Step
-from profiler.record import Selection
+from profiler.record.base import Selection
 from profiler.record.gil_trace import STOP_COST_S
 
 EXCLUSIVE_FILES = ("viztracer.json", "viztracer_run.json")  # a run of their own: kept

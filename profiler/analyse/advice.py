@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 import pandas as pd
 
+from profiler.analyse.answer import FULL_TRACE_PCT, Answer
 from profiler.analyse.compare import DEFAULT_MARGIN, MIN_RUNS, no_interval, used_runs
 from profiler.analyse.observer import DEFAULT_MAX_SLOWDOWN
 from profiler.analyse.sampled import DEFAULT_SAMPLED_ERROR_PCT
@@ -13,52 +14,6 @@ from profiler.analyse.sampled import DEFAULT_SAMPLED_ERROR_PCT
 SIMPLICITY = ("sequential", "asyncio", "threads", "processes")  # simpler first
 CPU_FLOOR_S = 0.01  # CPU times within a clock tick of each other are equal
 RSS_FLOOR_MB = 1.0
-
-
-@dataclass(frozen=True)
-class Answer:
-    """The recommendation, and everything said about it (computed once, rendered anywhere)."""
-
-    model: str  # the recommended model
-    speedup: float
-    ci_low: float
-    ci_high: float
-    verdict: str
-    evidence: list[str] = field(default_factory=list)
-    ties: list[str] = field(default_factory=list)  # not distinguishable from the fastest
-    fastest: str = ""  # the lowest median wall time, when it is not the recommendation
-    why: str = ""  # why the recommendation, when it is not simply the fastest
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def has_speedup(self) -> bool:
-        return self.speedup == self.speedup  # not NaN: there was a sequential baseline
-
-    @property
-    def has_interval(self) -> bool:
-        return self.ci_low == self.ci_low
-
-    def headline(self) -> str:
-        if not self.has_speedup:
-            return f"fastest: {self.model} ({self.verdict})"
-        interval = (
-            f"95% interval {self.ci_low:.2f}–{self.ci_high:.2f}x; " if self.has_interval else ""
-        )
-        lead = "recommended" if self.fastest and self.fastest != self.model else "fastest"
-        if self.model == "sequential":
-            if self.why:
-                return f"{lead}: sequential; {self.why}"
-            ties = f"; not distinguishable from {', '.join(self.ties)}" if self.ties else ""
-            return f"{lead}: sequential, the baseline: no model beat it{ties}"
-        text = (
-            f"{lead}: {self.model}, {self.speedup:.2f}x the sequential baseline "
-            f"({interval}{self.verdict})"
-        )
-        if self.why:
-            text += f"; {self.why}"
-        elif self.ties:
-            text += f"; not distinguishable from {', '.join(self.ties)}"
-        return text
 
 
 def _verdict_text(verdict: str, margin: float) -> str:
@@ -208,7 +163,6 @@ def _cheapest(rows: list[pd.Series], margin: float) -> pd.Series:
 
 
 OBSERVER_BOUND = DEFAULT_MAX_SLOWDOWN  # a slower observed run describes a disturbed run
-FULL_TRACE_PCT = 99.5  # a GIL trace that covers less of the observed run says so
 
 
 def _bound(row: object) -> float:

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from profiler.analyse.observer import PROBE
+
 STATES = ("hold", "hold_preempted", "wait", "nogil_running", "blocked")
-PROBE = "probe"  # perf's own time, carved out of the states above (profiler.analyse.observer)
 TRACE_STATES = (*STATES, PROBE)  # what gil_intervals and the timelines show
 INTERVAL_COLUMNS = ["pid", "tid", "state", "start_us", "end_us"]
 

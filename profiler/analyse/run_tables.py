@@ -15,13 +15,14 @@ import numpy as np
 import pandas as pd
 
 from profiler.analyse import disturbance
+from profiler.analyse.advice import recommend
 from profiler.analyse.claims import judge
 from profiler.analyse.compare import DEFAULT_MARGIN, compare
 from profiler.analyse.model_tables import model_tables
 from profiler.analyse.observer import DEFAULT_MAX_SLOWDOWN
 from profiler.analyse.sampled import DEFAULT_SAMPLED_ERROR_PCT
 from profiler.errors import RunFailed
-from profiler.load.recordings import load_recordings
+from profiler.load.model_dir import load_recordings
 from profiler.load.runner_json import OBSERVED_DOC, TASK_COLUMNS, load_timing, read_doc, task_rows
 from profiler.rundir import read_json
 from profiler.schema import PROCESS_COLUMNS, THREAD_COLUMNS
@@ -90,6 +91,10 @@ def build_tables(run_dir: Path, manifest: dict[str, Any] | None = None) -> dict[
     claims = own_claims(str(manifest.get("scenario", {}).get("name", "")), tables)
     if not claims.empty:
         tables["claims"] = claims
+    # the answer, computed once here and saved; renderers read it (analyse.answer)
+    answer = recommend(comparison, tables, float(manifest.get("margin", DEFAULT_MARGIN)))
+    if answer is not None:
+        tables["advice"] = answer.to_table()
     return tables
 
 

@@ -1,22 +1,24 @@
-"""One model's observed run: every recorder's raw files, loaded into one typed object.
+"""One model's observed run as one typed object: what each recorder recorded, in memory.
 
-What is read here is what the analysis needs, in memory; nothing is derived.
-A recorder that did not run (or wrote nothing) is None.
+Filled by profiler.load.model_dir; nothing here is derived. A recorder that did
+not run (or wrote nothing) is None.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from profiler.load.perf import exit_commands, load_perf
-from profiler.load.procfs import ProcfsFrames, load_procfs
-from profiler.load.pyspy import load_pyspy, sampling_starts
-from profiler.load.runner_json import read_doc
-from profiler.load.viztracer import load_viztracer
+
+@dataclass(frozen=True)
+class ProcfsFrames:
+    threads: pd.DataFrame
+    processes: pd.DataFrame
+    cores: pd.DataFrame
+    clock_ticks_per_s: int
+    interval_s: float
 
 
 @dataclass(frozen=True)
@@ -67,45 +69,3 @@ class Recordings:
     @property
     def helper_pids(self) -> set[int]:
         return {int(p) for p in self.doc.get("helper_pids", [])}
-
-
-def load_recordings(model: str, raw: Path, doc: dict[str, Any]) -> Recordings:
-    t0 = int(doc["start_ns"])
-    return Recordings(
-        model=model,
-        doc=doc,
-        t0_ns=t0,
-        t1_ns=int(doc["end_ns"]),
-        procfs=load_procfs(raw, t0),
-        pyspy=_pyspy(raw),
-        perf=_perf(raw),
-        viztracer=_viztracer(raw),
-    )
-
-
-def _pyspy(raw: Path) -> PyspyRecording | None:
-    path, meta = raw / "pyspy.txt", read_doc(raw / "pyspy_meta.json")
-    if not path.exists() or meta is None:
-        return None
-    log, offset = raw / "pyspy.log", meta.get("realtime_minus_monotonic_ns")
-    found = (
-        {pid: t - int(offset) for pid, t in sampling_starts(log.read_text()).items()}
-        if offset is not None and log.exists()
-        else {}
-    )
-    return PyspyRecording(load_pyspy(path), float(meta["rate_hz"]), found)
-
-
-def _perf(raw: Path) -> PerfTrace | None:
-    path = raw / "perf.txt"
-    if not path.exists():
-        return None
-    return PerfTrace(load_perf(path), read_doc(raw / "perf_meta.json") or {}, exit_commands(path))
-
-
-def _viztracer(raw: Path) -> VizRecording | None:
-    path, doc = raw / "viztracer.json", read_doc(raw / "viztracer_run.json")
-    if not path.exists() or doc is None or "start_ns" not in doc:
-        return None
-    spans, names = load_viztracer(path, int(doc["start_ns"]))
-    return VizRecording(spans, names, (int(doc["end_ns"]) - int(doc["start_ns"])) / 1e3)

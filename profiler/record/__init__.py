@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
-from profiler.errors import UsageError
-from profiler.record.base import Availability, Sampler, Wrapper
+from profiler.record.base import Availability, Sampler, Selection, Wrapper
+from profiler.record.names import RECORDER_NAMES, parse_recorders
 from profiler.record.perf import Perf
 from profiler.record.procfs import ProcfsSampler
 from profiler.record.pyspy import PySpy
@@ -14,42 +13,7 @@ from profiler.record.viztracer import VizTracer
 
 WRAPPERS: dict[str, Callable[[], Wrapper]] = {"perf": Perf, "py-spy": PySpy, "viztracer": VizTracer}
 SAMPLERS: dict[str, Callable[[], Sampler]] = {"procfs": ProcfsSampler}
-RECORDER_NAMES: tuple[str, ...] = ("perf", "py-spy", "procfs", "viztracer")
-
-
-@dataclass
-class Selection:
-    """The recorders that will run, and those that will not (with the reason)."""
-
-    wrappers: list[Wrapper] = field(default_factory=list)  # share the observed run
-    exclusive: list[Wrapper] = field(default_factory=list)  # each gets a run of its own
-    samplers: list[Sampler] = field(default_factory=list)
-    not_used: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def used(self) -> list[str]:
-        return [
-            *(w.name for w in self.wrappers),
-            *(s.name for s in self.samplers),
-            *(w.name for w in self.exclusive),
-        ]
-
-
-def parse_recorders(text: str) -> list[str] | None:
-    """None for auto; [] for none; else the validated names."""
-    text = text.strip()
-    if text in ("", "auto"):
-        return None
-    if text == "none":
-        return []
-    names = [n.strip() for n in text.split(",") if n.strip()]
-    unknown = [n for n in names if n not in RECORDER_NAMES]
-    if unknown:
-        raise UsageError(
-            f"unknown recorder {', '.join(unknown)}; choose auto, none, or from: "
-            f"{', '.join(RECORDER_NAMES)}"
-        )
-    return names
+assert set(WRAPPERS) | set(SAMPLERS) == set(RECORDER_NAMES)
 
 
 def availability_of(name: str, python: str) -> Availability:

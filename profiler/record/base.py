@@ -10,7 +10,7 @@ several times), so it is marked `exclusive`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -77,3 +77,21 @@ class Sampler(Protocol):
 
 class RecorderFailed(Exception):
     """A recorder could not record; the run's other results are kept."""
+
+
+@dataclass
+class Selection:
+    """The recorders that will run, and those that will not (with the reason)."""
+
+    wrappers: list[Wrapper] = field(default_factory=list)  # share the observed run
+    exclusive: list[Wrapper] = field(default_factory=list)  # each gets a run of its own
+    samplers: list[Sampler] = field(default_factory=list)
+    not_used: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def used(self) -> list[str]:
+        return [
+            *(w.name for w in self.wrappers),
+            *(s.name for s in self.samplers),
+            *(w.name for w in self.exclusive),
+        ]

@@ -9,8 +9,7 @@ from typing import Any
 import jinja2
 import pandas as pd
 
-from profiler.analyse.advice import FULL_TRACE_PCT, recommend
-from profiler.analyse.compare import DEFAULT_MARGIN
+from profiler.analyse.answer import FULL_TRACE_PCT, Answer
 from profiler.rundir import write_atomic
 from profiler.schema import THREAD_REPORT_COLUMNS
 
@@ -56,7 +55,7 @@ def render_report(
 ) -> Path:
     """index.html: the answer first, then the evidence; links to every other output."""
     comparison = tables["comparison"]
-    answer = recommend(comparison, tables, float(manifest.get("margin", DEFAULT_MARGIN)))
+    answer = Answer.from_table(tables.get("advice"))
     shown = {
         "threads": _best(
             tables.get("threads"),

@@ -8,7 +8,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from profiler.analyse.advice import recommend
+from profiler.analyse.answer import Answer
 from profiler.analyse.compare import DEFAULT_MARGIN
 
 
@@ -64,7 +64,7 @@ def print_summary(
 ) -> None:
     comparison = tables["comparison"]
     console.print(comparison_table(comparison, repeat, margin))
-    answer = recommend(comparison, tables, margin)
+    answer = Answer.from_table(tables.get("advice"))
     if answer is not None:
         console.print(answer.headline(), highlight=False, soft_wrap=True, markup=False)
         for warning in answer.warnings:

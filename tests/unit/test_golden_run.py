@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 from pandas.testing import assert_frame_equal
 
+from profiler.analyse.answer import Answer
 from profiler.analyse.run_tables import build_tables
 from profiler.rundir import write_table
 from tests.conftest import DATA
@@ -37,3 +38,16 @@ def test_a_recorded_run_rebuilds_the_same_tables(tmp_path: Path) -> None:
         got = pd.read_csv(run / "tables" / f"{name}.csv")
         expected = pd.read_csv(GOLDEN / "tables" / f"{name}.csv")
         assert_frame_equal(got, expected, check_dtype=False, rtol=1e-9, obj=name)
+
+
+def test_the_saved_answer_reads_back_as_computed(tmp_path: Path) -> None:
+    # GIVEN the golden run's answer as saved in tables/advice.csv
+    table = pd.read_csv(GOLDEN / "tables" / "advice.csv")
+    answer = Answer.from_table(table)
+    assert answer is not None
+    # WHEN written and read again THEN it is the same answer, headline included
+    write_table(tmp_path, "advice", answer.to_table())
+    again = Answer.from_table(pd.read_csv(tmp_path / "tables" / "advice.csv"))
+    assert again == answer
+    assert answer.headline() == table.loc[table["kind"] == "answer", "text"].iloc[0]
+    assert answer.model == "threads" and len(answer.evidence) == 2

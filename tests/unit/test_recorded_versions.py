@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from profiler.analyse.model_tables import model_tables
-from profiler.load.recordings import load_recordings
+from profiler.load.model_dir import load_recordings
 from tests.conftest import DATA
 
 

@@ -19,7 +19,8 @@ from profiler.analyse.from_procfs import procfs_tables
 from profiler.analyse.from_pyspy import pyspy_tables
 from profiler.analyse.from_viztracer import viztracer_tables
 from profiler.analyse.model_tables import model_tables
-from profiler.load.recordings import Recordings, load_recordings
+from profiler.load.model_dir import load_recordings
+from profiler.load.recordings import Recordings
 from profiler.load.runner_json import identity
 from tests.conftest import DATA
 
