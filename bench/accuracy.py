@@ -14,9 +14,9 @@ from pathlib import Path
 import pandas as pd
 
 from profiler.interpreters import pyenv_versions
-from profiler.plan import ProfileConfig
 from profiler.rundir import load_run
 from profiler.session import profile
+from profiler.spine import ProfileConfig
 
 WORKLOADS = (  # scenario, model, size, workers
     ("gil", "threads", "default", None),

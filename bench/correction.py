@@ -17,9 +17,9 @@ from pathlib import Path
 import pandas as pd
 
 from profiler.interpreters import pyenv_versions
-from profiler.plan import ProfileConfig
 from profiler.rundir import load_run
 from profiler.session import profile
+from profiler.spine import ProfileConfig
 
 VERSIONS = ("3.10", "3.11", "3.12", "3.13")
 PLAIN_RUNS = 5

@@ -18,10 +18,10 @@ from pathlib import Path
 import pandas as pd
 
 from profiler.analyse.observer import DEFAULT_MAX_SLOWDOWN
-from profiler.plan import ProfileConfig
 from profiler.rundir import load_run
 from profiler.scenario import builtin_names
 from profiler.session import profile
+from profiler.spine import ProfileConfig
 
 SKIP = {"fanout", "spawn"}  # no sequential baseline / start-up only
 

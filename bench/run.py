@@ -30,10 +30,11 @@ from observer import bench_observer
 
 from profiler.launch import Launcher, package_path
 from profiler.observe import observe_model
-from profiler.plan import ProfileConfig, plan
+from profiler.plan import plan
 from profiler.record import select
 from profiler.rundir import load_run, write_atomic
 from profiler.session import profile, run_one
+from profiler.spine import ProfileConfig
 
 EVENTS = 500_000
 CALLS_SCRIPT = f"def f(x):\n    return x + 1\nfor i in range({EVENTS}):\n    f(i)\n"

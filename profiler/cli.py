@@ -32,8 +32,9 @@ class _Parser(argparse.ArgumentParser):
 def cmd_profile(args: argparse.Namespace, console: Console) -> int:
     """Profile a scenario under each concurrency model and write a report."""
     from profiler import session
-    from profiler.plan import ProfileConfig, Step, parse_models
+    from profiler.plan import parse_models
     from profiler.render.terminal import print_summary
+    from profiler.spine import ProfileConfig, Step
 
     config = ProfileConfig(
         scenario=args.scenario,
@@ -81,9 +82,11 @@ def cmd_profile(args: argparse.Namespace, console: Console) -> int:
 
 def cmd_claims(args: argparse.Namespace, console: Console) -> int:
     """Run the scenarios the article's claims need and judge each claim from measurements."""
-    from profiler.claims_run import CLAIM_RUNS, claims_markdown, run_claims
-    from profiler.plan import Step
+    from profiler.claims_run import CLAIM_RUNS, run_claims
+    from profiler.render.claims import claims_markdown
     from profiler.rundir import write_atomic
+    from profiler.session import profile
+    from profiler.spine import Step
 
     with Progress(
         TextColumn("{task.description}"),
@@ -100,7 +103,9 @@ def cmd_claims(args: argparse.Namespace, console: Console) -> int:
             bar.update(task_id, completed=done["n"], description=f"claims: {step.model}")
             done["n"] += 1
 
-        result = run_claims(args.size, Path(args.out), args.python, lambda step: None, announce)
+        result = run_claims(
+            profile, args.size, Path(args.out), args.python, lambda step: None, announce
+        )
     table = Table("#", "claim", "verdict", "measured", title="the article's claims, measured here")
     for c in result.claims.itertuples():
         table.add_row(str(c.claim_id), str(c.claim), str(c.verdict), str(c.measured))
@@ -182,7 +187,7 @@ def cmd_view(args: argparse.Namespace, console: Console) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from profiler.models import MODEL_NAMES, START_METHODS
-    from profiler.scenario import SIZES
+    from profiler.spine import SIZES
 
     parser = _Parser(prog="concprof", description=__doc__.splitlines()[0] if __doc__ else None)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)

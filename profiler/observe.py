@@ -8,37 +8,13 @@ is named with its reason; the others and the timing results are kept.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from profiler.analyse.sampled import passes_for
 from profiler.launch import Launcher
 from profiler.load.runner_json import OBSERVED_DOC, read_doc
-from profiler.plan import Plan, runner_argv
 from profiler.record.base import RecorderFailed, Selection, Target, Wrapper
-
-
-@dataclass
-class Observed:
-    """How the observed runs of one model went."""
-
-    model: str
-    ok: bool = False
-    wall_s: float | None = None
-    error: str | None = None
-    recorders: dict[str, str] = field(default_factory=dict)  # name -> "ok" or "failed: ..."
-    traced: dict[str, dict[str, Any]] = field(default_factory=dict)  # exclusive runs
-    passes: int = 1  # model runs in the observed window
-    gil_trace_stopped: bool = False  # perf's GIL probes spent their budget before the end
-    slowed_first: str | None = None  # a first attempt kept aside (raw/<model>-slowed), and why
-    unprobed: str | None = None  # shares from a run without perf (raw/<model>-probed), and why
-
-    def slowdown(self, expected_wall_s: float | None) -> float | None:
-        """Observed wall per pass over the timing runs' median."""
-        if not self.ok or not self.wall_s or not expected_wall_s:
-            return None
-        return self.wall_s / self.passes / expected_wall_s
+from profiler.spine import Observed, Plan
 
 
 def _wrap_all(
@@ -110,8 +86,8 @@ def observe_model(
         counted = any(w.name == "py-spy" for w in chosen.wrappers)  # its round counter
         argv, applied = _wrap_all(
             chosen.wrappers,
-            runner_argv(
-                p, model, raw / OBSERVED_DOC, gil_reference=counted, task_times=True, passes=passes
+            p.runner_argv(
+                model, raw / OBSERVED_DOC, gil_reference=counted, task_times=True, passes=passes
             ),
             target,
             result.recorders,
@@ -154,7 +130,7 @@ def observe_model(
         doc_path = raw / f"{wrapper.name}_run.json"
         status: dict[str, str] = {}
         argv, applied = _wrap_all(
-            [wrapper], runner_argv(p, model, doc_path, task_times=True), target, status
+            [wrapper], p.runner_argv(model, doc_path, task_times=True), target, status
         )
         stderr = ""
         try:

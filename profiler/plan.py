@@ -2,58 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
-
-from profiler.analyse.compare import DEFAULT_MARGIN
-from profiler.analyse.observer import DEFAULT_MAX_SLOWDOWN
-from profiler.analyse.sampled import DEFAULT_SAMPLED_ERROR_PCT
 from profiler.errors import UsageError
 from profiler.interpreters import resolve_python
 from profiler.models import MODEL_NAMES, START_METHODS
 from profiler.record.names import parse_recorders
-from profiler.scenario import SIZES, Scenario, load_scenario
+from profiler.scenario import load_scenario
+from profiler.spine import SIZES, Plan, ProfileConfig
 
 DEFAULT_REPEAT = {"quick": 3, "default": 5, "large": 5}
-DEFAULT_TIMEOUT_S = 600.0  # per model run; --timeout
 MAX_WORKERS = 4096  # more threads or processes than this is a mistake, not a workload
-
-
-@dataclass(frozen=True)
-class ProfileConfig:
-    """What `concprof profile` was asked to do (validated by `validate`)."""
-
-    scenario: str = "io"
-    models: tuple[str, ...] | None = None  # None: the scenario's MODELS, else all
-    size: str = "default"
-    workers: int | None = None
-    repeat: int | None = None
-    python: str | None = None
-    start_method: str | None = None
-    reports: Path = Path("reports")
-    recorders: str = "auto"
-    margin: float = DEFAULT_MARGIN  # practical equivalence: differences inside it are "same"
-    timeout_s: float = DEFAULT_TIMEOUT_S  # one model run longer than this is ended
-    max_slowdown: float = DEFAULT_MAX_SLOWDOWN  # exact probes may slow an observed run this much
-    sampled_error_pct: float = DEFAULT_SAMPLED_ERROR_PCT  # 95% error a sampled share may have
-
-
-@dataclass(frozen=True)
-class Step:
-    """One finished step, for the caller's progress display."""
-
-    phase: str
-    model: str
-    rep: int
-    done: int
-    total: int
-    wall_s: float | None
-    ok: bool
-    note: str = ""  # e.g. "disturbed: ... running it again"
-
-
-ProgressFn = Callable[[Step], None]
 
 
 def parse_models(text: str) -> tuple[str, ...]:
@@ -103,20 +60,6 @@ def validate(config: ProfileConfig) -> None:
     parse_recorders(config.recorders)
 
 
-@dataclass
-class Plan:
-    """The resolved run: what exactly will be executed."""
-
-    config: ProfileConfig
-    python: str
-    scenario: Scenario
-    workers: int
-    tasks: int
-    repeat: int
-    start_method: str
-    models: tuple[str, ...] = field(default_factory=tuple)
-
-
 def plan(config: ProfileConfig) -> Plan:
     validate(config)
     python = resolve_python(config.python)
@@ -136,40 +79,3 @@ def plan(config: ProfileConfig) -> Plan:
         start_method=config.start_method or scenario.python["default_start_method"],
         models=models,
     )
-
-
-def runner_argv(
-    p: Plan,
-    model: str,
-    out: Path,
-    gil_reference: bool = False,
-    task_times: bool = False,
-    passes: int = 1,
-) -> list[str]:
-    """The runner command for one model run of this plan.
-
-    Observed runs add task_times (per-task clock reads for the timeline) and,
-    with py-spy, its round counter and as many passes as its error bound needs;
-    timing runs run the tasks as they are, once.
-    """
-    return [
-        p.python,
-        "-m",
-        "profiler.runner",
-        "run",
-        "--scenario",
-        p.scenario.path,
-        "--model",
-        model,
-        "--tasks",
-        str(p.tasks),
-        "--workers",
-        str(p.workers),
-        "--start-method",
-        p.start_method,
-        "--out",
-        str(out),
-        *(["--gil-reference"] if gil_reference else []),
-        *(["--task-times"] if task_times else []),
-        *(["--passes", str(passes)] if passes > 1 else []),
-    ]

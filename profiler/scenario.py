@@ -8,14 +8,11 @@ stay out of the toolkit's process.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from profiler.errors import UsageError
 from profiler.launch import PACKAGE_DIR, describe_scenario
-
-SIZES: dict[str, float] = {"quick": 0.25, "default": 1.0, "large": 4.0}
+from profiler.spine import Scenario
 
 
 def builtin_dir() -> Path:
@@ -44,34 +41,6 @@ def find_scenario(name_or_path: str) -> Path:
         f"unknown scenario {name_or_path!r}; choose one of: {', '.join(builtin_names())} "
         "or a path to a scenario file"
     )
-
-
-@dataclass(frozen=True)
-class Scenario:
-    """A scenario file's checked metadata, as its own interpreter reported it."""
-
-    name: str
-    path: str
-    summary: str
-    doc: str
-    tasks: int
-    workers: int | None
-    has_atask: bool
-    has_setup: bool
-    has_teardown: bool
-    claims: list[int] = field(default_factory=list)
-    python: dict[str, Any] = field(default_factory=dict)
-    models: list[str] = field(default_factory=list)  # the scenario's default models; [] = all
-
-    def resolve_workers(self, override: int | None) -> int:
-        return override or self.workers or int(self.python.get("cpu_count") or os.cpu_count() or 1)
-
-    def tasks_for(self, size: str, workers: int) -> int:
-        """Task count at SIZE: quick is a quarter (at least WORKERS), large four times."""
-        if size not in SIZES:
-            raise UsageError(f"unknown size {size!r}; choose one of: {', '.join(SIZES)}")
-        count = max(1, round(self.tasks * SIZES[size]))
-        return max(count, workers) if size == "quick" else count
 
 
 def load_scenario(name_or_path: str, python: str) -> Scenario:

@@ -28,8 +28,7 @@ from profiler.errors import RunFailed
 from profiler.launch import Launcher, RunTimeout, package_path, remove_stale_dirs
 from profiler.load.runner_json import read_doc, read_docs, timing_name
 from profiler.models.base import printable
-from profiler.observe import Observed
-from profiler.plan import Plan, ProfileConfig, ProgressFn, Step, plan, runner_argv
+from profiler.plan import plan
 from profiler.record import select
 from profiler.record.base import Selection
 from profiler.record.perf import Perf, mount_tracefs, remove_stale_probes
@@ -42,6 +41,7 @@ from profiler.rundir import (
     write_json,
     write_table,
 )
+from profiler.spine import Observed, Plan, ProfileConfig, ProgressFn, Step
 from profiler.within_bound import observe_within_bound
 
 
@@ -125,7 +125,7 @@ def run_one(p: Plan, model: str, out: Path, launcher: Launcher) -> dict[str, Any
 
     Its output goes to <out>.out/.err beside the document (logs/ in raw/timing).
     """
-    done = launcher.run(runner_argv(p, model, out), out.parent / "logs" / out.stem)
+    done = launcher.run(p.runner_argv(model, out), out.parent / "logs" / out.stem)
     doc = read_doc(out)
     if doc is not None:
         return doc

@@ -22,10 +22,10 @@ from pathlib import Path
 
 from profiler.analyse.sampled import MAX_PASSES
 from profiler.launch import Launcher
-from profiler.observe import Observed, observe_model
-from profiler.plan import Plan, ProgressFn, Step
+from profiler.observe import observe_model
 from profiler.record.base import Selection
 from profiler.record.gil_trace import STOP_COST_S
+from profiler.spine import Observed, Plan, ProgressFn, Step
 
 EXCLUSIVE_FILES = ("viztracer.json", "viztracer_run.json")  # a run of their own: kept
 CLEARLY_LESS = 0.9  # the run without perf is used only if at least 10% less slowed

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import orjson
 import pandas as pd
 
-from profiler.errors import require_whole_lines
+from profiler.errors import reading, require_whole_lines
 from profiler.load.recordings import ProcfsFrames
-from profiler.rundir import read_json
 
 
 def _read(path: Path, t0_ns: int) -> pd.DataFrame:
@@ -28,7 +28,9 @@ def _read(path: Path, t0_ns: int) -> pd.DataFrame:
 def load_procfs(raw_dir: Path, t0_ns: int) -> ProcfsFrames | None:
     if not (raw_dir / "procfs_threads.csv").exists():
         return None
-    meta = read_json(raw_dir / "procfs_meta.json")
+    meta_path = raw_dir / "procfs_meta.json"
+    with reading(meta_path):  # cut off or not JSON: one line naming the file
+        meta = orjson.loads(meta_path.read_bytes())
     for name in ("procfs_threads.csv", "procfs_processes.csv", "procfs_cores.csv"):
         require_whole_lines(raw_dir / name)
     return ProcfsFrames(

@@ -1,36 +1,31 @@
 """Renderers: tables -> figures, timeline.html, trace.json, index.html (last: it links the rest).
 
-Each renderer reads only tables and the manifest, so `concprof report` can
-redo all of them from a run directory.
+Each renderer reads only the tables and the manifest (the answer included:
+tables/advice.csv), so `concprof report` can redo all of them from a run
+directory. A renderer is a function of the RenderContext that adds what it
+wrote to `ctx.outputs`; RENDERERS is the registry, in order.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from profiler.render.figures import render_figures
-from profiler.render.perfetto import render_trace
-from profiler.render.report import render_report
-from profiler.render.timeline import render_timeline
+from profiler.render import figures, perfetto, report, timeline
+from profiler.render.common import RenderContext
+
+Renderer = Callable[[RenderContext], None]
+RENDERERS: tuple[Renderer, ...] = (figures.render, timeline.render, perfetto.render, report.render)
 
 
 def render_all(
     run_dir: Path, manifest: dict[str, Any], tables: dict[str, pd.DataFrame]
-) -> dict[str, Path]:
-    """Every output; returns {name: path} of the main files."""
-    title = (
-        f"{manifest['scenario']['name']}: {manifest['tasks']} tasks, {manifest['workers']} workers"
-    )
-    models = list(manifest.get("models", []))
-    figures = render_figures(
-        run_dir / "figures", tables, title, int(manifest.get("cpu_count") or 1)
-    )
-    outputs = {
-        "timeline": render_timeline(run_dir, title, models, tables),
-        "trace": render_trace(run_dir, models, tables),
-    }
-    outputs["report"] = render_report(run_dir, manifest, tables, figures)
-    return outputs
+) -> dict[str, Any]:
+    """Every output; returns {name: path(s)} of what was written."""
+    ctx = RenderContext(run_dir, manifest, tables)
+    for renderer in RENDERERS:
+        renderer(ctx)
+    return ctx.outputs

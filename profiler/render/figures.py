@@ -14,6 +14,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from profiler.render.common import STATE_COLOURS, RenderContext
 from profiler.rundir import write_with
 
 # names come from programs ("$5 worker"): text is text, never mathtext
@@ -82,14 +83,6 @@ def speedup_figure(timing: pd.DataFrame, comparison: pd.DataFrame, title: str) -
     return fig
 
 
-STATE_COLOURS = {
-    "hold": "#d62728",
-    "hold_preempted": "#ff9896",
-    "wait": "#ffbb78",
-    "nogil_running": "#2ca02c",
-    "blocked": "#c7c7c7",
-    "probe": "#9467bd",  # perf's own time: in the timelines, not in the shares
-}
 STATE_COLUMNS = {
     "hold": "gil_hold_pct",
     "hold_preempted": "gil_hold_preempted_pct",
@@ -310,3 +303,9 @@ def render_figures(
     if "cores_timeline" in tables:
         made["cores"] = cores_figure(tables["cores_timeline"])
     return {name: save(fig, figures_dir, name) for name, fig in made.items() if fig is not None}
+
+
+def render(ctx: RenderContext) -> None:
+    ctx.outputs["figures"] = render_figures(
+        ctx.run_dir / "figures", ctx.tables, ctx.title, ctx.cpu_count
+    )

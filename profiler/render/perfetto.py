@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 import pandas as pd
 
+from profiler.render.common import RenderContext, table
 from profiler.rundir import write_atomic
 
 GAP_US = 500_000.0
@@ -23,15 +24,6 @@ CORES_PID_BASE = 900_000_000
 
 def _meta(pid: int, tid: int, kind: str, name: str) -> dict[str, Any]:
     return {"ph": "M", "pid": pid, "tid": tid, "name": f"{kind}_name", "args": {"name": name}}
-
-
-COLUMNS = {
-    "gil_intervals": ["model", "pid", "tid", "state", "start_us", "end_us"],
-    "function_spans": ["model", "pid", "tid", "name", "start_us", "dur_us"],
-    "cores_timeline": ["model", "t_s", "core", "busy_frac", "source"],
-    "threads": ["model", "pid", "tid", "thread_name", "process_role"],
-    "traced_threads": ["model", "pid", "tid", "kind", "name"],
-}
 
 
 def _slice(cat: str, name: str, pid: Any, tid: Any, ts_us: float, dur_us: float) -> dict[str, Any]:
@@ -44,11 +36,6 @@ def _slice(cat: str, name: str, pid: Any, tid: Any, ts_us: float, dur_us: float)
         "ts": ts_us,
         "dur": dur_us,
     }
-
-
-def table(tables: dict[str, pd.DataFrame], name: str) -> pd.DataFrame:
-    """A table, or an empty one with its columns when the run did not produce it."""
-    return tables.get(name, pd.DataFrame(columns=COLUMNS[name]))
 
 
 def trace_events(models: list[str], tables: dict[str, pd.DataFrame]) -> list[dict[str, Any]]:
@@ -122,3 +109,7 @@ def render_trace(run_dir: Path, models: list[str], tables: dict[str, pd.DataFram
         "otherData": {"producer": "concprof", "run": str(run_dir)},
     }
     return write_atomic(run_dir / "trace.json", orjson.dumps(doc))
+
+
+def render(ctx: RenderContext) -> None:
+    ctx.outputs["trace"] = render_trace(ctx.run_dir, ctx.models, ctx.tables)

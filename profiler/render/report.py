@@ -6,18 +6,12 @@ import base64
 from pathlib import Path
 from typing import Any
 
-import jinja2
 import pandas as pd
 
 from profiler.analyse.answer import FULL_TRACE_PCT, Answer
+from profiler.render.common import ENV, RenderContext
 from profiler.rundir import write_atomic
 from profiler.schema import THREAD_REPORT_COLUMNS
-
-_ENV = jinja2.Environment(
-    loader=jinja2.PackageLoader("profiler.render", "templates"),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-)
 
 
 def _data_uri(path: Path) -> str:
@@ -90,7 +84,7 @@ def render_report(
         for p in run_dir.rglob("*")
         if p.is_file() and not p.name.startswith(".") and p.parent.name != "timing"
     )
-    html = _ENV.get_template("report.html").render(
+    html = ENV.get_template("report.html").render(
         m=manifest,
         answer=answer,
         comparison_columns=list(comparison.columns),
@@ -105,3 +99,10 @@ def render_report(
         run_dir=str(run_dir),
     )
     return write_atomic(run_dir / "index.html", html)
+
+
+def render(ctx: RenderContext) -> None:
+    """Last: the report links every other output."""
+    ctx.outputs["report"] = render_report(
+        ctx.run_dir, ctx.manifest, ctx.tables, ctx.outputs.get("figures", {})
+    )

@@ -12,22 +12,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-import jinja2
 import pandas as pd
 from markupsafe import Markup
 
 from profiler.analyse.gil import TRACE_STATES
-from profiler.render.figures import STATE_COLOURS
-from profiler.render.perfetto import table
+from profiler.render.common import ENV, STATE_COLOURS, RenderContext, table
 from profiler.rundir import write_atomic
 
 SPAN_DEPTH_LIMIT = 12
-
-_ENV = jinja2.Environment(
-    loader=jinja2.PackageLoader("profiler.render", "templates"),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-)
 
 
 def _who(threads: pd.DataFrame) -> dict[tuple[int, int], tuple[str, str]]:
@@ -150,7 +142,11 @@ def render_timeline(
     run_dir: Path, title: str, models: list[str], tables: dict[str, pd.DataFrame]
 ) -> Path:
     doc = timeline_document(title, models, tables)
-    html = _ENV.get_template("timeline.html").render(
+    html = ENV.get_template("timeline.html").render(
         title=doc["title"], data=Markup(embed_json(doc))
     )
     return write_atomic(run_dir / "timeline.html", html)
+
+
+def render(ctx: RenderContext) -> None:
+    ctx.outputs["timeline"] = render_timeline(ctx.run_dir, ctx.title, ctx.models, ctx.tables)

@@ -14,7 +14,6 @@ from profiler.analyse.from_perf import gil_trace_end, sched_trace_end
 from profiler.analyse.gil import check, gil_intervals, process_shares, state_shares
 from profiler.analyse.sampled import MAX_PASSES
 from profiler.load.perf import load_perf
-from profiler.observe import Observed
 from profiler.record.gil_trace import (
     EVENT_BYTES,
     MAX_TRACE_BYTES,
@@ -23,6 +22,7 @@ from profiler.record.gil_trace import (
     STOP_COST_S,
     budget_bytes,
 )
+from profiler.spine import Observed
 from profiler.within_bound import longer_window
 from tests.conftest import DATA
 

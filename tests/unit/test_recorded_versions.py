@@ -15,7 +15,7 @@ import json
 import pandas as pd
 import pytest
 
-from profiler.analyse.model_tables import model_tables
+from profiler.analyse.run_tables import model_tables
 from profiler.load.model_dir import load_recordings
 from tests.conftest import DATA
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from profiler.errors import UsageError
-from profiler.scenario import Scenario, builtin_names, find_scenario, load_scenario
+from profiler.scenario import builtin_names, find_scenario, load_scenario
+from profiler.spine import Scenario
 
 Make = Callable[[str, str], Path]
 

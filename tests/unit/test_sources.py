@@ -18,7 +18,7 @@ from profiler.analyse.from_perf import perf_tables
 from profiler.analyse.from_procfs import procfs_tables
 from profiler.analyse.from_pyspy import pyspy_tables
 from profiler.analyse.from_viztracer import viztracer_tables
-from profiler.analyse.model_tables import model_tables
+from profiler.analyse.run_tables import model_tables
 from profiler.load.model_dir import load_recordings
 from profiler.load.recordings import Recordings
 from profiler.load.runner_json import identity

@@ -1,0 +1,61 @@
+"""What the renderers share: the one template environment, state colours, the render context."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pandas as pd
+
+ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("profiler.render", "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+)
+
+STATE_COLOURS = {
+    "hold": "#d62728",
+    "hold_preempted": "#ff9896",
+    "wait": "#ffbb78",
+    "nogil_running": "#2ca02c",
+    "blocked": "#c7c7c7",
+    "probe": "#9467bd",  # perf's own time: in the timelines, not in the shares
+}
+
+COLUMNS = {  # what a renderer needs of a table the run may not have produced
+    "gil_intervals": ["model", "pid", "tid", "state", "start_us", "end_us"],
+    "function_spans": ["model", "pid", "tid", "name", "start_us", "dur_us"],
+    "cores_timeline": ["model", "t_s", "core", "busy_frac", "source"],
+    "threads": ["model", "pid", "tid", "thread_name", "process_role"],
+    "traced_threads": ["model", "pid", "tid", "kind", "name"],
+}
+
+
+def table(tables: dict[str, pd.DataFrame], name: str) -> pd.DataFrame:
+    """A table, or an empty one with its columns when the run did not produce it."""
+    return tables.get(name, pd.DataFrame(columns=COLUMNS[name]))
+
+
+@dataclass
+class RenderContext:
+    """What every renderer reads (tables and the manifest only) and what they wrote."""
+
+    run_dir: Path
+    manifest: dict[str, Any]
+    tables: dict[str, pd.DataFrame]
+    outputs: dict[str, Any] = field(default_factory=dict)  # name -> path(s), in render order
+
+    @property
+    def title(self) -> str:
+        m = self.manifest
+        return f"{m['scenario']['name']}: {m['tasks']} tasks, {m['workers']} workers"
+
+    @property
+    def models(self) -> list[str]:
+        return list(self.manifest.get("models", []))
+
+    @property
+    def cpu_count(self) -> int:
+        return int(self.manifest.get("cpu_count") or 1)
