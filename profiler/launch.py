@@ -8,7 +8,6 @@ worker or helper server outlives the run.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import shutil
@@ -24,7 +23,7 @@ from typing import Any
 
 import profiler
 from profiler.containment import Containment, pids_in
-from profiler.errors import RunFailed, UsageError
+from profiler.errors import RunFailed
 from profiler.models.base import DUMP_SIGNAL
 
 PACKAGE_DIR = Path(profiler.__file__).resolve().parent
@@ -276,39 +275,3 @@ def _close(*fds: int) -> None:
         if fd >= 0:
             with suppress(OSError):
                 os.close(fd)
-
-
-DESCRIBE_TIMEOUT_S = float(os.environ.get("CONCPROF_IMPORT_TIMEOUT_S", "60"))
-
-
-def describe_scenario(python: str, scenario_path: str) -> dict[str, Any]:
-    """Ask the workload interpreter to import and check the scenario file.
-
-    A scenario whose import hangs, prints to stdout, or exits is bad input:
-    UsageError with one line.
-    """
-    with package_path() as path_dir:
-        try:
-            done = run_group(
-                [python, "-m", "profiler.runner", "describe", scenario_path],
-                runner_env(path_dir),
-                timeout_s=DESCRIBE_TIMEOUT_S,
-            )
-        except RunTimeout:
-            raise UsageError(
-                f"{scenario_path}: importing it did not finish within {DESCRIBE_TIMEOUT_S:g} s "
-                "(does it block or loop at import?); a scenario file must import quickly"
-            ) from None
-    if done.returncode != 0:
-        lines = done.stderr.strip().splitlines()
-        reason = lines[-1] if lines else f"exit code {done.returncode}"
-        raise UsageError(reason.removeprefix("concprof: "))
-    last = (done.stdout.strip().splitlines() or [""])[-1]
-    try:
-        result: dict[str, Any] = json.loads(last)
-    except ValueError:
-        raise UsageError(
-            f"{scenario_path}: the runner's description was not readable: "
-            f"{last[:80]!r} (does the scenario write to stdout at import?)"
-        ) from None
-    return result

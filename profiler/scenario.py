@@ -7,11 +7,13 @@ stay out of the toolkit's process.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
+from typing import Any
 
 from profiler.errors import UsageError
-from profiler.launch import PACKAGE_DIR, describe_scenario
+from profiler.launch import PACKAGE_DIR, RunTimeout, package_path, run_group, runner_env
 from profiler.spine import Scenario
 
 
@@ -41,6 +43,42 @@ def find_scenario(name_or_path: str) -> Path:
         f"unknown scenario {name_or_path!r}; choose one of: {', '.join(builtin_names())} "
         "or a path to a scenario file"
     )
+
+
+DESCRIBE_TIMEOUT_S = float(os.environ.get("CONCPROF_IMPORT_TIMEOUT_S", "60"))
+
+
+def describe_scenario(python: str, scenario_path: str) -> dict[str, Any]:
+    """Ask the workload interpreter to import and check the scenario file.
+
+    A scenario whose import hangs, prints to stdout, or exits is bad input:
+    UsageError with one line.
+    """
+    with package_path() as path_dir:
+        try:
+            done = run_group(
+                [python, "-m", "profiler.runner", "describe", scenario_path],
+                runner_env(path_dir),
+                timeout_s=DESCRIBE_TIMEOUT_S,
+            )
+        except RunTimeout:
+            raise UsageError(
+                f"{scenario_path}: importing it did not finish within {DESCRIBE_TIMEOUT_S:g} s "
+                "(does it block or loop at import?); a scenario file must import quickly"
+            ) from None
+    if done.returncode != 0:
+        lines = done.stderr.strip().splitlines()
+        reason = lines[-1] if lines else f"exit code {done.returncode}"
+        raise UsageError(reason.removeprefix("concprof: "))
+    last = (done.stdout.strip().splitlines() or [""])[-1]
+    try:
+        result: dict[str, Any] = json.loads(last)
+    except ValueError:
+        raise UsageError(
+            f"{scenario_path}: the runner's description was not readable: "
+            f"{last[:80]!r} (does the scenario write to stdout at import?)"
+        ) from None
+    return result
 
 
 def load_scenario(name_or_path: str, python: str) -> Scenario:

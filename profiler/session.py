@@ -31,7 +31,8 @@ from profiler.models.base import printable
 from profiler.plan import plan
 from profiler.record import select
 from profiler.record.base import Selection
-from profiler.record.perf import Perf, mount_tracefs, remove_stale_probes
+from profiler.record.perf import Perf
+from profiler.record.uprobes import mount_tracefs, remove_stale_probes
 from profiler.render import render_all
 from profiler.rundir import (
     MANIFEST,

@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 
 from profiler.analyse import cores as cores_mod
-from profiler.analyse import gil, observer
+from profiler.analyse import gil, gil_checks, observer
 from profiler.analyse.source_tables import SourceTables
 from profiler.load.recordings import Recordings
 
@@ -62,16 +62,16 @@ def perf_tables(rec: Recordings, cpu_count: int) -> SourceTables | None:
     out.cores, out.cores_timeline = cores_mod.cores_from_perf(
         spans, tids, sched_window_us, cpu_count
     )
-    checks = gil.check(intervals, events[events["t_ns"] <= gil_end])
+    checks = gil_checks.check(intervals, events[events["t_ns"] <= gil_end])
     out.extra = {
         "gil_intervals": intervals,
-        "gil_stats": gil.gil_stats(events, intervals, rec.t0_ns, gil_end),
+        "gil_stats": gil_checks.gil_stats(events, intervals, rec.t0_ns, gil_end),
         "checks": pd.DataFrame([_checks_row(checks, correction)]),
     }
     return out
 
 
-def _checks_row(checks: gil.Checks, correction: observer.ProbeCorrection) -> dict[str, Any]:
+def _checks_row(checks: gil_checks.Checks, correction: observer.ProbeCorrection) -> dict[str, Any]:
     return {
         "overlapping_holders": checks.overlapping_holders,
         "max_overlap_us": checks.max_overlap_us,

@@ -488,7 +488,7 @@ def test_what_a_dead_run_left_is_removed_with_a_line(tmp_path: Path) -> None:
     # GIVEN a probe group and a temporary directory of a concprof process that is gone
     dead = subprocess.Popen(["true"])
     dead.wait()
-    from profiler.record.perf import python_library
+    from profiler.record.uprobes import python_library
 
     library = python_library(sys.executable)
     added = subprocess.run(

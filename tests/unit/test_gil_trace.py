@@ -11,7 +11,8 @@ import pytest
 
 from profiler.analyse.advice import _traced, _warnings
 from profiler.analyse.from_perf import gil_trace_end, sched_trace_end
-from profiler.analyse.gil import check, gil_intervals, process_shares, state_shares
+from profiler.analyse.gil import gil_intervals, process_shares, state_shares
+from profiler.analyse.gil_checks import check
 from profiler.analyse.sampled import MAX_PASSES
 from profiler.load.perf import load_perf
 from profiler.record.gil_trace import (

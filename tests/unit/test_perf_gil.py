@@ -11,13 +11,12 @@ from pandas.testing import assert_frame_equal
 
 from profiler.analyse.cores import cpu_spans_from_switches
 from profiler.analyse.gil import (
-    check,
     gil_intervals,
-    gil_stats,
     process_shares,
     state_shares,
     thread_intervals,
 )
+from profiler.analyse.gil_checks import check, gil_stats
 from profiler.load.perf import load_perf, parse_line
 from tests.conftest import DATA
 
