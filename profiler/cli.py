@@ -33,8 +33,8 @@ def cmd_profile(args: argparse.Namespace, console: Console) -> int:
     """Profile a scenario under each concurrency model and write a report."""
     from profiler import session
     from profiler.plan import parse_models
-    from profiler.render.terminal import print_summary
-    from profiler.spine import ProfileConfig, Step
+    from profiler.render.terminal import print_summary, step_display
+    from profiler.spine import ProfileConfig
 
     config = ProfileConfig(
         scenario=args.scenario,
@@ -51,29 +51,7 @@ def cmd_profile(args: argparse.Namespace, console: Console) -> int:
         max_slowdown=args.max_slowdown,
         sampled_error_pct=args.sampled_error,
     )
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("{task.fields[last]}"),
-    )
-    with Progress(*columns, console=console, transient=True) as bar:
-        task_id = bar.add_task("timing runs", total=None, last="")
-
-        def on_progress(step: Step) -> None:
-            if step.phase == "setup":
-                bar.console.print(f"  {step.note}", markup=False)
-                return
-            bar.update(task_id, description=f"{step.phase} runs")
-            last = f"{step.model} r{step.rep}: " + (
-                f"{step.wall_s:.3f} s" if step.wall_s is not None else "failed"
-            )
-            bar.update(task_id, completed=step.done, total=step.total, last=last)
-            if step.note:
-                where = f"{step.model} r{step.rep}: " if step.model else ""
-                bar.console.print(f"  {where}{step.note}", markup=False)
-
+    with step_display(console) as on_progress:
         run_dir, tables = session.profile(config, on_progress)
     manifest_repeat = int(tables["timing"]["rep"].max())
     print_summary(console, run_dir, tables, manifest_repeat, config.margin)

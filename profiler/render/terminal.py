@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from profiler.analyse.answer import Answer
 from profiler.analyse.compare import DEFAULT_MARGIN
+from profiler.spine import ProgressFn, Step
 
 
 def _num(value: object, fmt: str) -> str:
@@ -74,3 +78,32 @@ def print_summary(
     console.print(f"run directory: {run_dir}", markup=False, highlight=False)
     console.print(f"report:        {run_dir / 'index.html'}", markup=False, highlight=False)
     console.print(f"timeline:      {run_dir / 'timeline.html'}", markup=False, highlight=False)
+
+
+@contextmanager
+def step_display(console: Console) -> Iterator[ProgressFn]:
+    """A progress bar over a profile's runs; yields the function its steps are given to."""
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[last]}"),
+    )
+    with Progress(*columns, console=console, transient=True) as bar:
+        task_id = bar.add_task("timing runs", total=None, last="")
+
+        def on_progress(step: Step) -> None:
+            if step.phase == "setup":
+                bar.console.print(f"  {step.note}", markup=False)
+                return
+            bar.update(task_id, description=f"{step.phase} runs")
+            last = f"{step.model} r{step.rep}: " + (
+                f"{step.wall_s:.3f} s" if step.wall_s is not None else "failed"
+            )
+            bar.update(task_id, completed=step.done, total=step.total, last=last)
+            if step.note:
+                where = f"{step.model} r{step.rep}: " if step.model else ""
+                bar.console.print(f"  {where}{step.note}", markup=False)
+
+        yield on_progress

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from profiler.analyse.advice import _traced, _warnings
+from profiler.analyse.evidence import traced_note, warnings_for
 from profiler.analyse.from_perf import gil_trace_end, sched_trace_end
 from profiler.analyse.gil import gil_intervals, process_shares, state_shares
 from profiler.analyse.gil_checks import check
@@ -77,8 +77,8 @@ def test_an_event_reported_twice_is_loaded_once(tmp_path: Path) -> None:
 
 
 def test_a_partial_trace_is_disclosed_in_the_evidence_and_the_warnings() -> None:
-    assert "first 38% of the observed run" in _traced(38.2)
-    assert _traced(100.0) == "" and _traced(float("nan")) == "" and _traced(None) == ""
+    assert "first 38% of the observed run" in traced_note(38.2)
+    assert traced_note(100.0) == "" and traced_note(float("nan")) == "" and traced_note(None) == ""
     comparison = pd.DataFrame(
         {
             "model": ["sequential", "threads"],
@@ -88,7 +88,7 @@ def test_a_partial_trace_is_disclosed_in_the_evidence_and_the_warnings() -> None
             "reps": [5, 5],
         }
     )
-    warnings = _warnings(comparison, None)
+    warnings = warnings_for(comparison, None)
     assert any("sequential 31%" in w and "stopped part-way" in w for w in warnings), warnings
     assert not any("slowed the observed run" in w for w in warnings)
 
@@ -103,7 +103,7 @@ def test_the_slowdown_warning_uses_the_runs_own_bound(bound: float) -> None:
             "reps": [5],
         }
     )
-    slowed = any("slowed the observed run" in w for w in _warnings(comparison, None))
+    slowed = any("slowed the observed run" in w for w in warnings_for(comparison, None))
     assert slowed == (bound < 1.6)
 
 
@@ -160,7 +160,7 @@ def test_shares_from_a_run_without_perf_are_disclosed() -> None:
             ],
         }
     )
-    warnings = _warnings(comparison, None)
+    warnings = warnings_for(comparison, None)
     said = [w for w in warnings if "without perf" in w]
     assert len(said) == 1 and said[0].startswith("sequential: the observed run with perf"), warnings
     assert "raw/sequential-probed/" in said[0]

@@ -1,0 +1,155 @@
+"""Figures of the GIL: each thread's states (perf), its sampled share (py-spy), its timeline."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.patches import Rectangle
+
+from profiler.render.common import STATE_COLOURS
+from profiler.render.plotting import Figure, plt
+
+RASTERIZE_ABOVE = 1000  # spans in one collection: beyond it, a bitmap inside the SVG
+
+
+STATE_COLUMNS = {
+    "hold": "gil_hold_pct",
+    "hold_preempted": "gil_hold_preempted_pct",
+    "wait": "gil_wait_pct",
+    "nogil_running": "nogil_running_pct",
+    "blocked": "blocked_pct",
+}
+
+
+def _thread_label(row: pd.Series) -> str:
+    return f"{row['thread_name']} ({row['process_role']} {row['pid']})"
+
+
+def gil_states_figure(threads: pd.DataFrame) -> Figure | None:
+    """Per model, per thread: stacked bars of the five GIL states (perf rows only)."""
+    exact = threads[threads["source"] == "perf"]
+    if exact.empty:
+        return None
+    models = list(dict.fromkeys(exact["model"]))
+    heights = [max(1, len(exact[exact["model"] == m])) for m in models]
+    fig, axes = plt.subplots(
+        len(models),
+        1,
+        figsize=(10, 1.0 + 0.32 * sum(heights) + 0.5 * len(models)),
+        gridspec_kw={"height_ratios": heights},
+        squeeze=False,
+        layout="constrained",
+    )
+    for ax, model in zip(axes[:, 0], models, strict=True):
+        rows = exact[exact["model"] == model].sort_values(["pid", "tid"])
+        labels = [_thread_label(r) for _, r in rows.iterrows()]
+        left = np.zeros(len(rows))
+        for state, column in STATE_COLUMNS.items():
+            values = rows[column].fillna(0.0).to_numpy(dtype=float)
+            ax.barh(range(len(rows)), values, left=left, color=STATE_COLOURS[state], label=state)
+            left += values
+        ax.set_yticks(range(len(rows)), labels, fontsize=8)
+        ax.invert_yaxis()
+        ax.set_xlim(0, 100)
+        ax.set_title(f"{model}", fontsize=10, loc="left")
+    axes[-1, 0].set_xlabel(
+        "share of the model run, or of its traced part (gil_traced_pct)  —  source: perf (exact)"
+    )
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, ncol=5, fontsize=8, loc="outside upper left")
+    return fig
+
+
+def sampled_gil_figure(threads: pd.DataFrame) -> Figure | None:
+    """Without perf: GIL hold share (py-spy, with error bars) and on-CPU share (procfs)."""
+    rows = threads[threads["source"].isin(("py-spy", "procfs"))]
+    if rows.empty or (threads["source"] == "perf").any():
+        return None
+    wide = rows.pivot_table(
+        index=["model", "pid", "tid", "thread_name", "process_role"],
+        columns="source",
+        values=["gil_hold_pct", "gil_hold_err_pct", "on_cpu_pct"],
+        aggfunc="first",
+    )
+    wide.columns = [f"{col[0]}:{col[1]}" for col in wide.columns]
+    wide = wide.reset_index()
+    fig, ax = plt.subplots(figsize=(10, 1.0 + 0.3 * len(wide)), layout="constrained")
+    y = np.arange(len(wide))
+    hold = wide.get("gil_hold_pct:py-spy", pd.Series(np.nan, index=wide.index)).to_numpy(float)
+    err = wide.get("gil_hold_err_pct:py-spy", pd.Series(0.0, index=wide.index)).to_numpy(float)
+    cpu = wide.get("on_cpu_pct:procfs", pd.Series(np.nan, index=wide.index)).to_numpy(float)
+    ax.barh(
+        y - 0.2,
+        hold,
+        height=0.4,
+        xerr=err,
+        color=STATE_COLOURS["hold"],
+        label="holds GIL (py-spy, sampled, 95% error)",
+    )
+    ax.barh(y + 0.2, cpu, height=0.4, color="#1f77b4", label="on CPU (procfs)")
+    ax.set_yticks(
+        y,
+        [f"{r.model}: {r.thread_name} ({r.process_role} {r.pid})" for r in wide.itertuples()],
+        fontsize=8,
+    )
+    ax.invert_yaxis()
+    ax.set_xlim(0, 105)
+    ax.set_xlabel("share of the model run (%)")
+    ax.legend(fontsize=8)
+    return fig
+
+
+def gil_timeline_figure(intervals: pd.DataFrame, threads: pd.DataFrame) -> Figure | None:
+    """Beazley-style: one row per thread, one colour per state, models on a shared time axis."""
+    if intervals.empty:
+        return None
+    models = list(dict.fromkeys(intervals["model"]))
+    names = threads.drop_duplicates(["model", "pid", "tid"]).set_index(["model", "pid", "tid"])
+    counts = [
+        intervals.loc[intervals["model"] == m, ["pid", "tid"]].drop_duplicates().shape[0]
+        for m in models
+    ]
+    fig, axes = plt.subplots(
+        len(models),
+        1,
+        figsize=(11, 1.2 + 0.3 * sum(counts) + 0.45 * len(models)),
+        gridspec_kw={"height_ratios": [max(1, c) for c in counts]},
+        sharex=True,
+        squeeze=False,
+        layout="constrained",
+    )
+    for ax, model in zip(axes[:, 0], models, strict=True):
+        per = intervals[intervals["model"] == model]
+        keys = sorted({(int(p), int(t)) for p, t in zip(per["pid"], per["tid"], strict=True)})
+        labels = []
+        for row, (pid, tid) in enumerate(keys):
+            mine = per[(per["pid"] == pid) & (per["tid"] == tid)]
+            for state, colour in STATE_COLOURS.items():
+                spans = mine[mine["state"] == state]
+                if len(spans):
+                    ax.broken_barh(
+                        list(
+                            zip(
+                                spans["start_us"] / 1e3,
+                                (spans["end_us"] - spans["start_us"]) / 1e3,
+                                strict=True,
+                            )
+                        ),
+                        (row - 0.4, 0.8),
+                        facecolors=colour,
+                        linewidth=0,
+                        # thousands of spans: a bitmap inside the SVG (vector takes minutes)
+                        rasterized=len(spans) > RASTERIZE_ABOVE,
+                    )
+            key = (model, pid, tid)
+            known = key in names.index
+            name = str(names.loc[key, "thread_name"]) if known else f"tid {tid}"
+            role = str(names.loc[key, "process_role"]) if known else "other"
+            labels.append(f"{name} ({role} {pid})")
+        ax.set_yticks(range(len(keys)), labels, fontsize=8)
+        ax.set_ylim(len(keys) - 0.5, -0.5)
+        ax.set_title(model, fontsize=10, loc="left")
+    axes[-1, 0].set_xlabel("ms from the model run's start — source: perf (exact)")
+    handles = [Rectangle((0, 0), 1, 1, color=c) for c in STATE_COLOURS.values()]
+    fig.legend(handles, list(STATE_COLOURS), ncol=6, fontsize=8, loc="outside upper left")
+    return fig
