@@ -1,7 +1,7 @@
 """Harness fidelity: concprof's timing run against a plain program doing the same work.
 
 For each workload and model, PAIRS interleaved pairs of runs, each in a fresh
-interpreter: `python -m profiler.runner run` (what a timing run executes) and
+interpreter: `python -m profiler.workload.runner run` (what a timing run executes) and
 bench/plain.py (submit every task to a concurrent.futures pool, or gather them
 under an asyncio semaphore, then collect the results). The ratio of the median
 wall times is the harness's effect on the measurement (target <= 1.05); the
@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from profiler.launch import package_path, runner_env
+from profiler.orchestrate.launch import package_path, runner_env
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_SCENARIOS = ROOT / "bench" / "scenarios"
@@ -31,7 +31,7 @@ TARGET_RATIO = 1.05
 SHORT_S, SHORT_PAIRS = 0.1, 15
 FIDELITY_TEXT = """For each workload and model, interleaved pairs of runs, each in a fresh
 interpreter:
-concprof's timing run (`python -m profiler.runner run`, what `make profile` times) and
+concprof's timing run (`python -m profiler.workload.runner run`, what `make profile` times) and
 bench/plain.py, the program a user would write (`ThreadPoolExecutor.submit` /
 `ProcessPoolExecutor.submit` then each `result()`, a loop for sequential, `asyncio.gather`
 under a semaphore). Both time only the model run (pool start to shutdown). ratio =
@@ -62,7 +62,7 @@ WORKLOADS = (
 
 
 def concprof_wall_s(w: Workload, model: str, path_dir: str, out: Path) -> float:
-    argv = [sys.executable, "-m", "profiler.runner", "run", "--scenario", str(w.path)]
+    argv = [sys.executable, "-m", "profiler.workload.runner", "run", "--scenario", str(w.path)]
     argv += ["--model", model, "--tasks", str(w.tasks), "--workers", str(w.workers)]
     argv += ["--start-method", "fork", "--out", str(out)]
     subprocess.run(argv, env=runner_env(path_dir), check=True, capture_output=True)

@@ -28,12 +28,12 @@ from correction import bench_correction
 from fidelity import FIDELITY_TEXT, bench_fidelity
 from observer import bench_observer
 
-from profiler.launch import Launcher, package_path
-from profiler.observe import observe_model
-from profiler.plan import plan
+from profiler.orchestrate.launch import Launcher, package_path
+from profiler.orchestrate.observe import observe_model
+from profiler.orchestrate.plan import plan
+from profiler.orchestrate.session import profile, run_one
 from profiler.record import select
 from profiler.rundir import load_run, write_atomic
-from profiler.session import profile, run_one
 from profiler.spine import ProfileConfig
 
 EVENTS = 500_000

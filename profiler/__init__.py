@@ -1,7 +1,7 @@
 """concprof: which Python concurrency model fits this workload, measured here.
 
 This package's top level stays stdlib-only, because the workload runner
-(`python -m profiler.runner`) imports it inside the measured interpreter,
+(`python -m profiler.workload.runner`) imports it inside the measured interpreter,
 which may be another Python without the toolkit's dependencies.
 """
 

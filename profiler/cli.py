@@ -31,8 +31,8 @@ class _Parser(argparse.ArgumentParser):
 
 def cmd_profile(args: argparse.Namespace, console: Console) -> int:
     """Profile a scenario under each concurrency model and write a report."""
-    from profiler import session
-    from profiler.plan import parse_models
+    from profiler.orchestrate import session
+    from profiler.orchestrate.plan import parse_models
     from profiler.render.terminal import print_summary, step_display
     from profiler.spine import ProfileConfig
 
@@ -60,10 +60,10 @@ def cmd_profile(args: argparse.Namespace, console: Console) -> int:
 
 def cmd_claims(args: argparse.Namespace, console: Console) -> int:
     """Run the scenarios the article's claims need and judge each claim from measurements."""
-    from profiler.claims_run import CLAIM_RUNS, run_claims
+    from profiler.orchestrate.claims_run import CLAIM_RUNS, run_claims
+    from profiler.orchestrate.session import profile
     from profiler.render.claims import claims_markdown
     from profiler.rundir import write_atomic
-    from profiler.session import profile
     from profiler.spine import Step
 
     with Progress(
@@ -99,7 +99,7 @@ def cmd_claims(args: argparse.Namespace, console: Console) -> int:
 
 def cmd_report(args: argparse.Namespace, console: Console) -> int:
     """Re-render tables, figures and index.html of a run directory from its raw/ files."""
-    from profiler.session import rebuild
+    from profiler.orchestrate.session import rebuild
 
     run_dir = Path(args.run_dir)
     if not (run_dir / "run.json").is_file():
@@ -112,8 +112,8 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
 def cmd_list(args: argparse.Namespace, console: Console) -> int:
     """List the built-in scenarios with their one-line descriptions."""
 
-    from profiler.interpreters import resolve_python
-    from profiler.scenario import builtin_names, load_scenario
+    from profiler.orchestrate.interpreters import resolve_python
+    from profiler.orchestrate.scenario import builtin_names, load_scenario
 
     python = resolve_python(args.python)
     table = Table("scenario", "tasks", "workers", "asyncio", "claims", "what it does")
@@ -134,7 +134,7 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
 def cmd_doctor(args: argparse.Namespace, console: Console) -> int:
     """Say which recorders work on this machine and, for the others, why not and the fix."""
 
-    from profiler.doctor import doctor_rows
+    from profiler.orchestrate.doctor import doctor_rows
 
     table = Table("check", "ok", "details")
     for name, ok, detail in doctor_rows(args.python):
@@ -164,8 +164,8 @@ def cmd_view(args: argparse.Namespace, console: Console) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from profiler.models import MODEL_NAMES, START_METHODS
     from profiler.spine import SIZES
+    from profiler.workload.models import MODEL_NAMES, START_METHODS
 
     parser = _Parser(prog="concprof", description=__doc__.splitlines()[0] if __doc__ else None)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)

@@ -19,6 +19,7 @@ from profiler.analyse.compare import DEFAULT_MARGIN
 from profiler.analyse.observer import DEFAULT_MAX_SLOWDOWN
 from profiler.analyse.sampled import DEFAULT_SAMPLED_ERROR_PCT
 from profiler.errors import UsageError
+from profiler.workload import RUNNER
 
 DEFAULT_TIMEOUT_S = 600.0  # per model run; --timeout
 SIZES: dict[str, float] = {"quick": 0.25, "default": 1.0, "large": 4.0}
@@ -119,7 +120,7 @@ class Plan:
         return [
             self.python,
             "-m",
-            "profiler.runner",
+            RUNNER,
             "run",
             "--scenario",
             self.scenario.path,

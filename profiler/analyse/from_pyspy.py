@@ -14,8 +14,8 @@ from profiler.analyse.sampled import (
 from profiler.analyse.source_tables import SourceTables
 from profiler.load.recordings import Recordings
 from profiler.load.runner_json import thread_idents
-from profiler.models.base import MEASURED_FRAME
-from profiler.models.reference import ROUND_FRAME
+from profiler.workload.models.base import MEASURED_FRAME
+from profiler.workload.models.reference import ROUND_FRAME
 
 
 def pyspy_tables(

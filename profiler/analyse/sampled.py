@@ -1,7 +1,7 @@
 """Per-thread shares from the samplers: py-spy (GIL holder) and procfs (on CPU).
 
 py-spy: GIL share = GIL-holding samples / sampling rounds in the window.
-The rounds are counted by the reference process (profiler.models.reference):
+The rounds are counted by the reference process (profiler.workload.models.reference):
 then the 95% error is the binomial half-width 1.96 sqrt(p(1-p)/n), n rounds.
 Without it the rounds are only expected, rate x window, and py-spy's rounds
 are a Poisson process: the count itself varies, and the error is

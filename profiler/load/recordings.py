@@ -63,7 +63,7 @@ class Recordings:
 
     @property
     def reference_pid(self) -> int:
-        """py-spy's round counter (profiler.models.reference): not part of the workload."""
+        """py-spy's round counter (profiler.workload.models.reference): not part of the workload."""
         return int(self.doc.get("gil_reference_pid") or -1)
 
     @property

@@ -1,6 +1,6 @@
 """Runner result documents (raw/timing/<model>-r<rep>.json) into tidy frames.
 
-Input grammar: one JSON object per file, as written by `profiler.runner run`:
+Input grammar: one JSON object per file, as written by `profiler.workload.runner run`:
 {model, tasks, wall_s, user_s, sys_s, max_rss_mb, tasks_ok, ok, error,
  start_ns, end_ns, pid, task_records: [{index, pid, tid, thread_name,
  start_ns, end_ns, ok, ...}], machine_busy_s, helper_cpu_s, clock_tick_s, ...}. The rep number,

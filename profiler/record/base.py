@@ -1,7 +1,7 @@
 """What every recorder offers: whether it works here, and how it joins a run.
 
 Two kinds: a *wrapper* puts its command in front of the runner's (perf,
-py-spy: `perf record ... -- py-spy record ... -- python -m profiler.runner`);
+py-spy: `perf record ... -- py-spy record ... -- python -m profiler.workload.runner`);
 a *sampler* watches the process tree from the toolkit's side (procfs).
 viztracer is a wrapper that needs a run of its own (it slows the workload
 several times), so it is marked `exclusive`.

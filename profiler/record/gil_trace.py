@@ -5,7 +5,7 @@ on the machines we measured), inside the very intervals it times, and the
 cost stays while the probes are installed, even with perf's events disabled.
 A workload that releases the GIL hundreds of thousands of times a second is
 slowed several times over. So the probes get a perf of their own:
-- attached (`-p`) to the launched command while it is held (profiler.launch's
+- attached (`-p`) to the launched command while it is held (profiler.orchestrate.launch's
   gate), and ready before it goes on (`--control` handshake); its children
   inherit the events, so only the run's processes carry breakpoints: no other
   Python (concprof's own samplers among them) pays for them or fills the trace;

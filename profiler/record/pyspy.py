@@ -5,7 +5,7 @@ only samples in which a thread holds the GIL are kept, aggregated per
 (process, thread, stack). The raw (collapsed) format carries no timestamps,
 so py-spy gives shares, not timelines: a thread's GIL share is its
 GIL-holding samples / the sampling rounds in the model run, counted by
-profiler.models.reference (profiler.analyse.sampled has the errors).
+profiler.workload.models.reference (profiler.analyse.sampled has the errors).
 Not chrometrace: it cannot close spans when the GIL moves and mixes up
 forked children.
 

@@ -15,7 +15,7 @@ import os
 import resource
 import subprocess
 
-from profiler.workloads import loopback
+from profiler.workload import loopback
 
 TASKS = 2_000
 WORKERS = 2_000

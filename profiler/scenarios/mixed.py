@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import subprocess
 
-from profiler.workloads import loopback
+from profiler.workload import loopback
 
 TASKS = 32
 WORKERS = 8

@@ -22,8 +22,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from profiler.containment import PREFIX, cgroup2_root
-from profiler.launch import TEMP_PREFIX
+from profiler.orchestrate.containment import PREFIX, cgroup2_root
+from profiler.orchestrate.launch import TEMP_PREFIX
 from profiler.rundir import load_run
 from tests.conftest import REPO, concprof, needs_perf
 
@@ -480,7 +480,7 @@ def test_two_concurrent_perf_runs_both_get_exact_data(tmp_path: Path) -> None:
     for name in ("a", "b"):
         threads = load_run(tmp_path / name / "reports" / "cpu" / "latest")["threads"]
         assert (threads["source"] == "perf").any()
-        assert not leftovers_of(runs[0].pid, "profiler.runner")
+        assert not leftovers_of(runs[0].pid, "profiler.workload.runner")
 
 
 @needs_perf

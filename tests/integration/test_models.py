@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from profiler.interpreters import pyenv_versions
+from profiler.orchestrate.interpreters import pyenv_versions
 from profiler.rundir import load_run
 from tests.conftest import concprof
 

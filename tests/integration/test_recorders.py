@@ -17,8 +17,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from profiler.interpreters import pyenv_versions, resolve_python
 from profiler.load.pyspy import load_pyspy
+from profiler.orchestrate.interpreters import pyenv_versions, resolve_python
 from profiler.record import availability_of
 from profiler.record.gil_trace import MAX_TRACE_BYTES
 from profiler.rundir import load_run

@@ -15,6 +15,7 @@ from profiler.analyse.gil import gil_intervals, process_shares, state_shares
 from profiler.analyse.gil_checks import check
 from profiler.analyse.sampled import MAX_PASSES
 from profiler.load.perf import load_perf
+from profiler.orchestrate.within_bound import longer_window
 from profiler.record.gil_trace import (
     EVENT_BYTES,
     MAX_TRACE_BYTES,
@@ -24,7 +25,6 @@ from profiler.record.gil_trace import (
     budget_bytes,
 )
 from profiler.spine import Observed
-from profiler.within_bound import longer_window
 from tests.conftest import DATA
 
 TRACE = DATA / "gil_threads"

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from profiler.models.base import ModelRun, WorkloadSpec, collect, run_inline, timed_call
+from profiler.workload.models.base import ModelRun, WorkloadSpec, collect, run_inline, timed_call
 
 
 class CountingCondition:
@@ -186,8 +186,8 @@ def test_the_built_in_scenarios_ship_inside_the_package() -> None:
     # an installed wheel has no checkout around it: the scenarios must be package data
     import tomllib
 
-    from profiler.launch import PACKAGE_DIR
-    from profiler.scenario import builtin_dir, builtin_names
+    from profiler.orchestrate.launch import PACKAGE_DIR
+    from profiler.orchestrate.scenario import builtin_dir, builtin_names
 
     assert builtin_dir().resolve().is_relative_to(PACKAGE_DIR.resolve())
     assert {"io", "cpu", "syscalls"} <= set(builtin_names())

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from profiler.errors import UsageError
-from profiler.scenario import builtin_names, find_scenario, load_scenario
+from profiler.orchestrate.scenario import builtin_names, find_scenario, load_scenario
 from profiler.spine import Scenario
 
 Make = Callable[[str, str], Path]

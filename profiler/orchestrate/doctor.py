@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import platform
 
-from profiler.interpreters import pyenv_versions, resolve_python
+from profiler.orchestrate.interpreters import pyenv_versions, resolve_python
 from profiler.record import availability_of
 from profiler.record.names import RECORDER_NAMES
 

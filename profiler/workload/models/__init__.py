@@ -5,7 +5,7 @@ Stdlib-only: these modules run inside the workload's interpreter.
 
 from __future__ import annotations
 
-from profiler.models.base import ModelFn, ModelRun, TaskOutcome, WorkloadSpec
+from profiler.workload.models.base import ModelFn, ModelRun, TaskOutcome, WorkloadSpec
 
 MODEL_NAMES: tuple[str, ...] = ("sequential", "threads", "processes", "asyncio")
 START_METHODS: tuple[str, ...] = ("fork", "spawn", "forkserver")
@@ -14,13 +14,13 @@ START_METHODS: tuple[str, ...] = ("fork", "spawn", "forkserver")
 def get_model(name: str) -> ModelFn:
     """Return the run function of a model by name (imported lazily)."""
     if name == "sequential":
-        from profiler.models.sequential import run
+        from profiler.workload.models.sequential import run
     elif name == "threads":
-        from profiler.models.threads import run
+        from profiler.workload.models.threads import run
     elif name == "processes":
-        from profiler.models.processes import run
+        from profiler.workload.models.processes import run
     elif name == "asyncio":
-        from profiler.models.asyncio_model import run
+        from profiler.workload.models.asyncio_model import run
     else:
         raise KeyError(name)
     return run

@@ -39,7 +39,7 @@ class GilReference:
         read_fd, self._write_fd = os.pipe()
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "profiler.models.reference", str(read_fd)],
+                [sys.executable, "-m", __name__, str(read_fd)],
                 pass_fds=(read_fd,),
                 stdin=subprocess.DEVNULL,
             )

@@ -12,7 +12,7 @@ from concurrent.futures import ProcessPoolExecutor
 from types import ModuleType
 from typing import Any
 
-from profiler.models.base import (
+from profiler.workload.models.base import (
     ModelRun,
     WorkloadSpec,
     collect,

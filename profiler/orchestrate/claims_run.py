@@ -1,6 +1,6 @@
 """`concprof claims`: run the scenarios the claims need, judge them, write the evidence.
 
-`run_claims` is given the profile function (profiler.session.profile, by the CLI).
+`run_claims` is given the profile function (profiler.orchestrate.session.profile, by the CLI).
 
 Each scenario run is an ordinary profile (its own run directory under
 reports/<scenario>/); the claims report goes to reports/claims/<stamp>/ and,

@@ -5,7 +5,13 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from types import ModuleType
 
-from profiler.models.base import ModelRun, WorkloadSpec, collect, timed_call, worker_started
+from profiler.workload.models.base import (
+    ModelRun,
+    WorkloadSpec,
+    collect,
+    timed_call,
+    worker_started,
+)
 
 
 def run(scenario: ModuleType, spec: WorkloadSpec) -> ModelRun:

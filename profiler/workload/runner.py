@@ -1,7 +1,7 @@
-"""The workload runner: `python -m profiler.runner describe|run ...`.
+"""The workload runner: `python -m profiler.workload.runner describe|run ...`.
 
 Runs in the workload's interpreter, never in the toolkit's process, and
-imports nothing outside the standard library, the `profiler.models`
+imports nothing outside the standard library, the `profiler.workload.models`
 package and the scenario file. It prints nothing on stdout but its one JSON
 document (describe) or writes it atomically to --out (run).
 
@@ -28,8 +28,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from profiler.models import MODEL_NAMES, START_METHODS, WorkloadSpec, get_model
-from profiler.models.base import (
+from profiler.workload.models import MODEL_NAMES, START_METHODS, WorkloadSpec, get_model
+from profiler.workload.models.base import (
     ModelRun,
     TaskOutcome,
     cpu_s_of,
@@ -43,7 +43,7 @@ from profiler.models.base import (
     snapshot_threads,
     this_thread,
 )
-from profiler.models.reference import GilReference
+from profiler.workload.models.reference import GilReference
 
 SCHEMA_VERSION = 1
 CONTRACT = (
@@ -386,7 +386,7 @@ def write_atomic(path: str, text: str) -> None:
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m profiler.runner")
+    parser = argparse.ArgumentParser(prog="python -m profiler.workload.runner")
     sub = parser.add_subparsers(dest="command", required=True)
     d = sub.add_parser("describe", help="print the scenario's metadata as JSON")
     d.add_argument("scenario")
@@ -412,7 +412,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     r.add_argument(
         "--gil-reference",
         action="store_true",
-        help="start py-spy's round counter (profiler.models.reference); observed runs only",
+        help="start py-spy's round counter (workload/models/reference.py); observed runs only",
     )
     return parser.parse_args(argv)
 
@@ -424,7 +424,7 @@ def main(argv: list[str] | None = None) -> int:
             doc = describe(args.scenario)  # whatever the scenario printed came before
             sys.stdout.write("\n" + json.dumps(doc) + "\n")
             return 0
-        dump_stacks_on_signal()  # a run that hangs is asked where (profiler.launch)
+        dump_stacks_on_signal()  # a run that hangs is asked where (profiler.orchestrate.launch)
         doc = run_model(args)
     except ContractError as exc:
         sys.stderr.write(f"concprof: {exc}\n")

@@ -1,4 +1,5 @@
-"""`python -m profiler.watchdog FD PROBE_GROUP RUN_JSON CGROUP OWNER_PID`: clean up after concprof.
+"""Cleans up after concprof: `python -m profiler.orchestrate.watchdog FD PROBE_GROUP RUN_JSON
+CGROUP OWNER_PID`.
 
 Reads lines from the pipe FD: `pgid N` (a process group the run started) and
 `done` (the run ended cleanly). At end-of-file without `done`, concprof died:
@@ -67,7 +68,7 @@ def cleanup(cgroup: str, groups: list[int], probe_group: str, run_json: Path, ow
         with contextlib.suppress(OSError):
             os.killpg(pgid, signal.SIGKILL)
     if cgroup != "-":
-        from profiler.containment import kill_group_dir
+        from profiler.orchestrate.containment import kill_group_dir
 
         kill_group_dir(Path(cgroup))
 

@@ -21,8 +21,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from profiler.analyse.sampled import MAX_PASSES
-from profiler.launch import Launcher
-from profiler.observe import observe_model
+from profiler.orchestrate.launch import Launcher
+from profiler.orchestrate.observe import observe_model
 from profiler.record.base import Selection
 from profiler.record.gil_trace import STOP_COST_S
 from profiler.spine import Observed, Plan, ProgressFn, Step

@@ -1,7 +1,7 @@
 """Observed runs: each model once more, with the recorders attached.
 
 The shared run: `perf record ... -- py-spy record ... -- python -m
-profiler.runner run ...` with the procfs sampler watching the tree. Then one
+profiler.workload.runner run ...` with the procfs sampler watching the tree. Then one
 run of its own for each exclusive recorder (viztracer). A recorder that fails
 is named with its reason; the others and the timing results are kept.
 """
@@ -11,8 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from profiler.analyse.sampled import passes_for
-from profiler.launch import Launcher
 from profiler.load.runner_json import OBSERVED_DOC, read_doc
+from profiler.orchestrate.launch import Launcher
 from profiler.record.base import RecorderFailed, Selection, Target, Wrapper
 from profiler.spine import Observed, Plan
 

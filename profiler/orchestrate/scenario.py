@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from profiler.errors import UsageError
-from profiler.launch import PACKAGE_DIR, RunTimeout, package_path, run_group, runner_env
+from profiler.orchestrate.launch import PACKAGE_DIR, RunTimeout, package_path, run_group, runner_env
 from profiler.spine import Scenario
+from profiler.workload import RUNNER
 
 
 def builtin_dir() -> Path:
@@ -57,7 +58,7 @@ def describe_scenario(python: str, scenario_path: str) -> dict[str, Any]:
     with package_path() as path_dir:
         try:
             done = run_group(
-                [python, "-m", "profiler.runner", "describe", scenario_path],
+                [python, "-m", RUNNER, "describe", scenario_path],
                 runner_env(path_dir),
                 timeout_s=DESCRIBE_TIMEOUT_S,
             )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from profiler.models.base import ModelRun, WorkloadSpec, run_inline
+from profiler.workload.models.base import ModelRun, WorkloadSpec, run_inline
 
 
 def run(scenario: ModuleType, spec: WorkloadSpec) -> ModelRun:

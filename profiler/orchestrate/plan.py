@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from profiler.errors import UsageError
-from profiler.interpreters import resolve_python
-from profiler.models import MODEL_NAMES, START_METHODS
+from profiler.orchestrate.interpreters import resolve_python
+from profiler.orchestrate.scenario import load_scenario
 from profiler.record.names import parse_recorders
-from profiler.scenario import load_scenario
 from profiler.spine import SIZES, Plan, ProfileConfig
+from profiler.workload.models import MODEL_NAMES, START_METHODS
 
 DEFAULT_REPEAT = {"quick": 3, "default": 5, "large": 5}
 MAX_WORKERS = 4096  # more threads or processes than this is a mistake, not a workload

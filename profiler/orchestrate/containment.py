@@ -118,11 +118,11 @@ def remove_stale_groups() -> list[str]:
 
 
 class Watchdog:
-    """A process that cleans up after concprof if concprof dies (see profiler.watchdog)."""
+    """A process that cleans up after concprof if concprof dies (see orchestrate/watchdog.py)."""
 
     def __init__(self, cgroup: RunCgroup | None, probe_group: str, run_dir: Path) -> None:
         read_end, self._write_end = os.pipe()
-        argv = [sys.executable, "-m", "profiler.watchdog", str(read_end), probe_group]
+        argv = [sys.executable, "-m", f"{__package__}.watchdog", str(read_end), probe_group]
         argv += [str(run_dir / "run.json"), str(cgroup.path) if cgroup else "-", str(os.getpid())]
         self.process = subprocess.Popen(
             argv,

@@ -12,7 +12,7 @@ import time
 from types import ModuleType
 from typing import Any
 
-from profiler.models.base import (
+from profiler.workload.models.base import (
     ModelRun,
     WorkloadSpec,
     describe_error,

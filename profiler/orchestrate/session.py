@@ -23,12 +23,12 @@ import profiler
 from profiler.analyse import disturbance
 from profiler.analyse.answer import Answer
 from profiler.analyse.run_tables import build_tables
-from profiler.containment import Containment, remove_stale_groups
 from profiler.errors import RunFailed
-from profiler.launch import Launcher, RunTimeout, package_path, remove_stale_dirs
 from profiler.load.runner_json import read_doc, read_docs, timing_name
-from profiler.models.base import printable
-from profiler.plan import plan
+from profiler.orchestrate.containment import Containment, remove_stale_groups
+from profiler.orchestrate.launch import Launcher, RunTimeout, package_path, remove_stale_dirs
+from profiler.orchestrate.plan import plan
+from profiler.orchestrate.within_bound import observe_within_bound
 from profiler.record import select
 from profiler.record.base import Selection
 from profiler.record.perf import Perf
@@ -43,7 +43,7 @@ from profiler.rundir import (
     write_table,
 )
 from profiler.spine import Observed, Plan, ProfileConfig, ProgressFn, Step
-from profiler.within_bound import observe_within_bound
+from profiler.workload.models.base import printable
 
 
 def manifest(

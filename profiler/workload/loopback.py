@@ -1,7 +1,7 @@
 """A loopback HTTP server with a fixed latency per request, and its clients.
 
 Stdlib-only; scenario files import it. The server runs in its own process
-(`python -m profiler.workloads.loopback`), never in the measured one, so its
+(`python -m profiler.workload.loopback`), never in the measured one, so its
 CPU and GIL are not the workload's. It is an asyncio server, so thousands of
 concurrent requests each wait the same latency. It exits by itself when its
 parent dies, so a killed run leaves no server behind.
@@ -69,7 +69,7 @@ async def _serve(latency_ms: float, out: IO[str]) -> None:
 def start_server(latency_ms: float = 50.0) -> tuple[subprocess.Popen[str], int]:
     """Start the server in its own process; return it and its port."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "profiler.workloads.loopback", "--latency-ms", str(latency_ms)],
+        [sys.executable, "-m", __name__, "--latency-ms", str(latency_ms)],
         stdout=subprocess.PIPE,
         text=True,
     )

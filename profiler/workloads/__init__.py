@@ -1,1 +1,0 @@
-"""Stdlib-only helpers that scenario files may import (they run in the workload)."""
