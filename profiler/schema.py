@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
+# main: the runner; worker: a pool's process; server: started by setup(); program: not Python
+ProcessRole = Literal["main", "worker", "server", "program", "other"]
+
 THREAD_COLUMNS = [
     "model",
     "pid",

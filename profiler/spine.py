@@ -20,6 +20,7 @@ from profiler.analyse.observer import DEFAULT_MAX_SLOWDOWN
 from profiler.analyse.sampled import DEFAULT_SAMPLED_ERROR_PCT
 from profiler.errors import UsageError
 from profiler.workload import RUNNER
+from profiler.workload.documents import PythonInfo
 
 DEFAULT_TIMEOUT_S = 600.0  # per model run; --timeout
 SIZES: dict[str, float] = {"quick": 0.25, "default": 1.0, "large": 4.0}
@@ -76,11 +77,11 @@ class Scenario:
     has_setup: bool
     has_teardown: bool
     claims: list[int] = field(default_factory=list)
-    python: dict[str, Any] = field(default_factory=dict)
+    python: PythonInfo = field(default_factory=PythonInfo)  # the workload's interpreter
     models: list[str] = field(default_factory=list)  # the scenario's default models; [] = all
 
     def resolve_workers(self, override: int | None) -> int:
-        return override or self.workers or int(self.python.get("cpu_count") or os.cpu_count() or 1)
+        return override or self.workers or self.python.cpu_count or os.cpu_count() or 1
 
     def tasks_for(self, size: str, workers: int) -> int:
         """Task count at SIZE: quick is a quarter (at least WORKERS), large four times."""

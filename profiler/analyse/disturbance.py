@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
 import pandas as pd
+
+from profiler.workload.documents import RunResult
 
 FOREIGN_LIMIT_PCT = 10.0  # other work on more than a tenth of the machine's capacity
 MAX_RERUNS = 2  # re-runs of one disturbed repeat before its result is kept, flagged
@@ -42,16 +43,16 @@ def foreign_load(
     )
 
 
-def of_doc(doc: dict[str, Any]) -> Disturbance:
+def of_doc(doc: RunResult) -> Disturbance:
     """The disturbance of one runner result document (NaN where it has no machine reading)."""
     nan = float("nan")
-    own = (doc.get("user_s") or 0.0) + (doc.get("sys_s") or 0.0) + (doc.get("helper_cpu_s") or 0.0)
+    own = (doc.user_s or 0.0) + (doc.sys_s or 0.0) + (doc.helper_cpu_s or 0.0)
     return foreign_load(
-        float(doc.get("machine_busy_s", nan)),
+        nan if doc.machine_busy_s is None else doc.machine_busy_s,
         own,
-        float(doc.get("wall_s") or nan),
-        int((doc.get("python") or {}).get("cpu_count") or 1),
-        float(doc.get("clock_tick_s", nan)),
+        doc.wall_s or nan,
+        doc.python.cpu_count or 1,
+        nan if doc.clock_tick_s is None else doc.clock_tick_s,
     )
 
 

@@ -9,7 +9,7 @@ import pandas as pd
 from profiler.analyse import cores as cores_mod
 from profiler.analyse import gil, gil_checks, observer
 from profiler.analyse.source_tables import SourceTables
-from profiler.load.recordings import Recordings
+from profiler.load.observed_run import Recordings
 
 GIL_RENAMES = {
     "hold_pct": "gil_hold_pct",

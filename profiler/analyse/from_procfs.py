@@ -5,7 +5,7 @@ from __future__ import annotations
 from profiler.analyse import cores as cores_mod
 from profiler.analyse.sampled import procfs_shares, subtree
 from profiler.analyse.source_tables import SourceTables
-from profiler.load.recordings import Recordings
+from profiler.load.observed_run import Recordings
 
 
 def procfs_tables(rec: Recordings, cpu_count: int) -> SourceTables | None:

@@ -12,7 +12,7 @@ from profiler.analyse.sampled import (
     pyspy_shares,
 )
 from profiler.analyse.source_tables import SourceTables
-from profiler.load.recordings import Recordings
+from profiler.load.observed_run import Recordings
 from profiler.load.runner_json import thread_idents
 from profiler.workload.models.base import MEASURED_FRAME
 from profiler.workload.models.reference import ROUND_FRAME
@@ -35,11 +35,11 @@ def pyspy_tables(
     # the runner's main thread is inside the model run only within measured_model_run();
     # its other samples are start-up, the scenario's import, setup and teardown (raw
     # output has no timestamps): before this filter they made MainThread "hold" 60%
-    main = (samples["pid"] == rec.root_pid) & (samples["tid"] == rec.doc["main_tid"])
+    main = (samples["pid"] == rec.root_pid) & (samples["tid"] == rec.doc.main_tid)
     samples = samples[~main | samples["stack"].str.contains(MEASURED_FRAME, regex=False)]
     unseen = named[["pid", "tid"]].assign(samples=0, leaf="", stack="")
     samples = pd.concat([samples, unseen], ignore_index=True)
-    counted = rounds if rec.doc.get("gil_reference_ok") else None
+    counted = rounds if rec.doc.gil_reference_ok else None
     window_s = rec.window_us / 1e6
     shares = pyspy_shares(samples, rec.pyspy.rate_hz, window_s, counted)
     shares["wall_s"] = window_s
@@ -54,7 +54,6 @@ def pyspy_tables(
 def worker_starts_ns(rec: Recordings) -> dict[int, int]:
     """pid -> when its first worker started (the runner's note), CLOCK_MONOTONIC ns."""
     started: dict[int, int] = {}
-    for start in rec.doc.get("worker_starts", []):
-        pid, t = int(start["pid"]), int(start["start_ns"])
-        started[pid] = min(started.get(pid, t), t)
+    for start in rec.doc.worker_starts:
+        started[start.pid] = min(started.get(start.pid, start.start_ns), start.start_ns)
     return started

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from profiler.analyse.source_tables import SourceTables
 from profiler.analyse.spans import top_spans
-from profiler.load.recordings import Recordings
+from profiler.load.observed_run import Recordings
 
 
 def viztracer_tables(rec: Recordings) -> SourceTables | None:

@@ -8,6 +8,7 @@ CPU, else procfs).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,14 +28,14 @@ from profiler.analyse.sampled import DEFAULT_SAMPLED_ERROR_PCT
 from profiler.analyse.source_tables import SourceTables
 from profiler.errors import RunFailed
 from profiler.load.model_dir import load_recordings
-from profiler.load.recordings import Recordings
+from profiler.load.observed_run import Recordings
 from profiler.load.runner_json import (
     OBSERVED_DOC,
     TASK_COLUMNS,
     identity,
     load_timing,
     process_roles,
-    read_doc,
+    read_result,
     task_rows,
 )
 from profiler.rundir import read_json
@@ -103,7 +104,7 @@ def model_tables(rec: Recordings, cpu_count: int) -> tuple[dict[str, pd.DataFram
     return tables, perf or SourceTables("perf")
 
 
-def _name(ids: pd.DataFrame, roles: dict[int, str], frame: pd.DataFrame) -> pd.DataFrame:
+def _name(ids: pd.DataFrame, roles: Mapping[int, str], frame: pd.DataFrame) -> pd.DataFrame:
     named = frame.merge(ids, on=["pid", "tid"], how="left")
     named["process_role"] = named["process_role"].fillna(named["pid"].map(roles)).fillna("other")
     fallback = np.where(
@@ -164,14 +165,14 @@ def build_tables(run_dir: Path, manifest: dict[str, Any] | None = None) -> dict[
     cpu_count = int(manifest.get("cpu_count") or 1)
     for model in manifest.get("models", []):
         raw = run_dir / "raw" / model
-        doc = read_doc(raw / OBSERVED_DOC)
-        if doc is None or not doc.get("ok"):
+        doc = read_result(raw / OBSERVED_DOC)
+        if doc is None or not doc.ok:
             continue
         per_model, perf = model_tables(load_recordings(model, raw, doc), cpu_count)
         for name, frame in per_model.items():
             collected.setdefault(name, []).append(frame)
-        overhead[model] = float(doc["wall_s"]) / max(1, int(doc.get("passes") or 1))
-        passes[model] = int(doc.get("passes") or 1)
+        overhead[model] = (doc.wall_s or float("nan")) / max(1, doc.passes)
+        passes[model] = doc.passes
         if perf.gil_traced_pct is not None:
             traced[model] = perf.gil_traced_pct
         observed_tasks.append(pd.DataFrame(task_rows(doc, OBSERVED_REP), columns=TASK_COLUMNS))

@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
+from profiler.load.observed_run import Recordings
 from profiler.load.perf import exit_commands, load_perf
 from profiler.load.procfs import load_procfs
 from profiler.load.pyspy import load_pyspy, sampling_starts
-from profiler.load.recordings import PerfTrace, PyspyRecording, Recordings, VizRecording
+from profiler.load.recordings import PerfTrace, PyspyRecording, VizRecording
 from profiler.load.runner_json import read_doc
 from profiler.load.viztracer import load_viztracer
+from profiler.workload.documents import RunResult
 
 
-def load_recordings(model: str, raw: Path, doc: dict[str, Any]) -> Recordings:
-    t0 = int(doc["start_ns"])
+def load_recordings(model: str, raw: Path, doc: RunResult) -> Recordings:
+    """`doc`: the observed run's result (its window: start_ns..end_ns)."""
+    if doc.start_ns is None or doc.end_ns is None:
+        raise ValueError(f"{raw}: the observed run has no measured window")
+    t0 = doc.start_ns
     return Recordings(
         model=model,
         doc=doc,
         t0_ns=t0,
-        t1_ns=int(doc["end_ns"]),
+        t1_ns=doc.end_ns,
         procfs=load_procfs(raw, t0),
         pyspy=_pyspy(raw),
         perf=_perf(raw),

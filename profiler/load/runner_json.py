@@ -17,6 +17,8 @@ import orjson
 import pandas as pd
 
 from profiler.errors import reading
+from profiler.schema import ProcessRole
+from profiler.workload.documents import RunResult
 
 OBSERVED_DOC = "observed.json"  # an observed run's result, in raw/<model>/
 
@@ -45,71 +47,70 @@ def timing_name(model: str, rep: int, attempt: int = 1) -> str:
     return f"{model}-r{rep}.json" if attempt == 1 else f"{model}-r{rep}-a{attempt}.json"
 
 
-def timing_row(doc: dict[str, Any], rep: int, attempt: int = 1) -> dict[str, Any]:
+def timing_row(doc: RunResult, rep: int, attempt: int = 1) -> dict[str, Any]:
     nan = float("nan")
     return {
-        "model": doc["model"],
+        "model": doc.model,
         "rep": rep,
         "attempt": attempt,
-        "wall_s": doc.get("wall_s"),
-        "user_s": doc.get("user_s"),
-        "sys_s": doc.get("sys_s"),
-        "max_rss_mb": doc.get("max_rss_mb"),
-        "tasks": doc.get("tasks_ok", 0),
-        "ok": bool(doc.get("ok")),
-        "machine_busy_s": doc.get("machine_busy_s", nan),
-        "helper_cpu_s": doc.get("helper_cpu_s", 0.0),
-        "cores": (doc.get("python") or {}).get("cpu_count"),
-        "clock_tick_s": doc.get("clock_tick_s", nan),
+        "wall_s": doc.wall_s,
+        "user_s": doc.user_s,
+        "sys_s": doc.sys_s,
+        "max_rss_mb": doc.max_rss_mb,
+        "tasks": doc.tasks_ok,
+        "ok": doc.ok,
+        "machine_busy_s": nan if doc.machine_busy_s is None else doc.machine_busy_s,
+        "helper_cpu_s": doc.helper_cpu_s or 0.0,
+        "cores": doc.python.cpu_count,
+        "clock_tick_s": nan if doc.clock_tick_s is None else doc.clock_tick_s,
     }
 
 
-def task_rows(doc: dict[str, Any], rep: int) -> list[dict[str, Any]]:
-    t0 = doc.get("start_ns", 0)
+def task_rows(doc: RunResult, rep: int) -> list[dict[str, Any]]:
+    t0 = doc.start_ns or 0
     return [
         {
-            "model": doc["model"],
+            "model": doc.model,
             "rep": rep,
-            "index": r["index"],
-            "pid": r["pid"],
-            "tid": r["tid"],
-            "thread_name": r["thread_name"],
-            "start_s": (r["start_ns"] - t0) / 1e9,
-            "end_s": (r["end_ns"] - t0) / 1e9,
-            "ok": r["ok"],
+            "index": r.index,
+            "pid": r.pid,
+            "tid": r.tid,
+            "thread_name": r.thread_name,
+            "start_s": ((r.start_ns or 0) - t0) / 1e9,
+            "end_s": ((r.end_ns or 0) - t0) / 1e9,
+            "ok": r.ok,
         }
-        for r in doc.get("task_records", [])
+        for r in doc.task_records
     ]
 
 
-def worker_rows(doc: dict[str, Any], rep: int) -> list[dict[str, Any]]:
+def worker_rows(doc: RunResult, rep: int) -> list[dict[str, Any]]:
     """When each worker (thread, process, or the main thread) started, from the run's start."""
-    t0 = doc.get("start_ns", 0)
+    t0 = doc.start_ns or 0
     return [
         {
-            "model": doc["model"],
+            "model": doc.model,
             "rep": rep,
-            "pid": w["pid"],
-            "tid": w["tid"],
-            "thread_name": w["name"],
-            "start_s": (w["start_ns"] - t0) / 1e9,
+            "pid": w.pid,
+            "tid": w.tid,
+            "thread_name": w.name,
+            "start_s": (w.start_ns - t0) / 1e9,
         }
-        for w in doc.get("worker_starts", [])
+        for w in doc.worker_starts
     ]
 
 
-def read_attempts(timing_dir: Path) -> list[tuple[int, int, dict[str, Any]]]:
+def read_attempts(timing_dir: Path) -> list[tuple[int, int, RunResult]]:
     """(rep, attempt, document) for every runner result file, in run order."""
     found = []
     for path in timing_dir.glob("*.json"):
         match = _NAME.search(path.name)
-        if match:
-            attempt = int(match["attempt"] or 1)
-            found.append((int(match["rep"]), attempt, orjson.loads(path.read_bytes())))
-    return sorted(found, key=lambda item: (item[0], item[2].get("start_ns", 0)))
+        if match and (doc := read_result(path)) is not None:
+            found.append((int(match["rep"]), int(match["attempt"] or 1), doc))
+    return sorted(found, key=lambda item: (item[0], item[2].start_ns or 0))
 
 
-def read_docs(timing_dir: Path) -> list[tuple[int, dict[str, Any]]]:
+def read_docs(timing_dir: Path) -> list[tuple[int, RunResult]]:
     """(rep, document) for every runner result file, in run order."""
     return [(rep, doc) for rep, _, doc in read_attempts(timing_dir)]
 
@@ -126,8 +127,8 @@ def load_timing(timing_dir: Path) -> TimingRecords:
     timing = pd.DataFrame(
         [timing_row(d, rep, attempt) for rep, attempt, d in docs], columns=TIMING_COLUMNS
     )
-    last = {(d["model"], rep): attempt for rep, attempt, d in docs}  # run order: last wins
-    kept = [(rep, d) for rep, attempt, d in docs if last[(d["model"], rep)] == attempt]
+    last = {(d.model, rep): attempt for rep, attempt, d in docs}  # run order: last wins
+    kept = [(rep, d) for rep, attempt, d in docs if last[(d.model, rep)] == attempt]
     tasks = pd.DataFrame([r for rep, d in kept for r in task_rows(d, rep)], columns=TASK_COLUMNS)
     workers = pd.DataFrame(
         [r for rep, d in kept for r in worker_rows(d, rep)], columns=WORKER_COLUMNS
@@ -138,36 +139,38 @@ def load_timing(timing_dir: Path) -> TimingRecords:
 IDENTITY_COLUMNS = ["pid", "tid", "process_role", "thread_name"]
 
 
-def process_roles(doc: dict[str, Any]) -> dict[int, str]:
-    roles = {int(doc["pid"]): "main"}
-    roles.update({int(p): "worker" for p in doc.get("worker_pids", [])})
-    roles.update({int(p): "server" for p in doc.get("helper_pids", [])})
+def process_roles(doc: RunResult) -> dict[int, ProcessRole]:
+    roles: dict[int, ProcessRole] = {doc.pid: "main"}
+    roles.update({p: "worker" for p in doc.worker_pids})
+    roles.update({p: "server" for p in doc.helper_pids})
     return roles
 
 
-def identity(doc: dict[str, Any]) -> pd.DataFrame:
+def identity(doc: RunResult) -> pd.DataFrame:
     """pid, tid, process_role, thread_name of every thread the runner named."""
     roles = process_roles(doc)
-    rows = [
-        (t["pid"], t["tid"], roles.get(t["pid"], "other"), t["name"])
-        for t in doc.get("threads", [])
-    ]
+    rows = [(t.pid, t.tid, roles.get(t.pid, "other"), t.name) for t in doc.threads]
     return pd.DataFrame(rows, columns=IDENTITY_COLUMNS).drop_duplicates(["pid", "tid"])
 
 
-def thread_idents(doc: dict[str, Any]) -> dict[tuple[int, int], int]:
+def thread_idents(doc: RunResult) -> dict[tuple[int, int], int]:
     """(pid, pthread ident) -> native tid, for every thread whose ident the runner noted."""
-    return {
-        (int(t["pid"]), int(t["ident"])): int(t["tid"])
-        for t in doc.get("threads", [])
-        if t.get("ident")
-    }
+    return {(t.pid, t.ident): t.tid for t in doc.threads if t.ident}
 
 
 def read_doc(path: Path) -> dict[str, Any] | None:
-    """A runner's or recorder's JSON document; None if absent, DamagedInput if cut off."""
+    """A recorder's JSON document; None if absent, DamagedInput if cut off."""
     if not path.exists():
         return None
     with reading(path):
         doc: dict[str, Any] = orjson.loads(path.read_bytes())
     return doc
+
+
+def read_result(path: Path) -> RunResult | None:
+    """A runner's result document; None if absent, DamagedInput if cut off or not one."""
+    doc = read_doc(path)
+    if doc is None:
+        return None
+    with reading(path):
+        return RunResult.from_json(doc)

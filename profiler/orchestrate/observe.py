@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from profiler.analyse.sampled import passes_for
-from profiler.load.runner_json import OBSERVED_DOC, read_doc
+from profiler.load.runner_json import OBSERVED_DOC, read_doc, read_result
 from profiler.orchestrate.launch import Launcher
 from profiler.record.base import RecorderFailed, Selection, Target, Wrapper
 from profiler.spine import Observed, Plan
@@ -115,16 +115,15 @@ def observe_model(
                 sampler.stop()
                 result.recorders[sampler.name] = "ok"
             _finish_all(applied, target, stderr, result.recorders)
-        doc = read_doc(raw / OBSERVED_DOC)
-        result.ok = bool(doc and doc.get("ok"))
-        result.wall_s = doc.get("wall_s") if doc else None
-        result.passes = int((doc or {}).get("passes") or 1)
+        doc = read_result(raw / OBSERVED_DOC)
+        result.ok = bool(doc and doc.ok)
+        result.wall_s = doc.wall_s if doc else None
+        result.passes = doc.passes if doc else 1
         meta = read_doc(raw / "perf_meta.json") if "perf" in result.recorders else None
         result.gil_trace_stopped = bool(((meta or {}).get("gil_trace") or {}).get("stopped_ns"))
         if not result.ok:
-            result.error = ((doc or {}).get("error", {}) or {}).get(
-                "exception"
-            ) or f"observed run wrote no result: {stderr.strip()[-300:]}"
+            said = doc.error.exception if doc and doc.error else None
+            result.error = said or f"observed run wrote no result: {stderr.strip()[-300:]}"
 
     for wrapper in chosen.exclusive:
         doc_path = raw / f"{wrapper.name}_run.json"
@@ -139,9 +138,9 @@ def observe_model(
         finally:
             _finish_all(applied, target, stderr, status)
         result.recorders.update(status)
-        doc = read_doc(doc_path)
+        traced = read_result(doc_path)
         result.traced[wrapper.name] = {
-            "ok": bool(doc and doc.get("ok")),
-            "wall_s": doc.get("wall_s") if doc else None,
+            "ok": bool(traced and traced.ok),
+            "wall_s": traced.wall_s if traced else None,
         }
     return result

@@ -76,6 +76,6 @@ def plan(config: ProfileConfig) -> Plan:
         workers=workers,
         tasks=scenario.tasks_for(config.size, workers),
         repeat=config.repeat or DEFAULT_REPEAT[config.size],
-        start_method=config.start_method or scenario.python["default_start_method"],
+        start_method=config.start_method or scenario.python.default_start_method,
         models=models,
     )

@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
 
 from profiler.errors import UsageError
 from profiler.orchestrate.launch import PACKAGE_DIR, RunTimeout, package_path, run_group, runner_env
 from profiler.spine import Scenario
 from profiler.workload import RUNNER
+from profiler.workload.documents import ScenarioDescription
 
 
 def builtin_dir() -> Path:
@@ -49,7 +49,7 @@ def find_scenario(name_or_path: str) -> Path:
 DESCRIBE_TIMEOUT_S = float(os.environ.get("CONCPROF_IMPORT_TIMEOUT_S", "60"))
 
 
-def describe_scenario(python: str, scenario_path: str) -> dict[str, Any]:
+def describe_scenario(python: str, scenario_path: str) -> ScenarioDescription:
     """Ask the workload interpreter to import and check the scenario file.
 
     A scenario whose import hangs, prints to stdout, or exits is bad input:
@@ -73,13 +73,12 @@ def describe_scenario(python: str, scenario_path: str) -> dict[str, Any]:
         raise UsageError(reason.removeprefix("concprof: "))
     last = (done.stdout.strip().splitlines() or [""])[-1]
     try:
-        result: dict[str, Any] = json.loads(last)
-    except ValueError:
+        return ScenarioDescription.from_json(json.loads(last))
+    except (ValueError, TypeError, AttributeError):
         raise UsageError(
             f"{scenario_path}: the runner's description was not readable: "
             f"{last[:80]!r} (does the scenario write to stdout at import?)"
         ) from None
-    return result
 
 
 def load_scenario(name_or_path: str, python: str) -> Scenario:
@@ -88,14 +87,14 @@ def load_scenario(name_or_path: str, python: str) -> Scenario:
     return Scenario(
         name=path.stem,
         path=str(path),
-        summary=info["summary"],
-        doc=info["doc"],
-        tasks=info["tasks"],
-        workers=info["workers"],
-        has_atask=info["has_atask"],
-        has_setup=info["has_setup"],
-        has_teardown=info["has_teardown"],
-        claims=info["claims"],
-        python=info["python"],
-        models=info.get("models", []),
+        summary=info.summary,
+        doc=info.doc,
+        tasks=info.tasks,
+        workers=info.workers,
+        has_atask=info.has_atask,
+        has_setup=info.has_setup,
+        has_teardown=info.has_teardown,
+        claims=info.claims,
+        python=info.python,
+        models=info.models,
     )

@@ -8,29 +8,31 @@ from __future__ import annotations
 
 import contextlib
 import os
-import platform
 import signal
 import statistics
 import time
 from collections.abc import Iterator
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-import profiler
 from profiler.analyse import disturbance
-from profiler.analyse.answer import Answer
 from profiler.analyse.run_tables import build_tables
 from profiler.errors import RunFailed
-from profiler.load.runner_json import read_doc, read_docs, timing_name
+from profiler.load.runner_json import read_docs, read_result, timing_name
 from profiler.orchestrate.containment import Containment, remove_stale_groups
 from profiler.orchestrate.launch import Launcher, RunTimeout, package_path, remove_stale_dirs
+from profiler.orchestrate.manifest import (
+    advice_doc,
+    failure_message,
+    manifest,
+    observed_error,
+    timeout_error,
+)
 from profiler.orchestrate.plan import plan
 from profiler.orchestrate.within_bound import observe_within_bound
 from profiler.record import select
-from profiler.record.base import Selection
 from profiler.record.perf import Perf
 from profiler.record.uprobes import mount_tracefs, remove_stale_probes
 from profiler.render import render_all
@@ -43,62 +45,7 @@ from profiler.rundir import (
     write_table,
 )
 from profiler.spine import Observed, Plan, ProfileConfig, ProgressFn, Step
-from profiler.workload.models.base import printable
-
-
-def manifest(
-    p: Plan,
-    status: str,
-    started: float,
-    error: dict[str, Any] | None,
-    chosen: Selection,
-    observed: dict[str, Observed],
-) -> dict[str, Any]:
-    return {
-        "tool": {"name": "concprof", "version": profiler.__version__},
-        "status": status,
-        "error": error,
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
-        "duration_s": round(time.time() - started, 3),
-        "scenario": {
-            "name": printable(p.scenario.name),
-            "path": printable(p.scenario.path),
-            "summary": p.scenario.summary,
-            "claims": p.scenario.claims,
-        },
-        "models": list(p.models),
-        "size": p.config.size,
-        "tasks": p.tasks,
-        "workers": p.workers,
-        "repeat": p.repeat,
-        "margin": p.config.margin,
-        "max_slowdown": p.config.max_slowdown,
-        "sampled_error_pct": p.config.sampled_error_pct,
-        "start_method": p.start_method,
-        "python": p.scenario.python,
-        "cpu_count": os.cpu_count(),
-        "kernel": platform.release(),
-        "machine": platform.machine(),
-        "recorders": {
-            "requested": p.config.recorders,
-            "used": chosen.used,
-            "not_used": chosen.not_used,
-        },
-        "observed": {m: asdict(o) for m, o in observed.items()},
-    }
-
-
-def timeout_error(model: str, run: str, exc: RunTimeout, scenario_path: str) -> dict[str, Any]:
-    where = exc.in_flight(scenario_path)
-    last = [line for line in exc.stderr.strip().splitlines() if line.strip()]
-    said = f"; in flight: {where}" if where else (f"; its last output: {last[-1]}" if last else "")
-    return {
-        "phase": "timeout",
-        "model": model,
-        "task_index": None,
-        "exception": f"the {run} run of {model} ran longer than {exc.timeout_s:g} s "
-        "(--timeout) and was ended" + said,
-    }
+from profiler.workload.documents import RunError, RunResult
 
 
 @contextlib.contextmanager
@@ -121,13 +68,13 @@ def leftovers() -> list[str]:
     return notes
 
 
-def run_one(p: Plan, model: str, out: Path, launcher: Launcher) -> dict[str, Any]:
+def run_one(p: Plan, model: str, out: Path, launcher: Launcher) -> RunResult:
     """One runner process for one model; its result document (even on failure).
 
     Its output goes to <out>.out/.err beside the document (logs/ in raw/timing).
     """
     done = launcher.run(p.runner_argv(model, out), out.parent / "logs" / out.stem)
-    doc = read_doc(out)
+    doc = read_result(out)
     if doc is not None:
         return doc
     stderr = done.stderr.strip().splitlines()
@@ -143,7 +90,7 @@ def run_one(p: Plan, model: str, out: Path, launcher: Launcher) -> dict[str, Any
 
 def timing_runs(
     p: Plan, run_dir: Path, progress: ProgressFn, launcher: Launcher
-) -> dict[str, Any] | None:
+) -> RunError | None:
     """REPEAT rounds over the models (interleaved, so drift hits every model alike).
 
     A run that other load on the machine disturbed (disturbance.of_doc) is run
@@ -162,7 +109,7 @@ def timing_runs(
                     doc = run_one(p, model, out, launcher)
                 except RunTimeout as exc:
                     return timeout_error(model, "timing", exc, p.scenario.path)
-                disturbed = disturbance.of_doc(doc) if doc["ok"] else None
+                disturbed = disturbance.of_doc(doc) if doc.ok else None
                 again = disturbed is not None and disturbed.disturbed
                 note = (
                     f"disturbed: other load {disturbed.foreign_busy_pct:.0f}% of the cores"
@@ -172,12 +119,9 @@ def timing_runs(
                 )
                 if not again or attempt > disturbance.MAX_RERUNS:
                     done += 1
-                progress(
-                    Step("timing", model, rep, done, total, doc.get("wall_s"), doc["ok"], note)
-                )
-                if not doc["ok"]:
-                    error: dict[str, Any] = doc["error"]
-                    return error
+                progress(Step("timing", model, rep, done, total, doc.wall_s, doc.ok, note))
+                if not doc.ok:
+                    return doc.error or RunError("task", model, None, "the run failed")
                 if not again:
                     break
     return None
@@ -187,25 +131,25 @@ def timing_medians(timing_dir: Path) -> dict[str, float]:
     """Each model's median wall time over its successful timing runs."""
     walls: dict[str, list[float]] = {}
     for _, doc in read_docs(timing_dir):
-        if doc.get("ok") and doc.get("wall_s") is not None:
-            walls.setdefault(str(doc["model"]), []).append(float(doc["wall_s"]))
+        if doc.ok and doc.wall_s is not None:
+            walls.setdefault(doc.model, []).append(doc.wall_s)
     return {model: statistics.median(values) for model, values in walls.items()}
 
 
-def check_results(timing_dir: Path) -> dict[str, Any] | None:
+def check_results(timing_dir: Path) -> RunError | None:
     """All models must return the same results (same digest of the ordered results)."""
     digests: dict[str, set[str]] = {}
     for _, doc in read_docs(timing_dir):
-        if doc.get("ok"):
-            digests.setdefault(doc["model"], set()).add(doc["digest"])
+        if doc.ok:
+            digests.setdefault(doc.model, set()).add(str(doc.digest))
     if len({d for ds in digests.values() for d in ds}) > 1:
-        return {
-            "phase": "results",
-            "model": None,
-            "task_index": None,
-            "exception": "models returned different results: "
+        return RunError(
+            "results",
+            None,
+            None,
+            "models returned different results: "
             + "; ".join(f"{m}: {', '.join(sorted(d))}" for m, d in digests.items()),
-        }
+        )
     return None
 
 
@@ -227,28 +171,6 @@ def rebuild(run_dir: Path, manifest_doc: dict[str, Any] | None = None) -> dict[s
     return tables
 
 
-def advice_doc(tables: dict[str, pd.DataFrame]) -> dict[str, Any] | None:
-    """The answer as run.json keeps it (tables/advice.csv has the same)."""
-    answer = Answer.from_table(tables.get("advice"))
-    return None if answer is None else {"headline": answer.headline(), **asdict(answer)}
-
-
-def observed_error(model: str, o: Observed) -> dict[str, Any] | None:
-    """A failed observed run, or a recorder that failed in it, as a run error."""
-    if not o.ok:
-        return {"phase": "observed", "model": model, "task_index": None, "exception": o.error}
-    failed = {n: s for n, s in o.recorders.items() if s.startswith("failed")}
-    if failed:
-        name, status = next(iter(failed.items()))
-        return {
-            "phase": "recorder",
-            "model": model,
-            "task_index": None,
-            "exception": f"{name} {status}",
-        }
-    return None
-
-
 def profile(config: ProfileConfig, progress: ProgressFn) -> tuple[Path, dict[str, pd.DataFrame]]:
     """Run a whole profile; returns the run directory and its tables.
 
@@ -264,7 +186,7 @@ def profile(config: ProfileConfig, progress: ProgressFn) -> tuple[Path, dict[str
 
     advice: dict[str, Any] | None = None
 
-    def save(status: str, error: dict[str, Any] | None) -> None:
+    def save(status: str, error: RunError | None) -> None:
         doc = manifest(p, status, started, error, chosen, observed)
         write_json(run_dir / MANIFEST, {**doc, "advice": advice} if advice else doc)
 
@@ -304,40 +226,22 @@ def profile(config: ProfileConfig, progress: ProgressFn) -> tuple[Path, dict[str
                     progress(Step("observed", model, 1, n, len(p.models), o.wall_s, o.ok, notes))
                     error = error or observed_error(model, o)
         except RunFailed as exc:  # a runner died without a result (crash, signal)
-            error = {"phase": "runner", "model": None, "task_index": None, "exception": str(exc)}
+            error = RunError("runner", None, None, str(exc))
         except BaseException as exc:  # Ctrl-C, or a bug: keep what was recorded, say so
-            save(
-                "incomplete",
-                {
-                    "phase": "interrupted",
-                    "model": None,
-                    "task_index": None,
-                    "exception": str(exc) or type(exc).__name__,
-                },
-            )
+            save("incomplete", RunError("interrupted", None, None, str(exc) or type(exc).__name__))
             raise
     status = "complete" if error is None else "incomplete"
     if not any((run_dir / "raw" / "timing").glob("*.json")):
         save(status, error)
-        raise RunFailed(f"{error['exception'] if error else 'no result'}; see {run_dir}")
+        raise RunFailed(f"{error.exception if error else 'no result'}; see {run_dir}")
     try:  # the status is written last: only a rendered run is complete
         tables = rebuild(run_dir, manifest(p, status, started, error, chosen, observed))
         advice = advice_doc(tables)
     except BaseException as exc:
         reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        render_error = {"phase": "render", "model": None, "task_index": None, "exception": reason}
-        save("incomplete", error or render_error)
+        save("incomplete", error or RunError("render", None, None, reason))
         raise
     save(status, error)
-    if error is not None and error["phase"] == "runner":
-        raise RunFailed(f"{error['exception']}; partial results in {run_dir}")
     if error is not None:
-        where = f"model {error['model']}" + (
-            f", task {error['task_index']}" if error.get("task_index") is not None else ""
-        )
-        last = (error.get("exception") or "").strip().splitlines()
-        raise RunFailed(
-            f"{error['phase']} failed ({where}): {last[-1] if last else '?'}; "
-            f"partial results in {run_dir}"
-        )
+        raise RunFailed(failure_message(error, run_dir))
     return run_dir, tables

@@ -28,6 +28,15 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from profiler.workload.documents import (
+    PythonInfo,
+    RunError,
+    RunResult,
+    ScenarioDescription,
+    TaskRecord,
+    ThreadRecord,
+    WorkerStart,
+)
 from profiler.workload.models import MODEL_NAMES, START_METHODS, WorkloadSpec, get_model
 from profiler.workload.models.base import (
     ModelRun,
@@ -45,7 +54,6 @@ from profiler.workload.models.base import (
 )
 from profiler.workload.models.reference import GilReference
 
-SCHEMA_VERSION = 1
 CONTRACT = (
     "a scenario file defines TASKS = <int> and def task(i: int): ...; "
     "optional: WORKERS, setup(), teardown(), async def atask(i)"
@@ -56,21 +64,21 @@ class ContractError(Exception):
     """The scenario file does not follow the scenario contract."""
 
 
-def python_info() -> dict[str, Any]:
+def python_info() -> PythonInfo:
     gil_check = getattr(sys, "_is_gil_enabled", None)
-    return {
-        "version": platform.python_version(),
-        "implementation": platform.python_implementation(),
-        "executable": sys.executable,
-        "real_executable": os.path.realpath(sys.executable),
-        "libdir": sysconfig.get_config_var("LIBDIR"),
-        "ldlibrary": sysconfig.get_config_var("LDLIBRARY"),
-        "shared": bool(sysconfig.get_config_var("Py_ENABLE_SHARED")),
-        "build": " ".join(platform.python_build()),
-        "gil_enabled": True if gil_check is None else bool(gil_check()),
-        "default_start_method": multiprocessing.get_start_method(),
-        "cpu_count": os.cpu_count(),
-    }
+    return PythonInfo(
+        version=platform.python_version(),
+        implementation=platform.python_implementation(),
+        executable=sys.executable,
+        real_executable=os.path.realpath(sys.executable),
+        libdir=sysconfig.get_config_var("LIBDIR"),
+        ldlibrary=sysconfig.get_config_var("LDLIBRARY"),
+        shared=bool(sysconfig.get_config_var("Py_ENABLE_SHARED")),
+        build=" ".join(platform.python_build()),
+        gil_enabled=True if gil_check is None else bool(gil_check()),
+        default_start_method=multiprocessing.get_start_method(),
+        cpu_count=os.cpu_count(),
+    )
 
 
 def load_checked(path: str) -> ModuleType:
@@ -120,24 +128,23 @@ def load_checked(path: str) -> ModuleType:
     return module
 
 
-def describe(path: str) -> dict[str, Any]:
+def describe(path: str) -> ScenarioDescription:
     module = load_checked(path)
     doc = inspect.getdoc(module) or ""
-    return {
-        "schema": SCHEMA_VERSION,
-        "path": str(Path(path).resolve()),
-        "name": Path(path).stem,
-        "summary": doc.strip().splitlines()[0] if doc.strip() else "",
-        "doc": doc,
-        "tasks": module.TASKS,
-        "workers": getattr(module, "WORKERS", None),
-        "has_atask": getattr(module, "atask", None) is not None,
-        "has_setup": getattr(module, "setup", None) is not None,
-        "has_teardown": getattr(module, "teardown", None) is not None,
-        "claims": list(getattr(module, "CLAIMS", [])),
-        "models": list(getattr(module, "MODELS", None) or []),
-        "python": python_info(),
-    }
+    return ScenarioDescription(
+        path=str(Path(path).resolve()),
+        name=Path(path).stem,
+        summary=doc.strip().splitlines()[0] if doc.strip() else "",
+        doc=doc,
+        tasks=module.TASKS,
+        workers=getattr(module, "WORKERS", None),
+        has_atask=getattr(module, "atask", None) is not None,
+        has_setup=getattr(module, "setup", None) is not None,
+        has_teardown=getattr(module, "teardown", None) is not None,
+        claims=list(getattr(module, "CLAIMS", [])),
+        models=list(getattr(module, "MODELS", None) or []),
+        python=python_info(),
+    )
 
 
 def _children_of_self() -> list[int]:
@@ -160,26 +167,15 @@ def digest(results: list[Any]) -> str:
     return h.hexdigest()[:16]
 
 
-def _error(phase: str, exc: BaseException, model: str) -> dict[str, Any]:
-    return {
-        "phase": phase,
-        "model": model,
-        "task_index": None,
-        "exception": "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
-    }
+def _error(phase: str, exc: BaseException, model: str) -> RunError:
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    return RunError(phase, model, None, text)
 
 
-def task_record(o: TaskOutcome) -> dict[str, Any]:
-    return {
-        "index": o.task_index,
-        "pid": o.pid,
-        "tid": o.tid,
-        "thread_name": o.thread_name,
-        "start_ns": o.start_ns,
-        "end_ns": o.end_ns,
-        "ok": o.ok,
-        "error": o.error,
-    }
+def task_record(o: TaskOutcome) -> TaskRecord:
+    return TaskRecord(
+        o.task_index, o.pid, o.tid, o.thread_name, o.start_ns, o.end_ns, o.ok, o.error
+    )
 
 
 def merge_passes(run: ModelRun, later: list[ModelRun]) -> None:
@@ -208,8 +204,9 @@ def summarise(
     usage_delta: tuple[float, float],
     children_delta: tuple[float, float],
     rss_kb: int,
-) -> dict[str, Any]:
-    """Whole-tree CPU and peak RSS: this process plus each worker process.
+    doc: RunResult,
+) -> None:
+    """Into `doc`: whole-tree CPU and peak RSS: this process plus each worker process.
 
     CPU: this process, plus the children reaped during the run (getrusage, exact,
     exit included: pool workers under fork and spawn, programs a task ran). Under
@@ -242,34 +239,21 @@ def summarise(
         names.setdefault((o.pid, o.tid), o.thread_name)
     for pid in worker_pids:
         names.setdefault((pid, pid), "MainThread")
-    return {
-        "user_s": user_s,
-        "sys_s": sys_s,
-        "max_rss_mb": max_rss_kb / 1024.0,
-        "tasks_ok": len(results),
-        "digest": digest(results) if failure is None else None,
-        "worker_pids": sorted(worker_pids),
-        "threads": [
-            {"pid": pid, "tid": tid, "name": name, "ident": idents.get((pid, tid))}
-            for (pid, tid), name in names.items()
-        ],
-        "worker_starts": [
-            {"pid": pid, "tid": tid, "name": name, "start_ns": start_ns}
-            for pid, tid, name, _, start_ns in run.worker_starts
-        ],
-        "task_records": [task_record(o) for o in sorted(outcomes, key=lambda o: o.task_index)],
-        "error": None
-        if failure is None
-        else {
-            "phase": "task",
-            "model": model,
-            "task_index": failure[0],
-            "exception": failure[1],
-        },
-    }
+    doc.user_s, doc.sys_s, doc.max_rss_mb = user_s, sys_s, max_rss_kb / 1024.0
+    doc.tasks_ok = len(results)
+    doc.digest = digest(results) if failure is None else None
+    doc.worker_pids = sorted(worker_pids)
+    doc.threads = [
+        ThreadRecord(pid, tid, name, idents.get((pid, tid))) for (pid, tid), name in names.items()
+    ]
+    doc.worker_starts = [
+        WorkerStart(pid, tid, name, start_ns) for pid, tid, name, _, start_ns in run.worker_starts
+    ]
+    doc.task_records = [task_record(o) for o in sorted(outcomes, key=lambda o: o.task_index)]
+    doc.error = None if failure is None else RunError("task", model, failure[0], failure[1])
 
 
-def run_model(args: argparse.Namespace) -> dict[str, Any]:
+def run_model(args: argparse.Namespace) -> RunResult:
     reference = GilReference() if args.gil_reference else None
     try:
         return _run_model(args, reference)
@@ -278,7 +262,7 @@ def run_model(args: argparse.Namespace) -> dict[str, Any]:
             reference.close()
 
 
-def _run_model(args: argparse.Namespace, reference: GilReference | None) -> dict[str, Any]:
+def _run_model(args: argparse.Namespace, reference: GilReference | None) -> RunResult:
     path = str(Path(args.scenario).resolve())
     module = load_checked(path)
     spec = WorkloadSpec(
@@ -289,42 +273,40 @@ def _run_model(args: argparse.Namespace, reference: GilReference | None) -> dict
         start_method=args.start_method or multiprocessing.get_start_method(),
         task_times=args.task_times,
     )
-    doc: dict[str, Any] = {
-        "schema": SCHEMA_VERSION,
-        "scenario": printable(Path(path).stem),
-        "model": args.model,
-        "tasks": spec.tasks,
-        "workers": spec.workers,
-        "start_method": spec.start_method if args.model == "processes" else None,
-        "pid": os.getpid(),
-        "main_tid": threading.get_native_id(),
-        "python": python_info(),
-        "gil_reference_pid": reference.pid if reference else None,
-        "ok": False,
-    }
+    doc = RunResult(
+        scenario=printable(Path(path).stem),
+        model=args.model,
+        tasks=spec.tasks,
+        workers=spec.workers,
+        start_method=spec.start_method if args.model == "processes" else None,
+        pid=os.getpid(),
+        main_tid=threading.get_native_id(),
+        python=python_info(),
+        gil_reference_pid=reference.pid if reference else None,
+    )
     setup = getattr(module, "setup", None)
     teardown = getattr(module, "teardown", None)
     try:
         if setup is not None:
             setup()
     except Exception as exc:
-        doc["error"] = _error("setup", exc, args.model)
+        doc.error = _error("setup", exc, args.model)
         _call_quietly(teardown)
         return doc
     # e.g. the loopback server: not measured
-    doc["helper_pids"] = [p for p in _children_of_self() if p != doc["gil_reference_pid"]]
+    doc.helper_pids = [p for p in _children_of_self() if p != doc.gil_reference_pid]
     model_fn = get_model(args.model)
     try:
         if reference is not None:
-            doc["gil_reference_ok"] = reference.begin()
+            doc.gil_reference_ok = reference.begin()
         # what the whole machine and the helpers (a server) did meanwhile: read once
         # before and once after, so the toolkit can tell a run disturbed by other load
-        helpers_before = cpu_s_of(doc["helper_pids"])
+        helpers_before = cpu_s_of(doc.helper_pids)
         machine_before = machine_busy_s()
         this_thread()  # name this thread now, not inside the measured run
         before = resource.getrusage(resource.RUSAGE_SELF)
         children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        doc["start_ns"] = time.monotonic_ns()
+        doc.start_ns = start_ns = time.monotonic_ns()
         later: list[ModelRun] = []
         try:
             run = measured_model_run(model_fn, module, spec)
@@ -334,39 +316,38 @@ def _run_model(args: argparse.Namespace, reference: GilReference | None) -> dict
                 if later[-1].first_failure() is not None:
                     run = later.pop()
         finally:
-            doc["passes"] = 1 + len(later)
-            doc["end_ns"] = time.monotonic_ns()
+            doc.passes = 1 + len(later)
+            doc.end_ns = end_ns = time.monotonic_ns()
             after = resource.getrusage(resource.RUSAGE_SELF)
             children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
-            doc["machine_busy_s"] = machine_busy_s() - machine_before
-            doc["helper_cpu_s"] = cpu_s_of(doc["helper_pids"]) - helpers_before
-            doc["clock_tick_s"] = 1.0 / os.sysconf("SC_CLK_TCK")
+            doc.machine_busy_s = machine_busy_s() - machine_before
+            doc.helper_cpu_s = cpu_s_of(doc.helper_pids) - helpers_before
+            doc.clock_tick_s = 1.0 / os.sysconf("SC_CLK_TCK")
             if reference is not None:
-                doc["gil_reference_ok"] = reference.end() and doc["gil_reference_ok"]
-        doc["wall_s"] = (doc["end_ns"] - doc["start_ns"]) / 1e9
+                doc.gil_reference_ok = reference.end() and bool(doc.gil_reference_ok)
+        doc.wall_s = (end_ns - start_ns) / 1e9
         merge_passes(run, later)
-        doc.update(
-            summarise(
-                run,
-                spec,
-                args.model,
-                (after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime),
-                (
-                    children_after.ru_utime - children_before.ru_utime,
-                    children_after.ru_stime - children_before.ru_stime,
-                ),
-                peak_rss_kb(),
-            )
+        summarise(
+            run,
+            spec,
+            args.model,
+            (after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime),
+            (
+                children_after.ru_utime - children_before.ru_utime,
+                children_after.ru_stime - children_before.ru_stime,
+            ),
+            peak_rss_kb(),
+            doc,
         )
     except (Exception, SystemExit) as exc:  # the model machinery failed (a broken pool)
-        doc["error"] = _error("model", exc, args.model)
+        doc.error = _error("model", exc, args.model)
     finally:  # teardown runs after any failure, SystemExit and Ctrl-C included
         try:
             if teardown is not None:
                 teardown()
         except (Exception, SystemExit) as exc:
-            doc["error"] = doc.get("error") or _error("teardown", exc, args.model)
-    doc["ok"] = doc.get("error") is None
+            doc.error = doc.error or _error("teardown", exc, args.model)
+    doc.ok = doc.error is None
     return doc
 
 
@@ -421,16 +402,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
         if args.command == "describe":
-            doc = describe(args.scenario)  # whatever the scenario printed came before
-            sys.stdout.write("\n" + json.dumps(doc) + "\n")
+            described = describe(args.scenario)  # whatever the scenario printed came before
+            sys.stdout.write("\n" + json.dumps(described.to_json()) + "\n")
             return 0
         dump_stacks_on_signal()  # a run that hangs is asked where (profiler.orchestrate.launch)
         doc = run_model(args)
     except ContractError as exc:
         sys.stderr.write(f"concprof: {exc}\n")
         return 2
-    write_atomic(args.out, json.dumps(doc))
-    return 0 if doc["ok"] else 1
+    write_atomic(args.out, json.dumps(doc.to_json()))
+    return 0 if doc.ok else 1
 
 
 if __name__ == "__main__":

@@ -17,12 +17,13 @@ import pytest
 
 from profiler.analyse.run_tables import model_tables
 from profiler.load.model_dir import load_recordings
+from profiler.workload.documents import RunResult
 from tests.conftest import DATA
 
 
-def recorded(version: str) -> tuple[dict[str, object], dict[str, pd.DataFrame]]:
+def recorded(version: str) -> tuple[RunResult, dict[str, pd.DataFrame]]:
     raw = DATA / f"pyspy_py{version}"
-    doc = json.loads((raw / "observed.json").read_text())
+    doc = RunResult.from_json(json.loads((raw / "observed.json").read_text()))
     tables, _perf = model_tables(load_recordings("threads", raw, doc), cpu_count=2)
     return doc, tables
 
@@ -32,7 +33,7 @@ def test_pyspy_rows_are_the_programs_threads(version: str) -> None:
     doc, tables = recorded(version)
     threads = tables["threads"]
     pyspy = threads[threads["source"] == "py-spy"]
-    native = {t["tid"] for t in doc["threads"]}  # type: ignore[attr-defined]
+    native = {t.tid for t in doc.threads}
     assert set(pyspy["tid"]) <= native
     assert set(pyspy["thread_name"]) == {"MainThread", "worker_0", "worker_1"}
 

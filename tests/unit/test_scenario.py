@@ -11,6 +11,7 @@ import pytest
 from profiler.errors import UsageError
 from profiler.orchestrate.scenario import builtin_names, find_scenario, load_scenario
 from profiler.spine import Scenario
+from profiler.workload.documents import PythonInfo
 
 Make = Callable[[str, str], Path]
 
@@ -42,7 +43,7 @@ def test_builtin_io_metadata() -> None:
         True,
     )
     assert s.summary.startswith("Blocking HTTP requests over loopback")
-    assert s.python["version"].startswith(f"{sys.version_info.major}.{sys.version_info.minor}")
+    assert s.python.version.startswith(f"{sys.version_info.major}.{sys.version_info.minor}")
 
 
 @pytest.mark.parametrize(
@@ -73,7 +74,9 @@ def test_contract_violations_are_usage_errors(
 
 
 def _scenario(tasks: int) -> Scenario:
-    return Scenario("s", "/s.py", "", "", tasks, None, False, False, False, [], {"cpu_count": 2})
+    return Scenario(
+        "s", "/s.py", "", "", tasks, None, False, False, False, [], PythonInfo(cpu_count=2)
+    )
 
 
 @pytest.mark.parametrize(

@@ -20,8 +20,9 @@ from profiler.analyse.from_pyspy import pyspy_tables
 from profiler.analyse.from_viztracer import viztracer_tables
 from profiler.analyse.run_tables import model_tables
 from profiler.load.model_dir import load_recordings
-from profiler.load.recordings import Recordings
+from profiler.load.observed_run import Recordings
 from profiler.load.runner_json import identity
+from profiler.workload.documents import RunResult
 from tests.conftest import DATA
 
 
@@ -31,7 +32,7 @@ def threads_run(tmp_path_factory: pytest.TempPathFactory) -> Recordings:
     shutil.copytree(DATA / "golden_run" / "raw" / "threads", raw)
     for packed in raw.glob("*.gz"):
         packed.with_suffix("").write_bytes(gzip.decompress(packed.read_bytes()))
-    doc = json.loads((raw / "observed.json").read_text())
+    doc = RunResult.from_json(json.loads((raw / "observed.json").read_text()))
     return load_recordings("threads", Path(raw), doc)
 
 

@@ -1,0 +1,106 @@
+"""run.json: what a run says about itself (plan, recorders, observed runs, status, error,
+answer), and the run errors the session records (typed: profiler.workload.documents.RunError)."""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+import profiler
+from profiler.analyse.answer import Answer
+from profiler.orchestrate.launch import RunTimeout
+from profiler.record.base import Selection
+from profiler.spine import Observed, Plan
+from profiler.workload.documents import RunError
+from profiler.workload.models.base import printable
+
+
+def manifest(
+    p: Plan,
+    status: str,
+    started: float,
+    error: RunError | None,
+    chosen: Selection,
+    observed: dict[str, Observed],
+) -> dict[str, Any]:
+    return {
+        "tool": {"name": "concprof", "version": profiler.__version__},
+        "status": status,
+        "error": error.to_json() if error else None,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
+        "duration_s": round(time.time() - started, 3),
+        "scenario": {
+            "name": printable(p.scenario.name),
+            "path": printable(p.scenario.path),
+            "summary": p.scenario.summary,
+            "claims": p.scenario.claims,
+        },
+        "models": list(p.models),
+        "size": p.config.size,
+        "tasks": p.tasks,
+        "workers": p.workers,
+        "repeat": p.repeat,
+        "margin": p.config.margin,
+        "max_slowdown": p.config.max_slowdown,
+        "sampled_error_pct": p.config.sampled_error_pct,
+        "start_method": p.start_method,
+        "python": p.scenario.python.to_json(),
+        "cpu_count": os.cpu_count(),
+        "kernel": platform.release(),
+        "machine": platform.machine(),
+        "recorders": {
+            "requested": p.config.recorders,
+            "used": chosen.used,
+            "not_used": chosen.not_used,
+        },
+        "observed": {m: asdict(o) for m, o in observed.items()},
+    }
+
+
+def timeout_error(model: str, run: str, exc: RunTimeout, scenario_path: str) -> RunError:
+    where = exc.in_flight(scenario_path)
+    last = [line for line in exc.stderr.strip().splitlines() if line.strip()]
+    said = f"; in flight: {where}" if where else (f"; its last output: {last[-1]}" if last else "")
+    return RunError(
+        "timeout",
+        model,
+        None,
+        f"the {run} run of {model} ran longer than {exc.timeout_s:g} s (--timeout) and was ended"
+        + said,
+    )
+
+
+def advice_doc(tables: dict[str, pd.DataFrame]) -> dict[str, Any] | None:
+    """The answer as run.json keeps it (tables/advice.csv has the same)."""
+    answer = Answer.from_table(tables.get("advice"))
+    return None if answer is None else {"headline": answer.headline(), **asdict(answer)}
+
+
+def observed_error(model: str, o: Observed) -> RunError | None:
+    """A failed observed run, or a recorder that failed in it, as a run error."""
+    if not o.ok:
+        return RunError("observed", model, None, o.error)
+    failed = {n: s for n, s in o.recorders.items() if s.startswith("failed")}
+    if failed:
+        name, status = next(iter(failed.items()))
+        return RunError("recorder", model, None, f"{name} {status}")
+    return None
+
+
+def failure_message(error: RunError, run_dir: Path) -> str:
+    """RunFailed's one line for a run that ended with `error`."""
+    if error.phase == "runner":
+        return f"{error.exception}; partial results in {run_dir}"
+    where = f"model {error.model}" + (
+        f", task {error.task_index}" if error.task_index is not None else ""
+    )
+    last = (error.exception or "").strip().splitlines()
+    return (
+        f"{error.phase} failed ({where}): {last[-1] if last else '?'}; partial results in {run_dir}"
+    )

@@ -1,0 +1,163 @@
+"""The runner's result documents, typed: written by the runner, read by the toolkit.
+
+Standard library only (this module runs in the workload's interpreter too).
+Each document is a dataclass with `to_json()` (plain JSON types) and
+`from_json()` (tolerant of keys a document does not have yet: a run that
+failed in setup has no window, an older run no passes), so the runner and
+every reader share one definition of every field (docs/run-directory.md).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+SCHEMA_VERSION = 1
+T = TypeVar("T", bound="Document")
+
+
+class Document:
+    """to_json / from_json for the dataclasses below (nested documents and lists of them)."""
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = dataclasses.asdict(self)  # type: ignore[call-overload]
+        return out
+
+    @classmethod
+    def from_json(cls: type[T], doc: dict[str, Any]) -> T:
+        hints = typing.get_type_hints(cls)
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+            if f.name in doc:
+                values[f.name] = _typed(hints[f.name], doc[f.name])
+        return cls(**values)
+
+
+def _typed(hint: Any, value: Any) -> Any:
+    """A JSON value as the field's type: nested documents and lists of them are rebuilt."""
+    if value is None:
+        return None
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        inner = [a for a in args if a is not type(None)]
+        return _typed(inner[0], value) if len(inner) == 1 else value
+    if origin is list and args and isinstance(args[0], type) and issubclass(args[0], Document):
+        return [args[0].from_json(item) for item in value]
+    if isinstance(hint, type) and issubclass(hint, Document):
+        return hint.from_json(value)
+    return value
+
+
+@dataclass(frozen=True)
+class PythonInfo(Document):
+    """The workload interpreter, as it reports itself."""
+
+    version: str = ""
+    implementation: str = ""
+    executable: str = ""
+    real_executable: str = ""
+    libdir: str | None = None
+    ldlibrary: str | None = None
+    shared: bool = False
+    build: str = ""
+    gil_enabled: bool = True
+    default_start_method: str = "fork"
+    cpu_count: int | None = None
+
+
+@dataclass(frozen=True)
+class RunError(Document):
+    """What failed, where: phase is setup, task, model, teardown (runner) or, from the
+    toolkit, timeout, results, observed, recorder, runner, interrupted, render, killed."""
+
+    phase: str
+    model: str | None = None
+    task_index: int | None = None
+    exception: str | None = None
+
+
+@dataclass(frozen=True)
+class ThreadRecord(Document):
+    pid: int
+    tid: int  # the native (OS) thread id
+    name: str
+    ident: int | None = None  # threading's pthread ident (py-spy reports it on 3.10)
+
+
+@dataclass(frozen=True)
+class WorkerStart(Document):
+    pid: int
+    tid: int
+    name: str
+    start_ns: int  # CLOCK_MONOTONIC
+
+
+@dataclass(frozen=True)
+class TaskRecord(Document):
+    index: int
+    pid: int
+    tid: int
+    thread_name: str
+    start_ns: int | None
+    end_ns: int | None
+    ok: bool
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class ScenarioDescription(Document):
+    """`runner describe`: a scenario file's checked metadata."""
+
+    path: str
+    name: str
+    summary: str
+    doc: str
+    tasks: int
+    workers: int | None
+    has_atask: bool
+    has_setup: bool
+    has_teardown: bool
+    claims: list[int] = field(default_factory=list)
+    models: list[str] = field(default_factory=list)
+    python: PythonInfo = field(default_factory=PythonInfo)
+    schema: int = SCHEMA_VERSION
+
+
+@dataclass
+class RunResult(Document):
+    """`runner run`: one model run (timing or observed), filled in as the run goes."""
+
+    scenario: str
+    model: str
+    tasks: int
+    workers: int
+    pid: int
+    main_tid: int
+    python: PythonInfo = field(default_factory=PythonInfo)
+    start_method: str | None = None  # processes only
+    gil_reference_pid: int | None = None  # py-spy's round counter (observed runs)
+    gil_reference_ok: bool | None = None
+    helper_pids: list[int] = field(default_factory=list)  # started by setup(): not measured
+    start_ns: int | None = None  # the measured window, CLOCK_MONOTONIC
+    end_ns: int | None = None
+    wall_s: float | None = None
+    passes: int = 1
+    machine_busy_s: float | None = None  # the whole machine's busy CPU meanwhile
+    helper_cpu_s: float | None = None
+    clock_tick_s: float | None = None
+    user_s: float | None = None
+    sys_s: float | None = None
+    max_rss_mb: float | None = None
+    tasks_ok: int = 0
+    digest: str | None = None  # of the ordered results
+    worker_pids: list[int] = field(default_factory=list)
+    threads: list[ThreadRecord] = field(default_factory=list)
+    worker_starts: list[WorkerStart] = field(default_factory=list)
+    task_records: list[TaskRecord] = field(default_factory=list)
+    error: RunError | None = None
+    ok: bool = False
+    schema: int = SCHEMA_VERSION
