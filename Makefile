@@ -88,10 +88,11 @@ test: $(DEV_STAMP) ## Run the whole test suite (unit, integration, end-to-end)
 test-fast: $(DEV_STAMP) ## Run the unit tests only
 	MPLBACKEND=Agg $(PY) -m pytest -q tests/unit
 
-lint: $(DEV_STAMP) ## ruff and mypy --strict on profiler/
+lint: $(DEV_STAMP) ## ruff and mypy --strict on profiler/ (the workload side also as Python 3.10)
 	$(PY) -m ruff check profiler tests bench
 	$(PY) -m ruff format --check profiler tests bench
 	$(PY) -m mypy
+	$(PY) -m mypy --python-version 3.10 profiler/workload
 
 bench: $(DEV_STAMP) ## Speed and memory benchmarks; writes docs/benchmarks.md
 	MPLBACKEND=Agg $(PY) bench/run.py --out docs/benchmarks.md

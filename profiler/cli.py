@@ -165,7 +165,7 @@ def cmd_view(args: argparse.Namespace, console: Console) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from profiler.spine import SIZES
-    from profiler.workload.models import MODEL_NAMES, START_METHODS
+    from profiler.workload import MODEL_NAMES, START_METHODS
 
     parser = _Parser(prog="concprof", description=__doc__.splitlines()[0] if __doc__ else None)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)

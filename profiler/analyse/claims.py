@@ -8,8 +8,7 @@ clear of the threshold.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -282,21 +281,3 @@ def claim_10(runs: Runs) -> Claim:
         "release above 1.3 and holds below 1.3",
         verdict,
     )
-
-
-CLAIMS: list[Callable[[Runs], Claim]] = [
-    claim_1,
-    claim_2,
-    claim_3,
-    claim_4,
-    claim_5,
-    claim_6,
-    claim_7,
-    claim_8,
-    claim_9,
-    claim_10,
-]
-
-
-def judge(runs: Runs) -> pd.DataFrame:
-    return pd.DataFrame([asdict(c(runs)) for c in CLAIMS], columns=CLAIM_COLUMNS)

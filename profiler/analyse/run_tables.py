@@ -17,7 +17,7 @@ import pandas as pd
 
 from profiler.analyse import disturbance
 from profiler.analyse.advice import recommend
-from profiler.analyse.claims import judge
+from profiler.analyse.claim_registry import judge
 from profiler.analyse.compare import DEFAULT_MARGIN, compare
 from profiler.analyse.from_perf import perf_tables
 from profiler.analyse.from_procfs import procfs_tables

@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from profiler.analyse.claims import judge
+from profiler.analyse.claim_registry import judge
 from profiler.render.claims import claims_html
 from profiler.rundir import create_run_dir, write_atomic, write_json, write_table
 from profiler.spine import ClaimsResult, ProfileConfig, ProfileFn, ProgressFn, Step

@@ -24,7 +24,7 @@ from typing import Any
 import profiler
 from profiler.errors import RunFailed
 from profiler.orchestrate.containment import Containment, pids_in
-from profiler.workload.models.base import DUMP_SIGNAL
+from profiler.workload.stacks import DUMP_SIGNAL
 
 PACKAGE_DIR = Path(profiler.__file__).resolve().parent
 
@@ -154,7 +154,7 @@ def ask_for_stacks(root: int, contain: Containment | None) -> None:
     """A hung run's Python processes write their stacks to its log (SIGUSR1, faulthandler).
 
     Only processes running a Python executable are asked: the runner and its
-    workers registered the handler (profiler.workload.models.base.dump_stacks_on_signal);
+    workers registered the handler (profiler.workload.stacks.dump_stacks_on_signal);
     recorders (perf, py-spy) are not Python and are left alone. One process at
     a time (they share the log, and faulthandler writes in small pieces), at
     most STACKS_MAX_PROCESSES of them.

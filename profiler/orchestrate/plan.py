@@ -7,7 +7,7 @@ from profiler.orchestrate.interpreters import resolve_python
 from profiler.orchestrate.scenario import load_scenario
 from profiler.record.names import parse_recorders
 from profiler.spine import SIZES, Plan, ProfileConfig
-from profiler.workload.models import MODEL_NAMES, START_METHODS
+from profiler.workload import MODEL_NAMES, START_METHODS
 
 DEFAULT_REPEAT = {"quick": 3, "default": 5, "large": 5}
 MAX_WORKERS = 4096  # more threads or processes than this is a mistake, not a workload

@@ -7,3 +7,5 @@ task may run inside a measured region (tests/unit/test_workload_stdlib.py enforc
 from __future__ import annotations
 
 RUNNER = f"{__name__}.runner"  # `python -m` this: profiler.workload.runner
+MODEL_NAMES: tuple[str, ...] = ("sequential", "threads", "processes", "asyncio")
+START_METHODS: tuple[str, ...] = ("fork", "spawn", "forkserver")  # for processes

@@ -5,15 +5,16 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from profiler.analyse.claim_registry import REGISTRY, judge
 from profiler.analyse.claims import (
     claim_1,
     claim_2,
     claim_6,
     claim_7,
     claim_8,
-    judge,
     startup_latency_ms,
 )
+from profiler.orchestrate.claims_run import CLAIM_RUNS
 
 
 def comparison(rows: list[tuple[str, float, float, float]]) -> dict[str, pd.DataFrame]:
@@ -89,3 +90,17 @@ def test_judge_returns_every_claim_once() -> None:
     claims = judge({})
     assert list(claims["claim_id"]) == list(range(1, 11))
     assert set(claims["verdict"]) == {"inconclusive"}
+
+
+def test_every_claim_names_runs_that_the_claims_command_makes() -> None:
+    # GIVEN the claims' registry and the runs `concprof claims` makes
+    made = {run.key for run in CLAIM_RUNS}
+    needed = {key for spec in REGISTRY for key in spec.needs}
+    # THEN every run a claim needs is made, and no run is made that no claim needs
+    assert needed == made
+    # AND the claims are numbered once each, in order
+    assert [spec.claim_id for spec in REGISTRY] == list(range(1, len(REGISTRY) + 1))
+    # AND a judged claim says which of its runs it came from
+    for spec in REGISTRY:
+        scenario = spec.judge({}).scenario
+        assert any(key.split(":")[0] in scenario for key in spec.needs), (spec, scenario)

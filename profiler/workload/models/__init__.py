@@ -5,10 +5,8 @@ Stdlib-only: these modules run inside the workload's interpreter.
 
 from __future__ import annotations
 
+from profiler.workload import MODEL_NAMES, START_METHODS
 from profiler.workload.models.base import ModelFn, ModelRun, TaskOutcome, WorkloadSpec
-
-MODEL_NAMES: tuple[str, ...] = ("sequential", "threads", "processes", "asyncio")
-START_METHODS: tuple[str, ...] = ("fork", "spawn", "forkserver")
 
 
 def get_model(name: str) -> ModelFn:

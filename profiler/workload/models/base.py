@@ -11,22 +11,18 @@ once per process, outside the tasks.
 
 from __future__ import annotations
 
-import faulthandler
-import importlib.util
 import os
-import re
-import resource
-import signal
-import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import BrokenExecutor, Future
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import ModuleType
 from typing import Any, NamedTuple, Protocol
+
+from profiler.workload.models.scenario_module import load_scenario_module
+from profiler.workload.stacks import dump_stacks_on_signal
 
 
 @dataclass(frozen=True)
@@ -120,50 +116,6 @@ def measured_model_run(fn: ModelFn, scenario: ModuleType, spec: WorkloadSpec) ->
 
 
 MEASURED_FRAME = f"{measured_model_run.__name__} ("
-
-
-def module_name_for(path: str | Path) -> str:
-    """A module name for a scenario file that cannot shadow a stdlib module (`io`)."""
-    stem = re.sub(r"\W", "_", Path(path).stem)
-    return f"concprof_scenario_{stem}"
-
-
-def load_scenario_module(path: str, module_name: str) -> ModuleType:
-    """Import a scenario file under `module_name`, so pickle finds `task` by reference.
-
-    Idempotent: a forked worker already has the module; a spawned or
-    forkserver worker imports it here, from its pool initializer.
-    """
-    existing = sys.modules.get(module_name)
-    if existing is not None:
-        return existing
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot import scenario file {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        del sys.modules[module_name]
-        raise
-    return module
-
-
-def peak_rss_kb() -> int:
-    """This process's peak RSS (VmHWM, kB).
-
-    Not ru_maxrss: Linux carries ru_maxrss across fork and exec, so a runner
-    started by the toolkit would report the toolkit's peak. VmHWM belongs to
-    the address space and starts afresh at exec.
-    """
-    try:
-        with open("/proc/self/status", "rb") as fh:
-            data = fh.read()
-        start = data.index(b"VmHWM:") + 6
-        return int(data[start : data.index(b"kB", start)])
-    except (OSError, ValueError):
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 # (pid, native tid, name) per thread, looked up without a system call; cleared in a
@@ -262,18 +214,6 @@ def printable(text: str) -> str:
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
-DUMP_SIGNAL = signal.SIGUSR1  # a hung run is asked for its stacks before it is ended
-
-
-def dump_stacks_on_signal() -> None:
-    """On DUMP_SIGNAL, write every thread's Python stack to stderr (the run's log).
-
-    faulthandler's handler is C code: it runs even while a task blocks or spins,
-    and costs nothing until the signal comes. Forked workers inherit it.
-    """
-    faulthandler.register(DUMP_SIGNAL, all_threads=True, chain=False)
-
-
 def worker_started(starts: Any, path: str | None = None, module_name: str | None = None) -> None:
     """A pool initializer: import the scenario (spawn, forkserver) and note this worker's start.
 
@@ -289,41 +229,6 @@ def worker_started(starts: Any, path: str | None = None, module_name: str | None
         starts.append(entry)
     else:
         starts.put(entry)
-
-
-def process_usage(pid: int) -> tuple[float, float, int] | None:
-    """(user s, sys s, peak RSS kB) of another live process, from /proc (Linux)."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            fields = fh.read().rsplit(b")", 1)[1].split()
-        with open(f"/proc/{pid}/status", "rb") as fh:
-            status = fh.read()
-    except OSError:
-        return None
-    ticks = os.sysconf("SC_CLK_TCK")
-    start = status.find(b"VmHWM:")
-    rss_kb = int(status[start + 6 : status.index(b"kB", start)]) if start >= 0 else 0
-    return int(fields[11]) / ticks, int(fields[12]) / ticks, rss_kb
-
-
-def machine_busy_s() -> float:
-    """CPU time every core of the machine has spent busy since boot (/proc/stat, Linux).
-
-    Busy is user + nice + system + irq + softirq + steal (guest time is inside
-    user); read once before and once after a model run, never per task.
-    """
-    try:
-        with open("/proc/stat", "rb") as fh:
-            fields = fh.readline().split()
-    except OSError:
-        return float("nan")
-    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in fields[1:9])
-    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
-
-
-def cpu_s_of(pids: Iterable[int]) -> float:
-    """User + system CPU seconds of these live processes so far (0 for those gone)."""
-    return sum(u + s for u, s, _ in filter(None, (process_usage(p) for p in pids)))
 
 
 def snapshot_threads() -> list[tuple[int, str, int]]:

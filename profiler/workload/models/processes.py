@@ -16,10 +16,10 @@ from profiler.workload.models.base import (
     ModelRun,
     WorkloadSpec,
     collect,
-    process_usage,
     timed_call,
     worker_started,
 )
+from profiler.workload.models.usage import process_usage
 
 
 def run(scenario: ModuleType, spec: WorkloadSpec) -> ModelRun:
