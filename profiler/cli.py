@@ -17,6 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from profiler.errors import RunFailed, UsageError
+from profiler.layout import RunDir
 
 Command = Callable[[argparse.Namespace, Console], int]
 
@@ -102,7 +103,7 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
     from profiler.orchestrate.session import rebuild
 
     run_dir = Path(args.run_dir)
-    if not (run_dir / "run.json").is_file():
+    if not RunDir(run_dir).manifest.is_file():
         raise UsageError(f"{run_dir} is not a run directory (no run.json); see reports/<scenario>/")
     rebuild(run_dir.resolve())
     console.print(f"report: {run_dir / 'index.html'}", markup=False)
@@ -148,7 +149,7 @@ def cmd_view(args: argparse.Namespace, console: Console) -> int:
     import shutil
     import subprocess
 
-    trace = Path(args.run_dir) / "trace.json"
+    trace = RunDir(Path(args.run_dir)).trace
     if not trace.is_file():
         raise UsageError(f"{args.run_dir} has no trace.json; run `concprof report {args.run_dir}`")
     viewer = shutil.which("vizviewer") or str(Path(sys.executable).parent / "vizviewer")

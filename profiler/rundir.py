@@ -20,8 +20,6 @@ import pandas as pd
 
 from profiler.errors import UsageError, reading
 
-MANIFEST = "run.json"
-
 
 def write_atomic(path: Path, data: bytes | str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -27,10 +27,10 @@ from profiler.analyse.observer import DEFAULT_MAX_SLOWDOWN
 from profiler.analyse.sampled import DEFAULT_SAMPLED_ERROR_PCT
 from profiler.analyse.source_tables import SourceTables
 from profiler.errors import RunFailed
+from profiler.layout import RunDir
 from profiler.load.model_dir import load_recordings
 from profiler.load.observed_run import Recordings
 from profiler.load.runner_json import (
-    OBSERVED_DOC,
     TASK_COLUMNS,
     identity,
     load_timing,
@@ -151,8 +151,9 @@ def own_claims(scenario: str, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
 def build_tables(run_dir: Path, manifest: dict[str, Any] | None = None) -> dict[str, pd.DataFrame]:
     """Every table of a run directory, from its raw/ files."""
-    manifest = manifest or read_json(run_dir / "run.json")
-    timing, tasks, workers = load_timing(run_dir / "raw" / "timing")
+    layout = RunDir(run_dir)
+    manifest = manifest or read_json(layout.manifest)
+    timing, tasks, workers = load_timing(layout.timing)
     if timing.empty:
         raise RunFailed(f"{run_dir} holds no timing results (raw/timing/ is empty)")
     timing = disturbance.mark(timing)
@@ -164,11 +165,11 @@ def build_tables(run_dir: Path, manifest: dict[str, Any] | None = None) -> dict[
     observed_tasks = []
     cpu_count = int(manifest.get("cpu_count") or 1)
     for model in manifest.get("models", []):
-        raw = run_dir / "raw" / model
-        doc = read_result(raw / OBSERVED_DOC)
+        files = layout.model_raw(model)
+        doc = read_result(files.observed)
         if doc is None or not doc.ok:
             continue
-        per_model, perf = model_tables(load_recordings(model, raw, doc), cpu_count)
+        per_model, perf = model_tables(load_recordings(model, files.root, doc), cpu_count)
         for name, frame in per_model.items():
             collected.setdefault(name, []).append(frame)
         overhead[model] = (doc.wall_s or float("nan")) / max(1, doc.passes)

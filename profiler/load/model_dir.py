@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from profiler.layout import RawDir
 from profiler.load.observed_run import Recordings
 from profiler.load.perf import exit_commands, load_perf
 from profiler.load.procfs import load_procfs
@@ -32,10 +33,11 @@ def load_recordings(model: str, raw: Path, doc: RunResult) -> Recordings:
 
 
 def _pyspy(raw: Path) -> PyspyRecording | None:
-    path, meta = raw / "pyspy.txt", read_doc(raw / "pyspy_meta.json")
+    files = RawDir(raw)
+    path, meta = files.pyspy_txt, read_doc(files.pyspy_meta)
     if not path.exists() or meta is None:
         return None
-    log, offset = raw / "pyspy.log", meta.get("realtime_minus_monotonic_ns")
+    log, offset = files.pyspy_log, meta.get("realtime_minus_monotonic_ns")
     found = (
         {pid: t - int(offset) for pid, t in sampling_starts(log.read_text()).items()}
         if offset is not None and log.exists()
@@ -45,14 +47,16 @@ def _pyspy(raw: Path) -> PyspyRecording | None:
 
 
 def _perf(raw: Path) -> PerfTrace | None:
-    path = raw / "perf.txt"
+    files = RawDir(raw)
+    path = files.perf_txt
     if not path.exists():
         return None
-    return PerfTrace(load_perf(path), read_doc(raw / "perf_meta.json") or {}, exit_commands(path))
+    return PerfTrace(load_perf(path), read_doc(files.perf_meta) or {}, exit_commands(path))
 
 
 def _viztracer(raw: Path) -> VizRecording | None:
-    path, doc = raw / "viztracer.json", read_doc(raw / "viztracer_run.json")
+    files = RawDir(raw)
+    path, doc = files.viztracer_json, read_doc(files.viztracer_run)
     if not path.exists() or doc is None or "start_ns" not in doc:
         return None
     spans, names = load_viztracer(path, int(doc["start_ns"]))

@@ -16,6 +16,7 @@ import orjson
 import pandas as pd
 
 from profiler.errors import reading, require_whole_lines
+from profiler.layout import RawDir
 from profiler.load.recordings import ProcfsFrames
 
 
@@ -26,17 +27,18 @@ def _read(path: Path, t0_ns: int) -> pd.DataFrame:
 
 
 def load_procfs(raw_dir: Path, t0_ns: int) -> ProcfsFrames | None:
-    if not (raw_dir / "procfs_threads.csv").exists():
+    files = RawDir(raw_dir)
+    if not files.procfs_threads.exists():
         return None
-    meta_path = raw_dir / "procfs_meta.json"
+    meta_path = files.procfs_meta
     with reading(meta_path):  # cut off or not JSON: one line naming the file
         meta = orjson.loads(meta_path.read_bytes())
-    for name in ("procfs_threads.csv", "procfs_processes.csv", "procfs_cores.csv"):
-        require_whole_lines(raw_dir / name)
+    for path in (files.procfs_threads, files.procfs_processes, files.procfs_cores):
+        require_whole_lines(path)
     return ProcfsFrames(
-        threads=_read(raw_dir / "procfs_threads.csv", t0_ns),
-        processes=_read(raw_dir / "procfs_processes.csv", t0_ns),
-        cores=_read(raw_dir / "procfs_cores.csv", t0_ns),
+        threads=_read(files.procfs_threads, t0_ns),
+        processes=_read(files.procfs_processes, t0_ns),
+        cores=_read(files.procfs_cores, t0_ns),
         clock_ticks_per_s=int(meta["clock_ticks_per_s"]),
         interval_s=float(meta["interval_s"]),
     )

@@ -20,8 +20,6 @@ from profiler.errors import reading
 from profiler.schema import ProcessRole
 from profiler.workload.documents import RunResult
 
-OBSERVED_DOC = "observed.json"  # an observed run's result, in raw/<model>/
-
 TIMING_COLUMNS = [
     "model",
     "rep",

@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from profiler.analyse.claim_registry import judge
+from profiler.layout import RunDir
 from profiler.render.claims import claims_html
 from profiler.rundir import create_run_dir, write_atomic, write_json, write_table
 from profiler.spine import ClaimsResult, ProfileConfig, ProfileFn, ProgressFn, Step
@@ -81,7 +82,7 @@ def run_claims(
     write_table(out_dir, "claims", claims)
     result = ClaimsResult(out_dir, claims, run_dirs, time.time() - started, environment())
     write_json(
-        out_dir / "run.json",
+        RunDir(out_dir).manifest,
         {
             "size": size,
             "duration_s": round(result.duration_s, 1),
@@ -89,7 +90,7 @@ def run_claims(
             "runs": {k: str(v) for k, v in run_dirs.items()},
         },
     )
-    write_atomic(out_dir / "index.html", claims_html(result))
+    write_atomic(RunDir(out_dir).report, claims_html(result))
     return result
 
 

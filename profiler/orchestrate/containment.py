@@ -120,10 +120,10 @@ def remove_stale_groups() -> list[str]:
 class Watchdog:
     """A process that cleans up after concprof if concprof dies (see orchestrate/watchdog.py)."""
 
-    def __init__(self, cgroup: RunCgroup | None, probe_group: str, run_dir: Path) -> None:
+    def __init__(self, cgroup: RunCgroup | None, probe_group: str, manifest: Path) -> None:
         read_end, self._write_end = os.pipe()
         argv = [sys.executable, "-m", f"{__package__}.watchdog", str(read_end), probe_group]
-        argv += [str(run_dir / "run.json"), str(cgroup.path) if cgroup else "-", str(os.getpid())]
+        argv += [str(manifest), str(cgroup.path) if cgroup else "-", str(os.getpid())]
         self.process = subprocess.Popen(
             argv,
             pass_fds=(read_end,),
@@ -155,10 +155,11 @@ class Watchdog:
 class Containment:
     """What a run uses to keep track of its processes: a cgroup (when it can) and a watchdog."""
 
-    def __init__(self, run_dir: Path, probe_group: str) -> None:
+    def __init__(self, manifest: Path, probe_group: str) -> None:
+        """`manifest`: the run's run.json, marked incomplete if concprof dies."""
         root = cgroup2_root()
         self.cgroup = RunCgroup(root, os.getpid()) if root is not None else None
-        self.watchdog = Watchdog(self.cgroup, probe_group, run_dir)
+        self.watchdog = Watchdog(self.cgroup, probe_group, manifest)
 
     @property
     def mechanism(self) -> str:

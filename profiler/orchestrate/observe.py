@@ -11,7 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from profiler.analyse.sampled import passes_for
-from profiler.load.runner_json import OBSERVED_DOC, read_doc, read_result
+from profiler.layout import RunDir
+from profiler.load.runner_json import read_doc, read_result
 from profiler.orchestrate.launch import Launcher
 from profiler.record.base import RecorderFailed, Selection, Target, Wrapper
 from profiler.spine import Observed, Plan
@@ -58,7 +59,8 @@ def observe_model(
     (--sampled-error) is run several times in one observed window (the runner's
     --passes), up to MAX_PASSES.
     """
-    raw = run_dir / "raw" / model
+    files = RunDir(run_dir).model_raw(model)
+    raw = files.root
     raw.mkdir(parents=True, exist_ok=True)
     # py-spy's shares are the answer's only when perf (exact) is not recording
     exact = any(w.name == "perf" for w in chosen.wrappers)
@@ -87,7 +89,7 @@ def observe_model(
         argv, applied = _wrap_all(
             chosen.wrappers,
             p.runner_argv(
-                model, raw / OBSERVED_DOC, gil_reference=counted, task_times=True, passes=passes
+                model, files.observed, gil_reference=counted, task_times=True, passes=passes
             ),
             target,
             result.recorders,
@@ -108,25 +110,25 @@ def observe_model(
 
         try:
             gate = any(w.attaches for w in applied)
-            done = launcher.run(argv, raw / "logs" / "observed", on_start=attach, gate=gate)
+            done = launcher.run(argv, files.logs / "observed", on_start=attach, gate=gate)
             stderr = done.stderr + done.stdout  # py-spy prints its sample/error counts on stdout
         finally:
             for sampler in started:
                 sampler.stop()
                 result.recorders[sampler.name] = "ok"
             _finish_all(applied, target, stderr, result.recorders)
-        doc = read_result(raw / OBSERVED_DOC)
+        doc = read_result(files.observed)
         result.ok = bool(doc and doc.ok)
         result.wall_s = doc.wall_s if doc else None
         result.passes = doc.passes if doc else 1
-        meta = read_doc(raw / "perf_meta.json") if "perf" in result.recorders else None
+        meta = read_doc(files.perf_meta) if "perf" in result.recorders else None
         result.gil_trace_stopped = bool(((meta or {}).get("gil_trace") or {}).get("stopped_ns"))
         if not result.ok:
             said = doc.error.exception if doc and doc.error else None
             result.error = said or f"observed run wrote no result: {stderr.strip()[-300:]}"
 
     for wrapper in chosen.exclusive:
-        doc_path = raw / f"{wrapper.name}_run.json"
+        doc_path = files.exclusive_run(wrapper.name)
         status: dict[str, str] = {}
         argv, applied = _wrap_all(
             [wrapper], p.runner_argv(model, doc_path, task_times=True), target, status
@@ -134,7 +136,7 @@ def observe_model(
         stderr = ""
         try:
             if applied:
-                stderr = launcher.run(argv, raw / "logs" / wrapper.name).stderr
+                stderr = launcher.run(argv, files.logs / wrapper.name).stderr
         finally:
             _finish_all(applied, target, stderr, status)
         result.recorders.update(status)

@@ -20,6 +20,7 @@ import pandas as pd
 from profiler.analyse import disturbance
 from profiler.analyse.run_tables import build_tables
 from profiler.errors import RunFailed
+from profiler.layout import RunDir
 from profiler.load.runner_json import read_docs, read_result, timing_name
 from profiler.orchestrate.containment import Containment, remove_stale_groups
 from profiler.orchestrate.launch import Launcher, RunTimeout, package_path, remove_stale_dirs
@@ -37,7 +38,6 @@ from profiler.record.perf import Perf
 from profiler.record.uprobes import mount_tracefs, remove_stale_probes
 from profiler.render import render_all
 from profiler.rundir import (
-    MANIFEST,
     check_free_space,
     create_run_dir,
     read_json,
@@ -97,7 +97,7 @@ def timing_runs(
     again, up to MAX_RERUNS times; every attempt is kept, the last one counts.
     Returns the first failure's error (with model and task), or None.
     """
-    timing_dir = run_dir / "raw" / "timing"
+    timing_dir = RunDir(run_dir).timing
     timing_dir.mkdir(parents=True, exist_ok=True)
     total = p.repeat * len(p.models)
     done = 0
@@ -160,14 +160,14 @@ def rebuild(run_dir: Path, manifest_doc: dict[str, Any] | None = None) -> dict[s
     final status); without it, run.json as saved.
     """
     saved = manifest_doc is None
-    manifest_doc = manifest_doc or read_json(run_dir / MANIFEST)
+    manifest_doc = manifest_doc or read_json(RunDir(run_dir).manifest)
     tables = build_tables(run_dir, manifest_doc)
     for name, frame in tables.items():
         write_table(run_dir, name, frame)
     manifest_doc["advice"] = advice_doc(tables)
     render_all(run_dir, manifest_doc, tables)
     if saved:  # `concprof report`: run.json gets the answer as computed now
-        write_json(run_dir / MANIFEST, manifest_doc)
+        write_json(RunDir(run_dir).manifest, manifest_doc)
     return tables
 
 
@@ -188,20 +188,20 @@ def profile(config: ProfileConfig, progress: ProgressFn) -> tuple[Path, dict[str
 
     def save(status: str, error: RunError | None) -> None:
         doc = manifest(p, status, started, error, chosen, observed)
-        write_json(run_dir / MANIFEST, {**doc, "advice": advice} if advice else doc)
+        write_json(RunDir(run_dir).manifest, {**doc, "advice": advice} if advice else doc)
 
     save("running", None)
     mounted = mount_tracefs() if "perf" in chosen.used else None  # done while choosing
     for note in [*leftovers(), *([mounted] if mounted else [])]:
         progress(Step("setup", "", 0, 0, 0, None, True, note))
-    contain = Containment(run_dir, Perf.group_of(os.getpid()))
+    contain = Containment(RunDir(run_dir).manifest, Perf.group_of(os.getpid()))
     with package_path() as path_dir, closing_containment(contain, progress):
         launcher = Launcher(path_dir, p.config.timeout_s, contain)
         try:
             error = timing_runs(p, run_dir, progress, launcher)
-            error = error or check_results(run_dir / "raw" / "timing")
+            error = error or check_results(RunDir(run_dir).timing)
             if error is None and chosen.used:
-                expected = timing_medians(run_dir / "raw" / "timing")
+                expected = timing_medians(RunDir(run_dir).timing)
                 for n, model in enumerate(p.models, 1):
                     try:
                         observed[model] = observe_within_bound(
@@ -231,7 +231,7 @@ def profile(config: ProfileConfig, progress: ProgressFn) -> tuple[Path, dict[str
             save("incomplete", RunError("interrupted", None, None, str(exc) or type(exc).__name__))
             raise
     status = "complete" if error is None else "incomplete"
-    if not any((run_dir / "raw" / "timing").glob("*.json")):
+    if not any(RunDir(run_dir).timing.glob("*.json")):
         save(status, error)
         raise RunFailed(f"{error.exception if error else 'no result'}; see {run_dir}")
     try:  # the status is written last: only a rendered run is complete

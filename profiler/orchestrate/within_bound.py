@@ -21,13 +21,13 @@ from dataclasses import replace
 from pathlib import Path
 
 from profiler.analyse.sampled import MAX_PASSES
+from profiler.layout import RawDir, RunDir
 from profiler.orchestrate.launch import Launcher
 from profiler.orchestrate.observe import observe_model
 from profiler.record.base import Selection
 from profiler.record.gil_trace import STOP_COST_S
 from profiler.spine import Observed, Plan, ProgressFn, Step
 
-EXCLUSIVE_FILES = ("viztracer.json", "viztracer_run.json")  # a run of their own: kept
 CLEARLY_LESS = 0.9  # the run without perf is used only if at least 10% less slowed
 
 
@@ -72,7 +72,7 @@ def observe_within_bound(
 ) -> Observed:
     """observe_model, then the two fallbacks above when perf slowed the run beyond the bound."""
     bound = p.config.max_slowdown
-    raw = run_dir / "raw" / model
+    raw = RunDir(run_dir).model_raw(model).root
 
     def say(note: str) -> None:
         progress(Step("observed", model, 1, step[0], step[1], None, True, note))
@@ -117,9 +117,9 @@ def observe_within_bound(
         f"the observed run with perf was {slowed:.2f}x slower than timed{passes}, beyond "
         f"{bound:g}x; without perf {without:.2f}x"
     )
-    for name in EXCLUSIVE_FILES:  # viztracer's own run is not disturbed by perf: keep it
-        if (kept / name).exists():
-            shutil.copy2(kept / name, raw / name)
+    for exclusive in (RawDir(kept).viztracer_json, RawDir(kept).viztracer_run):
+        if exclusive.exists():  # viztracer's own run is not disturbed by perf: keep it
+            shutil.copy2(exclusive, raw / exclusive.name)
     recorders = {
         **o.recorders,
         **sampled.recorders,

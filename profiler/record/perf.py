@@ -34,6 +34,7 @@ from functools import cache
 from pathlib import Path
 from typing import TextIO
 
+from profiler.layout import RawDir
 from profiler.record.base import Availability, RecorderFailed, Target
 from profiler.record.gil_trace import (
     PROBE_HIT_COST_S,
@@ -56,7 +57,6 @@ from profiler.rundir import write_json
 
 SCHED_EVENTS = ("sched:sched_switch", "sched:sched_process_fork", "sched:sched_process_exit")
 SCRIPT_FIELDS = "pid,tid,cpu,time,event,trace"
-GIL_OUTPUT = "perf_gil.data"  # the probes' own recording (profiler.record.gil_trace)
 
 
 @cache
@@ -65,7 +65,6 @@ class Perf:
     exclusive = False
     note = ""
     attaches = True  # the GIL probes follow the launched command from its start
-    output = "perf.data"
 
     @staticmethod
     def group_of(pid: int) -> str:
@@ -159,11 +158,12 @@ class Perf:
         there, the workload goes on), then the GIL probes on `pid` and what it
         starts (stopped at their budget).
         """
-        logs = target.raw_dir / "logs"
+        raw = RawDir(target.raw_dir)
+        logs = raw.logs
         self.sched = PerfRecording(
             ["-a"],
             list(SCHED_EVENTS),
-            target.raw_dir / self.output,
+            RawDir(target.raw_dir).perf_data,
             logs / "perf_sched.err",
             None,
             target.track,
@@ -174,7 +174,7 @@ class Perf:
         self.gil = PerfRecording(
             ["-p", str(pid)],
             self.events,
-            target.raw_dir / GIL_OUTPUT,
+            RawDir(target.raw_dir).perf_gil_data,
             logs / "perf_gil.err",
             budget_bytes(target.probe_budget_s),
             target.track,
@@ -208,14 +208,14 @@ class Perf:
                 f"sched events reached their {SCHED_CAP_BYTES / 2**20:g} MB cap: cores and GIL "
                 "states end where the trace does"
             )
-        data = target.raw_dir / self.output
-        gil_data = target.raw_dir / GIL_OUTPUT
+        data = RawDir(target.raw_dir).perf_data
+        gil_data = RawDir(target.raw_dir).perf_gil_data
         for path in (data, gil_data):
             if not path.exists() or path.stat().st_size == 0:
                 raise RecorderFailed(
                     f"perf wrote no {path.name}: {stderr.strip()[-200:] or 'no message'}"
                 )
-        script = target.raw_dir / "perf.txt"
+        script = RawDir(target.raw_dir).perf_txt
         partial = script.with_name(".perf.txt.partial")  # renamed only when whole
         try:
             with partial.open("w") as out:
@@ -244,4 +244,4 @@ class Perf:
             },
             "stderr": (stderr + notes).strip()[-2000:],
         }
-        return [data, gil_data, script, write_json(target.raw_dir / "perf_meta.json", meta)]
+        return [data, gil_data, script, write_json(RawDir(target.raw_dir).perf_meta, meta)]

@@ -20,6 +20,7 @@ import threading
 import time
 from pathlib import Path
 
+from profiler.layout import RawDir
 from profiler.record.base import Availability, Target
 from profiler.rundir import write_json, write_with
 
@@ -196,11 +197,11 @@ class ProcfsSampler:
         if self._thread is not None:
             self._thread.join()
         assert self._target is not None
-        raw = self._target.raw_dir
+        files = RawDir(self._target.raw_dir)
         written = [
-            self._write(raw / "procfs_threads.csv", THREAD_FIELDS, self.threads),
-            self._write(raw / "procfs_processes.csv", PROCESS_FIELDS, self.processes),
-            self._write(raw / "procfs_cores.csv", CORE_FIELDS, self.cores),
+            self._write(files.procfs_threads, THREAD_FIELDS, self.threads),
+            self._write(files.procfs_processes, PROCESS_FIELDS, self.processes),
+            self._write(files.procfs_cores, CORE_FIELDS, self.cores),
         ]
         meta = {
             "interval_s": self.interval_s,
@@ -209,7 +210,7 @@ class ProcfsSampler:
             "clock_ticks_per_s": os.sysconf("SC_CLK_TCK"),
             "cpu_count": os.cpu_count(),
         }
-        written.append(write_json(raw / "procfs_meta.json", meta))
+        written.append(write_json(files.procfs_meta, meta))
         return written
 
     @staticmethod

@@ -30,6 +30,7 @@ import sys
 import time
 from pathlib import Path
 
+from profiler.layout import RawDir
 from profiler.record.base import Availability, RecorderFailed, Target
 from profiler.rundir import write_json
 
@@ -74,7 +75,6 @@ class PySpy:
     exclusive = False
     note = ""
     attaches = False
-    output = "pyspy.txt"
 
     def __init__(self, rate_hz: int = DEFAULT_RATE_HZ) -> None:
         self.rate_hz = rate_hz
@@ -117,7 +117,7 @@ class PySpy:
             "--format",
             "raw",
             "-o",
-            str(target.raw_dir / self.output),
+            str(RawDir(target.raw_dir).pyspy_txt),
             "--",
             *runner_back,
             *argv,
@@ -127,8 +127,8 @@ class PySpy:
         """Nothing to attach: the command runs under this recorder from its start."""
 
     def finish(self, target: Target, stderr: str) -> list[Path]:
-        out = target.raw_dir / self.output
-        log = target.raw_dir / "pyspy.log"
+        raw = RawDir(target.raw_dir)
+        out, log = raw.pyspy_txt, raw.pyspy_log
         log.write_text(stderr)
         if not out.exists():
             last = [line for line in stderr.splitlines() if line.strip()]
@@ -144,4 +144,4 @@ class PySpy:
             # pyspy.log's times are CLOCK_REALTIME, the runner's CLOCK_MONOTONIC
             "realtime_minus_monotonic_ns": time.time_ns() - time.monotonic_ns(),
         }
-        return [out, log, write_json(target.raw_dir / "pyspy_meta.json", meta)]
+        return [out, log, write_json(raw.pyspy_meta, meta)]

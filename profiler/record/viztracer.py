@@ -13,6 +13,7 @@ import re
 import subprocess
 from pathlib import Path
 
+from profiler.layout import RawDir
 from profiler.record.base import Availability, RecorderFailed, Target
 
 # viztracer's ring buffer, per process: when it fills, the earliest calls are dropped (the
@@ -26,7 +27,6 @@ class VizTracer:
     exclusive = True
     note = ""
     attaches = False
-    output = "viztracer.json"
 
     def available(self, python: str) -> Availability:
         probe = subprocess.run(
@@ -57,7 +57,7 @@ class VizTracer:
             "--tracer_entries",
             str(TRACER_ENTRIES),
             "-o",
-            str(target.raw_dir / self.output),
+            str(RawDir(target.raw_dir).viztracer_json),
             "-m",
             module,
             "--",
@@ -68,7 +68,7 @@ class VizTracer:
         """Nothing to attach: the command runs under this recorder from its start."""
 
     def finish(self, target: Target, stderr: str) -> list[Path]:
-        out = target.raw_dir / self.output
+        out = RawDir(target.raw_dir).viztracer_json
         if not out.exists() or out.stat().st_size == 0:
             last = [line for line in stderr.splitlines() if line.strip()]
             raise RecorderFailed(f"viztracer wrote no trace: {last[-1] if last else 'no message'}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+from profiler.layout import RunDir
 from profiler.render.common import ENV
 from profiler.spine import ClaimsResult
 
@@ -42,7 +43,7 @@ claims table: `reports/claims/latest/tables/claims.csv`.
 
 def claims_html(result: ClaimsResult) -> str:
     links = {
-        key: os.path.relpath(path / "index.html", result.out_dir)
+        key: os.path.relpath(RunDir(path).report, result.out_dir)
         for key, path in result.run_dirs.items()
     }
     return ENV.get_template("claims.html").render(

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from profiler.layout import RunDir
 from profiler.render.common import RenderContext
 from profiler.render.gil_figures import gil_states_figure, gil_timeline_figure, sampled_gil_figure
 from profiler.render.plotting import Figure, plt
@@ -154,5 +155,5 @@ def render_figures(
 
 def render(ctx: RenderContext) -> None:
     ctx.outputs["figures"] = render_figures(
-        ctx.run_dir / "figures", ctx.tables, ctx.title, ctx.cpu_count
+        RunDir(ctx.run_dir).figures, ctx.tables, ctx.title, ctx.cpu_count
     )

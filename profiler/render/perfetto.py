@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 import pandas as pd
 
+from profiler.layout import RunDir
 from profiler.render.common import RenderContext, table
 from profiler.rundir import write_atomic
 
@@ -108,7 +109,7 @@ def render_trace(run_dir: Path, models: list[str], tables: dict[str, pd.DataFram
         "displayTimeUnit": "ms",
         "otherData": {"producer": "concprof", "run": str(run_dir)},
     }
-    return write_atomic(run_dir / "trace.json", orjson.dumps(doc))
+    return write_atomic(RunDir(run_dir).trace, orjson.dumps(doc))
 
 
 def render(ctx: RenderContext) -> None:

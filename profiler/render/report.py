@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from profiler.analyse.answer import FULL_TRACE_PCT, Answer
+from profiler.layout import RunDir
 from profiler.render.common import ENV, RenderContext
 from profiler.rundir import write_atomic
 from profiler.schema import THREAD_REPORT_COLUMNS
@@ -95,10 +96,10 @@ def render_report(
         cores_source=cores_source,
         traced=traced,
         overhead=overhead,
-        files=[f for f in files if f != "index.html"],
+        files=[f for f in files if f != RunDir(run_dir).report.name],
         run_dir=str(run_dir),
     )
-    return write_atomic(run_dir / "index.html", html)
+    return write_atomic(RunDir(run_dir).report, html)
 
 
 def render(ctx: RenderContext) -> None:

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from profiler.analyse.answer import Answer
 from profiler.analyse.compare import DEFAULT_MARGIN
+from profiler.layout import RunDir
 from profiler.spine import ProgressFn, Step
 
 
@@ -76,8 +77,9 @@ def print_summary(
         for line in answer.evidence:
             console.print(f"  {line}", highlight=False, soft_wrap=True, markup=False)
     console.print(f"run directory: {run_dir}", markup=False, highlight=False)
-    console.print(f"report:        {run_dir / 'index.html'}", markup=False, highlight=False)
-    console.print(f"timeline:      {run_dir / 'timeline.html'}", markup=False, highlight=False)
+    layout = RunDir(run_dir)
+    console.print(f"report:        {layout.report}", markup=False, highlight=False)
+    console.print(f"timeline:      {layout.timeline}", markup=False, highlight=False)
 
 
 @contextmanager

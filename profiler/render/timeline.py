@@ -16,6 +16,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from profiler.analyse.gil import TRACE_STATES
+from profiler.layout import RunDir
 from profiler.render.common import ENV, STATE_COLOURS, RenderContext, table
 from profiler.rundir import write_atomic
 
@@ -145,7 +146,7 @@ def render_timeline(
     html = ENV.get_template("timeline.html").render(
         title=doc["title"], data=Markup(embed_json(doc))
     )
-    return write_atomic(run_dir / "timeline.html", html)
+    return write_atomic(RunDir(run_dir).timeline, html)
 
 
 def render(ctx: RenderContext) -> None:

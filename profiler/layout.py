@@ -1,0 +1,126 @@
+"""Every path of a run directory, named once (docs/run-directory.md).
+
+reports/<scenario>/<stamp>/ is a RunDir; raw/<model>/ (an observed run's
+recordings) a RawDir. Recorders write, loaders read and renderers link these
+paths by attribute, never by a file name of their own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+MANIFEST = "run.json"
+
+
+@dataclass(frozen=True)
+class RawDir:
+    """raw/<model>/: the observed run's result and each recorder's files."""
+
+    root: Path
+
+    @property
+    def observed(self) -> Path:  # the runner's result document of the observed run
+        return self.root / "observed.json"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    @property
+    def perf_data(self) -> Path:  # sched events, the whole run
+        return self.root / "perf.data"
+
+    @property
+    def perf_gil_data(self) -> Path:  # the GIL probes, up to their budget
+        return self.root / "perf_gil.data"
+
+    @property
+    def perf_txt(self) -> Path:  # perf script of both
+        return self.root / "perf.txt"
+
+    @property
+    def perf_meta(self) -> Path:
+        return self.root / "perf_meta.json"
+
+    @property
+    def pyspy_txt(self) -> Path:
+        return self.root / "pyspy.txt"
+
+    @property
+    def pyspy_log(self) -> Path:
+        return self.root / "pyspy.log"
+
+    @property
+    def pyspy_meta(self) -> Path:
+        return self.root / "pyspy_meta.json"
+
+    @property
+    def viztracer_json(self) -> Path:
+        return self.root / "viztracer.json"
+
+    @property
+    def viztracer_run(self) -> Path:  # the runner's result of viztracer's own run
+        return self.root / "viztracer_run.json"
+
+    def exclusive_run(self, recorder: str) -> Path:
+        """The runner's result of the run an exclusive recorder had to itself."""
+        return self.root / f"{recorder}_run.json"
+
+    @property
+    def procfs_threads(self) -> Path:
+        return self.root / "procfs_threads.csv"
+
+    @property
+    def procfs_processes(self) -> Path:
+        return self.root / "procfs_processes.csv"
+
+    @property
+    def procfs_cores(self) -> Path:
+        return self.root / "procfs_cores.csv"
+
+    @property
+    def procfs_meta(self) -> Path:
+        return self.root / "procfs_meta.json"
+
+
+@dataclass(frozen=True)
+class RunDir:
+    """reports/<scenario>/<stamp>/."""
+
+    root: Path
+
+    @property
+    def manifest(self) -> Path:
+        return self.root / MANIFEST
+
+    @property
+    def raw(self) -> Path:
+        return self.root / "raw"
+
+    @property
+    def timing(self) -> Path:  # raw/timing/<model>-r<rep>.json
+        return self.raw / "timing"
+
+    def model_raw(self, model: str) -> RawDir:
+        return RawDir(self.raw / model)
+
+    @property
+    def tables(self) -> Path:
+        return self.root / "tables"
+
+    @property
+    def figures(self) -> Path:
+        return self.root / "figures"
+
+    @property
+    def report(self) -> Path:
+        return self.root / "index.html"
+
+    @property
+    def timeline(self) -> Path:
+        return self.root / "timeline.html"
+
+    @property
+    def trace(self) -> Path:
+        return self.root / "trace.json"
