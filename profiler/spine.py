@@ -7,6 +7,7 @@ Step is what a stage reports as it goes; ClaimsResult what `concprof claims` mad
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,9 +19,9 @@ import pandas as pd
 from profiler.analyse.compare import DEFAULT_MARGIN
 from profiler.analyse.observer import DEFAULT_MAX_SLOWDOWN
 from profiler.analyse.sampled import DEFAULT_SAMPLED_ERROR_PCT
-from profiler.errors import UsageError
+from profiler.errors import UsageError, reading
 from profiler.workload import RUNNER
-from profiler.workload.documents import PythonInfo
+from profiler.workload.documents import Document, PythonInfo, RunError
 
 DEFAULT_TIMEOUT_S = 600.0  # per model run; --timeout
 SIZES: dict[str, float] = {"quick": 0.25, "default": 1.0, "large": 4.0}
@@ -142,10 +143,10 @@ class Plan:
 
 
 @dataclass
-class Observed:
+class Observed(Document):
     """How the observed runs of one model went."""
 
-    model: str
+    model: str = ""
     ok: bool = False
     wall_s: float | None = None
     error: str | None = None
@@ -163,6 +164,69 @@ class Observed:
         return self.wall_s / self.passes / expected_wall_s
 
 
+@dataclass(frozen=True)
+class ScenarioRef(Document):
+    name: str = ""
+    path: str = ""
+    summary: str = ""
+    claims: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RecordersUsed(Document):
+    requested: str = "auto"
+    used: list[str] = field(default_factory=list)
+    not_used: dict[str, str] = field(default_factory=dict)  # name -> why not
+
+
+@dataclass(frozen=True)
+class ToolInfo(Document):
+    name: str = "concprof"
+    version: str = ""
+
+
+@dataclass
+class Manifest(Document):
+    """run.json: what a run says about itself (docs/run-directory.md). Every field has a
+    default so a run.json written by an older concprof still loads."""
+
+    tool: ToolInfo = field(default_factory=ToolInfo)
+    status: str = "running"  # running | complete | incomplete
+    error: RunError | None = None
+    created: str = ""
+    duration_s: float = 0.0
+    scenario: ScenarioRef = field(default_factory=ScenarioRef)
+    models: list[str] = field(default_factory=list)
+    size: str = "default"
+    tasks: int = 0
+    workers: int = 0
+    repeat: int = 0
+    margin: float = DEFAULT_MARGIN
+    max_slowdown: float = DEFAULT_MAX_SLOWDOWN
+    sampled_error_pct: float = DEFAULT_SAMPLED_ERROR_PCT
+    start_method: str = ""
+    python: PythonInfo = field(default_factory=PythonInfo)
+    cpu_count: int | None = None
+    kernel: str = ""
+    machine: str = ""
+    recorders: RecordersUsed = field(default_factory=RecordersUsed)
+    observed: dict[str, Observed] = field(default_factory=dict)
+    advice: dict[str, Any] | None = None  # the answer (tables/advice.csv has the same)
+
+    def save(self, path: Path) -> Path:
+        """Written atomically: a reader never sees half of it."""
+        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+        tmp.write_text(json.dumps(_no_nan(self.to_json()), indent=2, allow_nan=False) + "\n")
+        os.replace(tmp, path)
+        return path
+
+    @classmethod
+    def load(cls, path: Path) -> Manifest:
+        """DamagedInput (one line naming the file) if it is cut off or not a run.json."""
+        with reading(path):
+            return cls.from_json(json.loads(path.read_text()))
+
+
 @dataclass
 class ClaimsResult:
     out_dir: Path
@@ -170,3 +234,14 @@ class ClaimsResult:
     run_dirs: dict[str, Path] = field(default_factory=dict)
     duration_s: float = 0.0
     environment: dict[str, Any] = field(default_factory=dict)  # cores, Python, kernel, date
+
+
+def _no_nan(value: Any) -> Any:
+    """JSON has no NaN: a number that is not one (no baseline, no interval) is written null."""
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, dict):
+        return {k: _no_nan(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_no_nan(v) for v in value]
+    return value

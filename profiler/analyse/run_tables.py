@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -18,13 +17,11 @@ import pandas as pd
 from profiler.analyse import disturbance
 from profiler.analyse.advice import recommend
 from profiler.analyse.claim_registry import judge
-from profiler.analyse.compare import DEFAULT_MARGIN, compare
+from profiler.analyse.compare import compare
 from profiler.analyse.from_perf import perf_tables
 from profiler.analyse.from_procfs import procfs_tables
 from profiler.analyse.from_pyspy import pyspy_tables
 from profiler.analyse.from_viztracer import viztracer_tables
-from profiler.analyse.observer import DEFAULT_MAX_SLOWDOWN
-from profiler.analyse.sampled import DEFAULT_SAMPLED_ERROR_PCT
 from profiler.analyse.source_tables import SourceTables
 from profiler.errors import RunFailed
 from profiler.layout import RunDir
@@ -38,8 +35,8 @@ from profiler.load.runner_json import (
     read_result,
     task_rows,
 )
-from profiler.rundir import read_json
 from profiler.schema import PROCESS_COLUMNS, THREAD_COLUMNS
+from profiler.spine import Manifest
 
 OBSERVED_REP = 0  # tasks.csv: the observed run's tasks (timing runs do not time each task)
 
@@ -149,22 +146,22 @@ def own_claims(scenario: str, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return judged[mine & ~judged["evidence"].str.startswith("not measured")].reset_index(drop=True)
 
 
-def build_tables(run_dir: Path, manifest: dict[str, Any] | None = None) -> dict[str, pd.DataFrame]:
+def build_tables(run_dir: Path, manifest: Manifest | None = None) -> dict[str, pd.DataFrame]:
     """Every table of a run directory, from its raw/ files."""
     layout = RunDir(run_dir)
-    manifest = manifest or read_json(layout.manifest)
+    manifest = manifest or Manifest.load(layout.manifest)
     timing, tasks, workers = load_timing(layout.timing)
     if timing.empty:
         raise RunFailed(f"{run_dir} holds no timing results (raw/timing/ is empty)")
     timing = disturbance.mark(timing)
-    comparison = compare(timing, float(manifest.get("margin", DEFAULT_MARGIN)))
+    comparison = compare(timing, manifest.margin)
     collected: dict[str, list[pd.DataFrame]] = {}
     overhead: dict[str, float] = {}
     traced: dict[str, float] = {}
     passes: dict[str, int] = {}
     observed_tasks = []
-    cpu_count = int(manifest.get("cpu_count") or 1)
-    for model in manifest.get("models", []):
+    cpu_count = manifest.cpu_count or 1
+    for model in manifest.models:
         files = layout.model_raw(model)
         doc = read_result(files.observed)
         if doc is None or not doc.ok:
@@ -181,18 +178,12 @@ def build_tables(run_dir: Path, manifest: dict[str, Any] | None = None) -> dict[
     comparison["recording_overhead"] = comparison["model"].map(
         lambda m: overhead[m] / medians[m] if m in overhead and medians[m] > 0 else np.nan
     )
-    comparison["max_slowdown"] = float(manifest.get("max_slowdown", DEFAULT_MAX_SLOWDOWN))
+    comparison["max_slowdown"] = manifest.max_slowdown
     comparison["gil_traced_pct"] = comparison["model"].map(traced)
-    unprobed = {
-        str(model): str(o["unprobed"])
-        for model, o in (manifest.get("observed") or {}).items()
-        if isinstance(o, dict) and o.get("unprobed")
-    }
+    unprobed = {model: o.unprobed for model, o in manifest.observed.items() if o.unprobed}
     comparison["unprobed"] = comparison["model"].map(unprobed)
     comparison["observed_passes"] = comparison["model"].map(passes)
-    comparison["max_sampled_err_pct"] = float(
-        manifest.get("sampled_error_pct", DEFAULT_SAMPLED_ERROR_PCT)
-    )
+    comparison["max_sampled_err_pct"] = manifest.sampled_error_pct
     tasks = pd.concat([tasks, *observed_tasks], ignore_index=True)
     tables = {"timing": timing, "tasks": tasks, "workers": workers, "comparison": comparison}
     for name, frames in collected.items():
@@ -201,11 +192,11 @@ def build_tables(run_dir: Path, manifest: dict[str, Any] | None = None) -> dict[
         tables["threads"] = tables["threads"].reindex(columns=THREAD_COLUMNS)
     if "processes" in tables:
         tables["processes"] = tables["processes"].reindex(columns=PROCESS_COLUMNS)
-    claims = own_claims(str(manifest.get("scenario", {}).get("name", "")), tables)
+    claims = own_claims(manifest.scenario.name, tables)
     if not claims.empty:
         tables["claims"] = claims
     # the answer, computed once here and saved; renderers read it (analyse.answer)
-    answer = recommend(comparison, tables, float(manifest.get("margin", DEFAULT_MARGIN)))
+    answer = recommend(comparison, tables, manifest.margin)
     if answer is not None:
         tables["advice"] = answer.to_table()
     return tables

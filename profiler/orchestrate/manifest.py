@@ -16,7 +16,7 @@ import profiler
 from profiler.analyse.answer import Answer
 from profiler.orchestrate.launch import RunTimeout
 from profiler.record.base import Selection
-from profiler.spine import Observed, Plan
+from profiler.spine import Manifest, Observed, Plan, RecordersUsed, ScenarioRef, ToolInfo
 from profiler.workload.documents import RunError
 from profiler.workload.models.base import printable
 
@@ -28,39 +28,35 @@ def manifest(
     error: RunError | None,
     chosen: Selection,
     observed: dict[str, Observed],
-) -> dict[str, Any]:
-    return {
-        "tool": {"name": "concprof", "version": profiler.__version__},
-        "status": status,
-        "error": error.to_json() if error else None,
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
-        "duration_s": round(time.time() - started, 3),
-        "scenario": {
-            "name": printable(p.scenario.name),
-            "path": printable(p.scenario.path),
-            "summary": p.scenario.summary,
-            "claims": p.scenario.claims,
-        },
-        "models": list(p.models),
-        "size": p.config.size,
-        "tasks": p.tasks,
-        "workers": p.workers,
-        "repeat": p.repeat,
-        "margin": p.config.margin,
-        "max_slowdown": p.config.max_slowdown,
-        "sampled_error_pct": p.config.sampled_error_pct,
-        "start_method": p.start_method,
-        "python": p.scenario.python.to_json(),
-        "cpu_count": os.cpu_count(),
-        "kernel": platform.release(),
-        "machine": platform.machine(),
-        "recorders": {
-            "requested": p.config.recorders,
-            "used": chosen.used,
-            "not_used": chosen.not_used,
-        },
-        "observed": {m: asdict(o) for m, o in observed.items()},
-    }
+) -> Manifest:
+    return Manifest(
+        tool=ToolInfo("concprof", profiler.__version__),
+        status=status,
+        error=error,
+        created=time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
+        duration_s=round(time.time() - started, 3),
+        scenario=ScenarioRef(
+            printable(p.scenario.name),
+            printable(p.scenario.path),
+            p.scenario.summary,
+            p.scenario.claims,
+        ),
+        models=list(p.models),
+        size=p.config.size,
+        tasks=p.tasks,
+        workers=p.workers,
+        repeat=p.repeat,
+        margin=p.config.margin,
+        max_slowdown=p.config.max_slowdown,
+        sampled_error_pct=p.config.sampled_error_pct,
+        start_method=p.start_method,
+        python=p.scenario.python,
+        cpu_count=os.cpu_count(),
+        kernel=platform.release(),
+        machine=platform.machine(),
+        recorders=RecordersUsed(p.config.recorders, chosen.used, chosen.not_used),
+        observed=dict(observed),
+    )
 
 
 def timeout_error(model: str, run: str, exc: RunTimeout, scenario_path: str) -> RunError:

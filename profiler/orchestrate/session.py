@@ -40,11 +40,9 @@ from profiler.render import render_all
 from profiler.rundir import (
     check_free_space,
     create_run_dir,
-    read_json,
-    write_json,
     write_table,
 )
-from profiler.spine import Observed, Plan, ProfileConfig, ProgressFn, Step
+from profiler.spine import Manifest, Observed, Plan, ProfileConfig, ProgressFn, Step
 from profiler.workload.documents import RunError, RunResult
 
 
@@ -153,21 +151,21 @@ def check_results(timing_dir: Path) -> RunError | None:
     return None
 
 
-def rebuild(run_dir: Path, manifest_doc: dict[str, Any] | None = None) -> dict[str, pd.DataFrame]:
+def rebuild(run_dir: Path, manifest_doc: Manifest | None = None) -> dict[str, pd.DataFrame]:
     """From raw/ to tables/ and the report; `concprof report` runs exactly this.
 
     `manifest_doc` is what the run will say about itself once rendered (its
     final status); without it, run.json as saved.
     """
     saved = manifest_doc is None
-    manifest_doc = manifest_doc or read_json(RunDir(run_dir).manifest)
+    manifest_doc = manifest_doc or Manifest.load(RunDir(run_dir).manifest)
     tables = build_tables(run_dir, manifest_doc)
     for name, frame in tables.items():
         write_table(run_dir, name, frame)
-    manifest_doc["advice"] = advice_doc(tables)
+    manifest_doc.advice = advice_doc(tables)
     render_all(run_dir, manifest_doc, tables)
     if saved:  # `concprof report`: run.json gets the answer as computed now
-        write_json(RunDir(run_dir).manifest, manifest_doc)
+        manifest_doc.save(RunDir(run_dir).manifest)
     return tables
 
 
@@ -188,7 +186,8 @@ def profile(config: ProfileConfig, progress: ProgressFn) -> tuple[Path, dict[str
 
     def save(status: str, error: RunError | None) -> None:
         doc = manifest(p, status, started, error, chosen, observed)
-        write_json(RunDir(run_dir).manifest, {**doc, "advice": advice} if advice else doc)
+        doc.advice = advice
+        doc.save(RunDir(run_dir).manifest)
 
     save("running", None)
     mounted = mount_tracefs() if "perf" in chosen.used else None  # done while choosing

@@ -9,20 +9,67 @@ wrote to `ctx.outputs`; RENDERERS is the registry, in order.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from profiler.render import figures, perfetto, report, timeline
-from profiler.render.common import RenderContext
+from profiler.layout import RunDir
+from profiler.render.figures import render_figures
+from profiler.render.perfetto import render_trace
+from profiler.render.report import render_report
+from profiler.render.timeline import render_timeline
+from profiler.spine import Manifest
+
+
+@dataclass
+class RenderContext:
+    """What every renderer reads (tables and the manifest only) and what they wrote."""
+
+    run_dir: Path
+    manifest: Manifest
+    tables: dict[str, pd.DataFrame]
+    outputs: dict[str, Any] = field(default_factory=dict)  # name -> path(s), in render order
+
+    @property
+    def title(self) -> str:
+        m = self.manifest
+        return f"{m.scenario.name}: {m.tasks} tasks, {m.workers} workers"
+
+    @property
+    def models(self) -> list[str]:
+        return list(self.manifest.models)
+
 
 Renderer = Callable[[RenderContext], None]
-RENDERERS: tuple[Renderer, ...] = (figures.render, timeline.render, perfetto.render, report.render)
+
+
+def figures(ctx: RenderContext) -> None:
+    cores = ctx.manifest.cpu_count or 1
+    figs = render_figures(RunDir(ctx.run_dir).figures, ctx.tables, ctx.title, cores)
+    ctx.outputs["figures"] = figs
+
+
+def timeline(ctx: RenderContext) -> None:
+    ctx.outputs["timeline"] = render_timeline(ctx.run_dir, ctx.title, ctx.models, ctx.tables)
+
+
+def trace(ctx: RenderContext) -> None:
+    ctx.outputs["trace"] = render_trace(ctx.run_dir, ctx.models, ctx.tables)
+
+
+def report(ctx: RenderContext) -> None:
+    """Last: the report links every other output."""
+    figs = ctx.outputs.get("figures", {})
+    ctx.outputs["report"] = render_report(ctx.run_dir, ctx.manifest, ctx.tables, figs)
+
+
+RENDERERS: tuple[Renderer, ...] = (figures, timeline, trace, report)
 
 
 def render_all(
-    run_dir: Path, manifest: dict[str, Any], tables: dict[str, pd.DataFrame]
+    run_dir: Path, manifest: Manifest, tables: dict[str, pd.DataFrame]
 ) -> dict[str, Any]:
     """Every output; returns {name: path(s)} of what was written."""
     ctx = RenderContext(run_dir, manifest, tables)

@@ -1,10 +1,6 @@
-"""What the renderers share: the one template environment, state colours, the render context."""
+"""What the renderers share: the one template environment, state colours, empty tables."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
 import jinja2
 import pandas as pd
@@ -36,26 +32,3 @@ COLUMNS = {  # what a renderer needs of a table the run may not have produced
 def table(tables: dict[str, pd.DataFrame], name: str) -> pd.DataFrame:
     """A table, or an empty one with its columns when the run did not produce it."""
     return tables.get(name, pd.DataFrame(columns=COLUMNS[name]))
-
-
-@dataclass
-class RenderContext:
-    """What every renderer reads (tables and the manifest only) and what they wrote."""
-
-    run_dir: Path
-    manifest: dict[str, Any]
-    tables: dict[str, pd.DataFrame]
-    outputs: dict[str, Any] = field(default_factory=dict)  # name -> path(s), in render order
-
-    @property
-    def title(self) -> str:
-        m = self.manifest
-        return f"{m['scenario']['name']}: {m['tasks']} tasks, {m['workers']} workers"
-
-    @property
-    def models(self) -> list[str]:
-        return list(self.manifest.get("models", []))
-
-    @property
-    def cpu_count(self) -> int:
-        return int(self.manifest.get("cpu_count") or 1)

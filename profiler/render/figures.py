@@ -7,8 +7,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from profiler.layout import RunDir
-from profiler.render.common import RenderContext
 from profiler.render.gil_figures import gil_states_figure, gil_timeline_figure, sampled_gil_figure
 from profiler.render.plotting import Figure, plt
 from profiler.rundir import write_with
@@ -151,9 +149,3 @@ def render_figures(
     if "cores_timeline" in tables:
         made["cores"] = cores_figure(tables["cores_timeline"])
     return {name: save(fig, figures_dir, name) for name, fig in made.items() if fig is not None}
-
-
-def render(ctx: RenderContext) -> None:
-    ctx.outputs["figures"] = render_figures(
-        RunDir(ctx.run_dir).figures, ctx.tables, ctx.title, ctx.cpu_count
-    )

@@ -16,7 +16,7 @@ import orjson
 import pandas as pd
 
 from profiler.layout import RunDir
-from profiler.render.common import RenderContext, table
+from profiler.render.common import table
 from profiler.rundir import write_atomic
 
 GAP_US = 500_000.0
@@ -110,7 +110,3 @@ def render_trace(run_dir: Path, models: list[str], tables: dict[str, pd.DataFram
         "otherData": {"producer": "concprof", "run": str(run_dir)},
     }
     return write_atomic(RunDir(run_dir).trace, orjson.dumps(doc))
-
-
-def render(ctx: RenderContext) -> None:
-    ctx.outputs["trace"] = render_trace(ctx.run_dir, ctx.models, ctx.tables)

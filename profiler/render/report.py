@@ -10,9 +10,10 @@ import pandas as pd
 
 from profiler.analyse.answer import FULL_TRACE_PCT, Answer
 from profiler.layout import RunDir
-from profiler.render.common import ENV, RenderContext
+from profiler.render.common import ENV
 from profiler.rundir import write_atomic
 from profiler.schema import THREAD_REPORT_COLUMNS
+from profiler.spine import Manifest
 
 
 def _data_uri(path: Path) -> str:
@@ -44,7 +45,7 @@ def _best(frame: pd.DataFrame | None, columns: list[str] | None) -> dict[str, An
 
 def render_report(
     run_dir: Path,
-    manifest: dict[str, Any],
+    manifest: Manifest,
     tables: dict[str, pd.DataFrame],
     figures: dict[str, list[Path]],
 ) -> Path:
@@ -100,10 +101,3 @@ def render_report(
         run_dir=str(run_dir),
     )
     return write_atomic(RunDir(run_dir).report, html)
-
-
-def render(ctx: RenderContext) -> None:
-    """Last: the report links every other output."""
-    ctx.outputs["report"] = render_report(
-        ctx.run_dir, ctx.manifest, ctx.tables, ctx.outputs.get("figures", {})
-    )

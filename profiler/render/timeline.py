@@ -17,7 +17,7 @@ from markupsafe import Markup
 
 from profiler.analyse.gil import TRACE_STATES
 from profiler.layout import RunDir
-from profiler.render.common import ENV, STATE_COLOURS, RenderContext, table
+from profiler.render.common import ENV, STATE_COLOURS, table
 from profiler.rundir import write_atomic
 
 SPAN_DEPTH_LIMIT = 12
@@ -147,7 +147,3 @@ def render_timeline(
         title=doc["title"], data=Markup(embed_json(doc))
     )
     return write_atomic(RunDir(run_dir).timeline, html)
-
-
-def render(ctx: RenderContext) -> None:
-    ctx.outputs["timeline"] = render_timeline(ctx.run_dir, ctx.title, ctx.models, ctx.tables)

@@ -47,6 +47,9 @@ def _typed(hint: Any, value: Any) -> Any:
         return _typed(inner[0], value) if len(inner) == 1 else value
     if origin is list and args and isinstance(args[0], type) and issubclass(args[0], Document):
         return [args[0].from_json(item) for item in value]
+    document = args[-1] if origin is dict and len(args) == 2 else None
+    if isinstance(document, type) and issubclass(document, Document):
+        return {key: document.from_json(item) for key, item in value.items()}
     if isinstance(hint, type) and issubclass(hint, Document):
         return hint.from_json(value)
     return value
