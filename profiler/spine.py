@@ -1,4 +1,4 @@
-"""The typed objects a run hands from stage to stage (DESIGN 6): standard library only.
+"""The typed objects a run hands from stage to stage (DESIGN 6), and run.json (Manifest).
 
 ProfileConfig (what was asked) -> Plan (what will run) -> Observed (how each
 model's observed run went) -> tables -> Answer (profiler.analyse.answer);

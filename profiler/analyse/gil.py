@@ -1,4 +1,4 @@
-"""Exact per-thread GIL states from perf events, their checks and statistics.
+"""Exact per-thread GIL states from perf events, and their shares of the window.
 
 A thread's state at any instant (DESIGN 4): `hold` (holds the GIL, on CPU),
 `hold_preempted` (holds it, descheduled), `wait` (in take_gil, not yet
