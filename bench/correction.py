@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from profiler.load.run import load_run
 from profiler.orchestrate.interpreters import pyenv_versions
 from profiler.orchestrate.session import profile
-from profiler.rundir import load_run
 from profiler.spine import ProfileConfig
 
 VERSIONS = ("3.10", "3.11", "3.12", "3.13")

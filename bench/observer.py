@@ -18,9 +18,9 @@ from pathlib import Path
 import pandas as pd
 
 from profiler.analyse.observer import DEFAULT_MAX_SLOWDOWN
+from profiler.load.run import load_run
 from profiler.orchestrate.scenario import builtin_names
 from profiler.orchestrate.session import profile
-from profiler.rundir import load_run
 from profiler.spine import ProfileConfig
 
 SKIP = {"fanout", "spawn"}  # no sequential baseline / start-up only

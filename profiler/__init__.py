@@ -17,7 +17,7 @@ __all__ = ["__version__", "load_run"]
 def __getattr__(name: str) -> Any:
     # Lazy: importing pandas here would load it into the measured process.
     if name == "load_run":
-        from profiler.rundir import load_run
+        from profiler.load.run import load_run
 
         return load_run
     raise AttributeError(name)

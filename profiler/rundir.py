@@ -122,21 +122,3 @@ def write_table(run: Path, name: str, frame: pd.DataFrame) -> list[Path]:
     csv = write_atomic(tables / f"{name}.csv", frame.to_csv(index=False))
     parquet = write_with(tables / f"{name}.parquet", lambda p: frame.to_parquet(p, index=False))
     return [csv, parquet]
-
-
-def load_run(path: str | os.PathLike[str]) -> dict[str, pd.DataFrame]:
-    """The tables of a run directory as DataFrames, keyed by table name.
-
-    >>> tables = load_run("reports/io/latest")      # doctest: +SKIP
-    >>> tables["comparison"][["model", "speedup"]]  # doctest: +SKIP
-    """
-    tables = Path(path) / "tables"
-    if not tables.is_dir():
-        raise FileNotFoundError(f"{path} is not a run directory (no tables/ inside)")
-    frames: dict[str, pd.DataFrame] = {}
-    for parquet in sorted(tables.glob("*.parquet")):
-        frames[parquet.stem] = pd.read_parquet(parquet)
-    for csv in sorted(tables.glob("*.csv")):
-        if csv.stem not in frames:
-            frames[csv.stem] = pd.read_csv(csv)
-    return frames

@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from profiler.analyse.answer import Answer
 from profiler.analyse.compare import DEFAULT_MARGIN
 from profiler.analyse.observer import DEFAULT_MAX_SLOWDOWN
 from profiler.analyse.sampled import DEFAULT_SAMPLED_ERROR_PCT
@@ -61,7 +62,7 @@ class Step:
 
 
 ProgressFn = Callable[[Step], None]
-ProfileFn = Callable[["ProfileConfig", ProgressFn], "tuple[Path, dict[str, pd.DataFrame]]"]
+ProfileFn = Callable[["ProfileConfig", ProgressFn], "tuple[Path, RunTables]"]
 
 
 @dataclass(frozen=True)
@@ -245,3 +246,31 @@ def _no_nan(value: Any) -> Any:
     if isinstance(value, list):
         return [_no_nan(v) for v in value]
     return value
+
+
+class RunTables(dict[str, pd.DataFrame]):
+    """Every table of a run by name (tables/<name>.csv, docs/run-directory.md).
+
+    A dict, so `tables["threads"]` and `tables.get("gil_intervals")` work as before;
+    the tables every run has are typed attributes, and `answer` is the saved advice.
+    """
+
+    @property
+    def timing(self) -> pd.DataFrame:
+        return self["timing"]
+
+    @property
+    def comparison(self) -> pd.DataFrame:
+        return self["comparison"]
+
+    @property
+    def tasks(self) -> pd.DataFrame:
+        return self["tasks"]
+
+    @property
+    def workers(self) -> pd.DataFrame:
+        return self["workers"]
+
+    @property
+    def answer(self) -> Answer | None:
+        return Answer.from_table(self.get("advice"))

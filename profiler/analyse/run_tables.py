@@ -36,7 +36,7 @@ from profiler.load.runner_json import (
     task_rows,
 )
 from profiler.schema import PROCESS_COLUMNS, THREAD_COLUMNS
-from profiler.spine import Manifest
+from profiler.spine import Manifest, RunTables
 
 OBSERVED_REP = 0  # tasks.csv: the observed run's tasks (timing runs do not time each task)
 
@@ -146,7 +146,7 @@ def own_claims(scenario: str, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return judged[mine & ~judged["evidence"].str.startswith("not measured")].reset_index(drop=True)
 
 
-def build_tables(run_dir: Path, manifest: Manifest | None = None) -> dict[str, pd.DataFrame]:
+def build_tables(run_dir: Path, manifest: Manifest | None = None) -> RunTables:
     """Every table of a run directory, from its raw/ files."""
     layout = RunDir(run_dir)
     manifest = manifest or Manifest.load(layout.manifest)
@@ -185,7 +185,7 @@ def build_tables(run_dir: Path, manifest: Manifest | None = None) -> dict[str, p
     comparison["observed_passes"] = comparison["model"].map(passes)
     comparison["max_sampled_err_pct"] = manifest.sampled_error_pct
     tasks = pd.concat([tasks, *observed_tasks], ignore_index=True)
-    tables = {"timing": timing, "tasks": tasks, "workers": workers, "comparison": comparison}
+    tables = RunTables(timing=timing, tasks=tasks, workers=workers, comparison=comparison)
     for name, frames in collected.items():
         tables[name] = _front(pd.concat(frames, ignore_index=True), ["model"])
     if "threads" in tables:

@@ -15,8 +15,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from profiler.analyse import disturbance
 from profiler.analyse.run_tables import build_tables
 from profiler.errors import RunFailed
@@ -42,7 +40,7 @@ from profiler.rundir import (
     create_run_dir,
     write_table,
 )
-from profiler.spine import Manifest, Observed, Plan, ProfileConfig, ProgressFn, Step
+from profiler.spine import Manifest, Observed, Plan, ProfileConfig, ProgressFn, RunTables, Step
 from profiler.workload.documents import RunError, RunResult
 
 
@@ -151,7 +149,7 @@ def check_results(timing_dir: Path) -> RunError | None:
     return None
 
 
-def rebuild(run_dir: Path, manifest_doc: Manifest | None = None) -> dict[str, pd.DataFrame]:
+def rebuild(run_dir: Path, manifest_doc: Manifest | None = None) -> RunTables:
     """From raw/ to tables/ and the report; `concprof report` runs exactly this.
 
     `manifest_doc` is what the run will say about itself once rendered (its
@@ -169,7 +167,7 @@ def rebuild(run_dir: Path, manifest_doc: Manifest | None = None) -> dict[str, pd
     return tables
 
 
-def profile(config: ProfileConfig, progress: ProgressFn) -> tuple[Path, dict[str, pd.DataFrame]]:
+def profile(config: ProfileConfig, progress: ProgressFn) -> tuple[Path, RunTables]:
     """Run a whole profile; returns the run directory and its tables.
 
     On a failing task the partial run is kept (status "incomplete") and

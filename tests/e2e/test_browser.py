@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from profiler.rundir import load_run
+from profiler.load.run import load_run
 from tests.conftest import concprof, unavailable
 from tests.support.headless import chromium_binary, chromium_command
 

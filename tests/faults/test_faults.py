@@ -22,9 +22,9 @@ from pathlib import Path
 import psutil
 import pytest
 
+from profiler.load.run import load_run
 from profiler.orchestrate.containment import PREFIX, cgroup2_root
 from profiler.orchestrate.launch import TEMP_PREFIX
-from profiler.rundir import load_run
 from tests.conftest import REPO, concprof, needs_perf
 
 pytestmark = pytest.mark.integration

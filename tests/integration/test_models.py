@@ -15,8 +15,8 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from profiler.load.run import load_run
 from profiler.orchestrate.interpreters import pyenv_versions
-from profiler.rundir import load_run
 from tests.conftest import concprof
 
 pytestmark = pytest.mark.integration

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from profiler.rundir import load_run
+from profiler.load.run import load_run
 from tests.conftest import concprof
 
 pytestmark = pytest.mark.integration
