@@ -36,7 +36,7 @@ PROFILE_ARGS = $(SCENARIO) \
 	$(if $(SAMPLED_ERROR),--sampled-error $(SAMPLED_ERROR))
 
 .DEFAULT_GOAL := help
-.PHONY: help profile claims report view list doctor test test-fast lint bench clean venv
+.PHONY: help profile claims report view list doctor test test-fast lint bench clean venv python-ft
 
 help: ## Show this help
 	@echo "usage: make TARGET [VAR=value ...]"
@@ -93,6 +93,9 @@ lint: $(DEV_STAMP) ## ruff and mypy --strict on profiler/ (the workload side als
 	$(PY) -m ruff format --check profiler tests bench
 	$(PY) -m mypy
 	$(PY) -m mypy --python-version 3.10 --follow-imports=silent profiler/workload
+
+python-ft: ## Build CPython 3.13.5 free-threaded (PYTHON=3.13t) and with the GIL (PYTHON=3.13.5)
+	bash tools/python-ft.sh
 
 bench: $(DEV_STAMP) ## Speed and memory benchmarks; writes docs/benchmarks.md
 	MPLBACKEND=Agg $(PY) bench/run.py --out docs/benchmarks.md

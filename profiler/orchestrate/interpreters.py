@@ -35,8 +35,30 @@ def pyenv_versions() -> dict[str, Path]:
     return versions
 
 
+def built_root() -> Path:
+    """Where `make python-ft` builds its interpreters (tools/python-ft.sh)."""
+    default = Path.home() / ".cache" / "concprof" / "pythons"
+    return Path(os.environ.get("CONCPROF_PYTHONS", default))
+
+
+def built_versions() -> dict[str, Path]:
+    """Interpreters `make python-ft` built: "3.13.5" (GIL) and "3.13.5t" (free-threaded)."""
+    versions: dict[str, Path] = {}
+    root = built_root()
+    if root.is_dir():
+        for entry in sorted(root.iterdir()):
+            match = re.fullmatch(r"(\d+)\.(\d+)\.(\d+)(-t)?", entry.name)
+            if match is None:
+                continue
+            free = bool(match[4])
+            exe = entry / "bin" / f"python{match[1]}.{match[2]}{'t' if free else ''}"
+            if exe.exists():
+                versions[entry.name.replace("-t", "t")] = exe
+    return versions
+
+
 def _version_key(v: str) -> tuple[int, ...]:
-    return tuple(int(p) for p in v.split("."))
+    return tuple(int(p) for p in v.removesuffix("t").split("."))
 
 
 def _check(path: str, spec: str) -> str:
@@ -63,7 +85,18 @@ def resolve_python(spec: str | None) -> str:
     if not spec:
         return sys.executable
     installed = pyenv_versions()
-    choices = ", ".join(installed) or "none"
+    built = built_versions()
+    choices = ", ".join([*installed, *built]) or "none"
+    if re.fullmatch(r"\d+\.\d+(\.\d+)?t", spec):  # a free-threaded build
+        matches = [
+            v for v in built if v == spec or (v.startswith(spec[:-1] + ".") and v[-1] == "t")
+        ]
+        if matches:
+            return str(built[max(matches, key=_version_key)])
+        raise UsageError(
+            f"no free-threaded Python {spec} built; `make python-ft` builds 3.13t "
+            f"(into {built_root()}); installed: {choices}"
+        )
     if re.fullmatch(r"\d+\.\d+(\.\d+)?", spec):
         if _version_key(spec)[:2] < MIN_VERSION:
             raise UsageError(
@@ -72,6 +105,8 @@ def resolve_python(spec: str | None) -> str:
         matches = [v for v in installed if v == spec or v.startswith(spec + ".")]
         if matches:
             return str(installed[max(matches, key=_version_key)])
+        if spec in built:  # `make python-ft`'s GIL build, e.g. 3.13.5
+            return str(built[spec])
         on_path = shutil.which(f"python{spec}")
         if on_path:
             return _check(on_path, spec)
