@@ -147,6 +147,8 @@ def warnings_for(comparison: pd.DataFrame, timing: pd.DataFrame | None) -> list[
             f"fewer than {MIN_RUNS} timing runs ({', '.join(map(str, few['model']))}): "
             "no interval, so no model is called faster or slower; use REPEAT=5"
         )
+    if timing is not None:
+        warnings += gil_reenabled(timing)
     if timing is not None and "disturbed" in timing.columns and len(timing):
         used = used_runs(timing)
         bad = used[used["disturbed"].fillna(False).astype(bool)]
@@ -164,3 +166,23 @@ def warnings_for(comparison: pd.DataFrame, timing: pd.DataFrame | None) -> list[
                 "the verdicts use the undisturbed re-runs"
             )
     return warnings
+
+
+def gil_reenabled(timing: pd.DataFrame) -> list[str]:
+    """On a free-threaded build: the models whose runs ended with the GIL turned back on."""
+    if "gil_enabled_after" not in timing.columns:
+        return []
+    free = timing["free_threaded"].fillna(False).astype(bool)
+    back_on = timing[free & timing["gil_enabled_after"].fillna(False).astype(bool)]
+    if back_on.empty:
+        return []
+    by = sorted(
+        {m for text in back_on["gil_enabled_by"].fillna("") for m in str(text).split(", ") if m}
+    )
+    who = f" by importing {', '.join(by)}" if by else " (the module that did it is not known)"
+    models = ", ".join(dict.fromkeys(back_on["model"].astype(str)))
+    return [
+        f"the GIL was turned back on at run time{who} ({models}): that module has not declared "
+        "it can run without the GIL, so these runs measured a free-threaded build running "
+        "with a GIL; PYTHON_GIL=0 keeps it off, at the module's own risk"
+    ]

@@ -34,6 +34,9 @@ TIMING_COLUMNS = [
     "helper_cpu_s",
     "cores",
     "clock_tick_s",
+    "free_threaded",
+    "gil_enabled_after",
+    "gil_enabled_by",
 ]
 TASK_COLUMNS = ["model", "rep", "index", "pid", "tid", "thread_name", "start_s", "end_s", "ok"]
 WORKER_COLUMNS = ["model", "rep", "pid", "tid", "thread_name", "start_s"]
@@ -61,6 +64,9 @@ def timing_row(doc: RunResult, rep: int, attempt: int = 1) -> dict[str, Any]:
         "helper_cpu_s": doc.helper_cpu_s or 0.0,
         "cores": doc.python.cpu_count,
         "clock_tick_s": nan if doc.clock_tick_s is None else doc.clock_tick_s,
+        "free_threaded": doc.python.free_threaded,
+        "gil_enabled_after": doc.gil_enabled_after,
+        "gil_enabled_by": ", ".join(doc.gil_enabled_by),
     }
 
 

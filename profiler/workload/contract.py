@@ -13,6 +13,7 @@ from pathlib import Path
 from types import ModuleType
 
 from profiler.workload.documents import PythonInfo, ScenarioDescription
+from profiler.workload.gil_watch import free_threaded
 from profiler.workload.models import MODEL_NAMES
 from profiler.workload.models.scenario_module import load_scenario_module, module_name_for
 
@@ -38,6 +39,7 @@ def python_info() -> PythonInfo:
         shared=bool(sysconfig.get_config_var("Py_ENABLE_SHARED")),
         build=" ".join(platform.python_build()),
         gil_enabled=True if gil_check is None else bool(gil_check()),
+        free_threaded=free_threaded(),
         default_start_method=multiprocessing.get_start_method(),
         cpu_count=os.cpu_count(),
     )

@@ -67,7 +67,10 @@ class PythonInfo(Document):
     ldlibrary: str | None = None
     shared: bool = False
     build: str = ""
-    gil_enabled: bool = True
+    gil_enabled: bool = (
+        True  # when it was asked (a free-threaded build: until a module turns it on)
+    )
+    free_threaded: bool = False  # built with --disable-gil (PEP 703)
     default_start_method: str = "fork"
     cpu_count: int | None = None
 
@@ -163,4 +166,6 @@ class RunResult(Document):
     task_records: list[TaskRecord] = field(default_factory=list)
     error: RunError | None = None
     ok: bool = False
+    gil_enabled_after: bool | None = None  # after the window (free-threaded: re-enabled?)
+    gil_enabled_by: list[str] = field(default_factory=list)  # modules that turned it on
     schema: int = SCHEMA_VERSION

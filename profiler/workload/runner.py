@@ -28,6 +28,7 @@ from profiler.workload.documents import (
     RunError,
     RunResult,
 )
+from profiler.workload.gil_watch import GilWatch, gil_enabled
 from profiler.workload.models import MODEL_NAMES, START_METHODS, WorkloadSpec, get_model
 from profiler.workload.models.base import (
     ModelRun,
@@ -60,9 +61,14 @@ def _error(phase: str, exc: BaseException, model: str) -> RunError:
 
 def run_model(args: argparse.Namespace) -> RunResult:
     reference = GilReference() if args.gil_reference else None
+    watch = GilWatch()  # from before the scenario's import: its modules may turn the GIL on
     try:
-        return _run_model(args, reference)
+        doc = _run_model(args, reference)
+        doc.gil_enabled_after = gil_enabled()
+        doc.gil_enabled_by = list(watch.modules)
+        return doc
     finally:
+        watch.close()
         if reference is not None:
             reference.close()
 

@@ -34,9 +34,13 @@ def test_load_timing_from_recorded_runner_output() -> None:
             "helper_cpu_s": [0.0, 0.0],
             "cores": [2, 2],
             "clock_tick_s": [float("nan")] * 2,
+            # recorded before free-threaded builds were told apart: a GIL build, GIL unknown
+            "free_threaded": [False, False],
+            "gil_enabled_after": [None, None],
+            "gil_enabled_by": ["", ""],
         }
     )
-    assert_frame_equal(timing, expected)
+    assert_frame_equal(timing, expected, check_dtype=False)
     # AND the task table names every worker thread and keeps times inside the run
     threads = tasks[tasks["model"] == "threads"]
     assert len(threads) == 16
