@@ -59,11 +59,15 @@ def processes_with(marker: str) -> list[psutil.Process]:
     return found
 
 
-def wait_for(condition: Callable[[], bool], timeout_s: float, what: str) -> None:
+def wait_for(
+    condition: Callable[[], bool], timeout_s: float, what: str | Callable[[], str]
+) -> None:
+    """`what` may be a function: it is asked only on a timeout, for the state then."""
     deadline = time.monotonic() + timeout_s
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
+            said = what() if callable(what) else what
+            raise AssertionError(f"timed out waiting for {said}")
         time.sleep(0.05)
 
 
@@ -73,8 +77,8 @@ def leftovers_of(pid: int, *markers: str) -> list[str]:
     Processes: those whose command line mentions a marker (the scenario's path, the
     run's --out: perf's own recording of the GIL probes names its output there).
     """
-    left = [
-        f"process {p.pid}: {' '.join(p.cmdline())}"
+    left = [  # the command line as read by processes_with: a process may exit meanwhile
+        f"process {p.pid}: {' '.join(p.info['cmdline'] or [])}"
         for marker in markers
         for p in processes_with(marker)
     ]
@@ -155,7 +159,7 @@ def test_sigkill_during_an_observed_run_leaves_nothing_behind(
     wait_for(
         lambda: not leftovers_of(proc.pid, str(path), str(out)),
         5,
-        f"the watchdog's clean-up: {leftovers_of(proc.pid, str(path), str(out))}",
+        lambda: f"the watchdog's clean-up: {leftovers_of(proc.pid, str(path), str(out))}",
     )
     assert time.monotonic() - killed_at < 5
     # AND the run says it is incomplete, killed, and its files parse
