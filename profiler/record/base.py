@@ -9,8 +9,10 @@ several times), so it is marked `exclusive`.
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Protocol
 
@@ -95,3 +97,13 @@ class Selection:
             *(s.name for s in self.samplers),
             *(w.name for w in self.exclusive),
         ]
+
+
+@cache
+def is_free_threaded(python: str) -> bool:
+    """The interpreter was built with --disable-gil (PEP 703): no GIL to hold or trace."""
+    code = "import sysconfig; print(bool(sysconfig.get_config_var('Py_GIL_DISABLED')))"
+    done = subprocess.run(
+        [python, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    return done.stdout.strip() == "True"

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import TextIO
 
 from profiler.layout import RawDir
-from profiler.record.base import Availability, RecorderFailed, Target
+from profiler.record.base import Availability, RecorderFailed, Target, is_free_threaded
 from profiler.record.gil_trace import (
     PROBE_HIT_COST_S,
     SCHED_CAP_BYTES,
@@ -98,6 +98,14 @@ class Perf:
                 "with CONFIG_UPROBE_EVENTS",
             )
         library = python_library(python)
+        if is_free_threaded(python):
+            return Availability(
+                False,
+                f"{python} is a free-threaded build: it has no GIL to trace (its drop_gil is "
+                "not even a function there); its lock waits (_PyMutex_LockTimed, "
+                "_PyParkingLot_Park) and stop-the-world pauses are not recorded yet",
+                "compare with its GIL twin (PYTHON=3.13.5), which perf traces",
+            )
         missing = [f for f in GIL_FUNCTIONS if f not in symbols_present(library)]
         if missing:
             return Availability(

@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 from profiler.layout import RawDir
-from profiler.record.base import Availability, RecorderFailed, Target
+from profiler.record.base import Availability, RecorderFailed, Target, is_free_threaded
 from profiler.rundir import write_json
 
 DEFAULT_RATE_HZ = 250
@@ -84,6 +84,14 @@ class PySpy:
         binary = pyspy_binary()
         if binary is None:
             return Availability(False, "py-spy is not installed", "pip install py-spy (make venv)")
+        if is_free_threaded(python):
+            return Availability(
+                False,
+                f"{python} is a free-threaded build: py-spy finds no Python version in it "
+                "(and --gil, its GIL-holder sampling, has no meaning without a GIL)",
+                "procfs gives the threads' CPU there; perf and py-spy the GIL twin's "
+                "(PYTHON=3.13.5)",
+            )
         if _ptrace_scope() >= 3 or (_ptrace_scope() == 2 and os.geteuid() != 0):
             return Availability(
                 False,
