@@ -22,7 +22,7 @@ from profiler.analyse.observer import DEFAULT_MAX_SLOWDOWN
 from profiler.analyse.sampled import DEFAULT_SAMPLED_ERROR_PCT
 from profiler.errors import UsageError, reading
 from profiler.workload import RUNNER
-from profiler.workload.documents import Document, PythonInfo, RunError
+from profiler.workload.documents import Document, PythonInfo, RunError, ScenarioDescription
 
 DEFAULT_TIMEOUT_S = 600.0  # per model run; --timeout
 SIZES: dict[str, float] = {"quick": 0.25, "default": 1.0, "large": 4.0}
@@ -66,21 +66,9 @@ ProfileFn = Callable[["ProfileConfig", ProgressFn], "tuple[Path, RunTables]"]
 
 
 @dataclass(frozen=True)
-class Scenario:
-    """A scenario file's checked metadata, as its own interpreter reported it."""
-
-    name: str
-    path: str
-    summary: str
-    doc: str
-    tasks: int
-    workers: int | None
-    has_atask: bool
-    has_setup: bool
-    has_teardown: bool
-    claims: list[int] = field(default_factory=list)
-    python: PythonInfo = field(default_factory=PythonInfo)  # the workload's interpreter
-    models: list[str] = field(default_factory=list)  # the scenario's default models; [] = all
+class Scenario(ScenarioDescription):
+    """A scenario file's checked metadata, as its own interpreter reported it (`runner
+    describe`: its fields), and what follows from it for a plan."""
 
     def resolve_workers(self, override: int | None) -> int:
         return override or self.workers or self.python.cpu_count or os.cpu_count() or 1

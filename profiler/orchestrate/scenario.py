@@ -84,17 +84,4 @@ def describe_scenario(python: str, scenario_path: str) -> ScenarioDescription:
 def load_scenario(name_or_path: str, python: str) -> Scenario:
     path = find_scenario(name_or_path)
     info = describe_scenario(python, str(path))
-    return Scenario(
-        name=path.stem,
-        path=str(path),
-        summary=info.summary,
-        doc=info.doc,
-        tasks=info.tasks,
-        workers=info.workers,
-        has_atask=info.has_atask,
-        has_setup=info.has_setup,
-        has_teardown=info.has_teardown,
-        claims=info.claims,
-        python=info.python,
-        models=info.models,
-    )
+    return Scenario.from_json({**info.to_json(), "name": path.stem, "path": str(path)})

@@ -75,7 +75,16 @@ def test_contract_violations_are_usage_errors(
 
 def _scenario(tasks: int) -> Scenario:
     return Scenario(
-        "s", "/s.py", "", "", tasks, None, False, False, False, [], PythonInfo(cpu_count=2)
+        path="/s.py",
+        name="s",
+        summary="",
+        doc="",
+        tasks=tasks,
+        workers=None,
+        has_atask=False,
+        has_setup=False,
+        has_teardown=False,
+        python=PythonInfo(cpu_count=2),
     )
 
 
