@@ -46,3 +46,10 @@ PROCESS_COLUMNS = [
 
 # what the report's GIL table shows (the CSV keeps every column)
 THREAD_REPORT_COLUMNS = [c for c in THREAD_COLUMNS if c not in ("on_cpu_err_pct", "best", "wall_s")]
+
+# no GIL in a program that is not Python (role `program`): these cells stay empty
+GIL_COLUMNS = [
+    c
+    for c in dict.fromkeys([*THREAD_COLUMNS, *PROCESS_COLUMNS])
+    if c.startswith("gil_") or c in ("probe_s", "sample_rounds", "unsampled_pct")
+]

@@ -35,27 +35,13 @@ from profiler.load.runner_json import (
     read_result,
     task_rows,
 )
-from profiler.schema import PROCESS_COLUMNS, THREAD_COLUMNS
+from profiler.schema import GIL_COLUMNS, PROCESS_COLUMNS, THREAD_COLUMNS
 from profiler.spine import Manifest, RunTables
 
 OBSERVED_REP = 0  # tasks.csv: the observed run's tasks (timing runs do not time each task)
 
 
 SOURCE_RANK = {"perf": 0, "py-spy": 1, "procfs": 2}
-GIL_COLUMNS = [  # no GIL in a program that is not Python: these cells stay empty
-    "gil_hold_pct",
-    "gil_hold_preempted_pct",
-    "gil_wait_pct",
-    "gil_wait_raw_pct",
-    "gil_hold_raw_pct",
-    "probe_s",
-    "gil_hold_err_pct",
-    "gil_busy_pct",
-    "gil_busy_err_pct",
-    "gil_contended_pct",
-    "sample_rounds",
-    "unsampled_pct",
-]
 
 
 def model_tables(rec: Recordings, cpu_count: int) -> tuple[dict[str, pd.DataFrame], SourceTables]:
