@@ -28,13 +28,13 @@ from correction import bench_correction
 from fidelity import FIDELITY_TEXT, bench_fidelity
 from observer import bench_observer
 
+from profiler.atomic import write_atomic
 from profiler.load.run import load_run
 from profiler.orchestrate.launch import Launcher, package_path
 from profiler.orchestrate.observe import observe_model
 from profiler.orchestrate.plan import plan
 from profiler.orchestrate.session import profile, run_one
 from profiler.record import select
-from profiler.rundir import write_atomic
 from profiler.spine import ProfileConfig
 
 EVENTS = 500_000

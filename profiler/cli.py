@@ -61,10 +61,10 @@ def cmd_profile(args: argparse.Namespace, console: Console) -> int:
 
 def cmd_claims(args: argparse.Namespace, console: Console) -> int:
     """Run the scenarios the article's claims need and judge each claim from measurements."""
+    from profiler.atomic import write_atomic
     from profiler.orchestrate.claims_run import CLAIM_RUNS, run_claims
     from profiler.orchestrate.session import profile
     from profiler.render.claims import claims_markdown
-    from profiler.rundir import write_atomic
     from profiler.spine import Step
 
     with Progress(

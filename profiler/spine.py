@@ -20,6 +20,7 @@ from profiler.analyse.answer import Answer
 from profiler.analyse.compare import DEFAULT_MARGIN
 from profiler.analyse.observer import DEFAULT_MAX_SLOWDOWN
 from profiler.analyse.sampled import DEFAULT_SAMPLED_ERROR_PCT
+from profiler.atomic import write_json
 from profiler.errors import UsageError, reading
 from profiler.workload import RUNNER
 from profiler.workload.documents import Document, PythonInfo, RunError, ScenarioDescription
@@ -203,11 +204,8 @@ class Manifest(Document):
     advice: dict[str, Any] | None = None  # the answer (tables/advice.csv has the same)
 
     def save(self, path: Path) -> Path:
-        """Written atomically: a reader never sees half of it."""
-        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-        tmp.write_text(json.dumps(_no_nan(self.to_json()), indent=2, allow_nan=False) + "\n")
-        os.replace(tmp, path)
-        return path
+        """Written atomically (rundir.write_json): a reader never sees half of it."""
+        return write_json(path, self.to_json())
 
     @classmethod
     def load(cls, path: Path) -> Manifest:
@@ -223,17 +221,6 @@ class ClaimsResult:
     run_dirs: dict[str, Path] = field(default_factory=dict)
     duration_s: float = 0.0
     environment: dict[str, Any] = field(default_factory=dict)  # cores, Python, kernel, date
-
-
-def _no_nan(value: Any) -> Any:
-    """JSON has no NaN: a number that is not one (no baseline, no interval) is written null."""
-    if isinstance(value, float) and value != value:
-        return None
-    if isinstance(value, dict):
-        return {k: _no_nan(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_no_nan(v) for v in value]
-    return value
 
 
 class RunTables(dict[str, pd.DataFrame]):

@@ -19,9 +19,10 @@ from typing import Any
 import pandas as pd
 
 from profiler.analyse.claim_registry import judge
+from profiler.atomic import write_atomic, write_json
 from profiler.layout import RunDir
 from profiler.render.claims import claims_html
-from profiler.rundir import create_run_dir, write_atomic, write_json, write_table
+from profiler.rundir import create_run_dir, write_table
 from profiler.spine import ClaimsResult, ProfileConfig, ProfileFn, ProgressFn, Step
 
 OBSERVED = "perf,py-spy,procfs"

@@ -35,11 +35,7 @@ from profiler.record import select
 from profiler.record.perf import Perf
 from profiler.record.uprobes import mount_tracefs, remove_stale_probes
 from profiler.render import render_all
-from profiler.rundir import (
-    check_free_space,
-    create_run_dir,
-    write_table,
-)
+from profiler.rundir import check_free_space, create_run_dir, write_table
 from profiler.spine import Manifest, Observed, Plan, ProfileConfig, ProgressFn, RunTables, Step
 from profiler.workload.documents import RunError, RunResult
 

@@ -34,6 +34,7 @@ from functools import cache
 from pathlib import Path
 from typing import TextIO
 
+from profiler.atomic import write_json
 from profiler.layout import RawDir
 from profiler.record.base import Availability, RecorderFailed, Target, is_free_threaded
 from profiler.record.gil_trace import (
@@ -53,7 +54,6 @@ from profiler.record.uprobes import (
     symbols_present,
     tracefs,
 )
-from profiler.rundir import write_json
 
 SCHED_EVENTS = ("sched:sched_switch", "sched:sched_process_fork", "sched:sched_process_exit")
 SCRIPT_FIELDS = "pid,tid,cpu,time,event,trace"

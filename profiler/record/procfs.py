@@ -20,9 +20,9 @@ import threading
 import time
 from pathlib import Path
 
+from profiler.atomic import write_json, write_with
 from profiler.layout import RawDir
 from profiler.record.base import Availability, Target
-from profiler.rundir import write_json, write_with
 
 THREAD_FIELDS = ["t_ns", "pid", "tid", "state", "cpu", "oncpu_ns", "runq_ns", "vcs", "nvcs"]
 PROCESS_FIELDS = ["t_ns", "pid", "ppid", "rss_kb", "comm"]

@@ -30,9 +30,9 @@ import sys
 import time
 from pathlib import Path
 
+from profiler.atomic import write_json
 from profiler.layout import RawDir
 from profiler.record.base import Availability, RecorderFailed, Target, is_free_threaded
-from profiler.rundir import write_json
 
 DEFAULT_RATE_HZ = 250
 HIGHEST_NICE = -20

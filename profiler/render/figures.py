@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from profiler.atomic import write_with
 from profiler.render.gil_figures import gil_states_figure, gil_timeline_figure, sampled_gil_figure
 from profiler.render.plotting import Figure, plt
-from profiler.rundir import write_with
 
 MODEL_COLOURS = {
     "sequential": "#7f7f7f",

@@ -15,9 +15,9 @@ from typing import Any
 import orjson
 import pandas as pd
 
+from profiler.atomic import write_atomic
 from profiler.layout import RunDir
 from profiler.render.common import table
-from profiler.rundir import write_atomic
 
 GAP_US = 500_000.0
 CORES_PID_BASE = 900_000_000

@@ -9,9 +9,9 @@ from typing import Any
 import pandas as pd
 
 from profiler.analyse.answer import FULL_TRACE_PCT, Answer
+from profiler.atomic import write_atomic
 from profiler.layout import RunDir
 from profiler.render.common import ENV
-from profiler.rundir import write_atomic
 from profiler.schema import THREAD_REPORT_COLUMNS
 from profiler.spine import Manifest
 

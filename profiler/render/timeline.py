@@ -16,9 +16,9 @@ import pandas as pd
 from markupsafe import Markup
 
 from profiler.analyse.gil import TRACE_STATES
+from profiler.atomic import write_atomic
 from profiler.layout import RunDir
 from profiler.render.common import ENV, STATE_COLOURS, table
-from profiler.rundir import write_atomic
 
 SPAN_DEPTH_LIMIT = 12
 

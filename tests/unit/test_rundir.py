@@ -8,9 +8,10 @@ from pathlib import Path
 import pandas as pd
 from pandas.testing import assert_frame_equal
 
+from profiler.atomic import write_atomic
 from profiler.load.run import load_run
 from profiler.load.runner_json import load_timing
-from profiler.rundir import create_run_dir, write_atomic, write_table
+from profiler.rundir import create_run_dir, write_table
 from tests.conftest import DATA
 
 
