@@ -25,6 +25,7 @@ THREAD_COLUMNS = [
     "blocked_pct",
     "on_cpu_pct",
     "gil_hold_err_pct",
+    "gil_unmeasured",
     "on_cpu_err_pct",
     "source",
     "best",
@@ -36,6 +37,7 @@ PROCESS_COLUMNS = [
     "cpu_s",
     "gil_busy_pct",
     "gil_busy_err_pct",
+    "gil_unmeasured",
     "sample_rounds",
     "unsampled_pct",
     "gil_contended_pct",
@@ -45,7 +47,9 @@ PROCESS_COLUMNS = [
 ]
 
 # what the report's GIL table shows (the CSV keeps every column)
-THREAD_REPORT_COLUMNS = [c for c in THREAD_COLUMNS if c not in ("on_cpu_err_pct", "best", "wall_s")]
+THREAD_REPORT_COLUMNS = [
+    c for c in THREAD_COLUMNS if c not in ("on_cpu_err_pct", "best", "wall_s", "gil_unmeasured")
+]
 
 # no GIL in a program that is not Python (role `program`): these cells stay empty
 GIL_COLUMNS = [

@@ -31,6 +31,8 @@ def _gil_line(per: pd.DataFrame, max_err_pct: float = MAX_SAMPLED_ERR_PCT) -> st
     line says how many rounds the sampler had instead.
     """
     source = str(per["source"].iloc[0])
+    if "gil_unmeasured" in per and per["gil_unmeasured"].notna().any():
+        return f"GIL: not measured by {source}: {per['gil_unmeasured'].dropna().iloc[0]}"
     errors = per["gil_busy_err_pct"] if "gil_busy_err_pct" in per else pd.Series(dtype=float)
     unsure = errors.fillna(0.0) > max_err_pct
     if unsure.any():
@@ -65,7 +67,10 @@ def gil_evidence(tables: dict[str, pd.DataFrame]) -> dict[str, str]:
     if processes is not None and not processes.empty:
         best = processes[
             processes["best"].astype(bool)
-            & processes["gil_busy_pct"].notna()
+            & (
+                processes["gil_busy_pct"].notna()
+                | processes.get("gil_unmeasured", pd.Series(index=processes.index)).notna()
+            )
             & processes["process_role"].isin(("main", "worker"))  # not the helper server
         ]
         comparison = tables.get("comparison")

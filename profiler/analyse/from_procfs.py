@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from profiler.analyse import cores as cores_mod
-from profiler.analyse.sampled import procfs_shares, subtree
+from profiler.analyse.sampled import procfs_shares, subtree, switch_rates_hz
 from profiler.analyse.source_tables import SourceTables
 from profiler.load.observed_run import Recordings
 
@@ -40,4 +40,7 @@ def procfs_tables(rec: Recordings, cpu_count: int) -> SourceTables | None:
         cores_timeline=timeline,
         commands=dict(zip(last["pid"].astype(int), last["comm"].astype(str), strict=True)),
         last_seen_ns=dict(zip(last["pid"].astype(int), ended_ns.astype(int), strict=True)),
+        switch_rate_hz=switch_rates_hz(
+            frames.threads[frames.threads["pid"].isin(pids)], rec.window_us
+        ),
     )

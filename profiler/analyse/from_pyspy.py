@@ -17,12 +17,23 @@ from profiler.load.runner_json import thread_idents
 from profiler.workload.models.base import MEASURED_FRAME
 from profiler.workload.models.reference import ROUND_FRAME
 
+# py-spy reads the GIL's holder and each thread's state in separate reads of the target's
+# memory, without stopping it (--nonblocking): when the holder changes every few tens of
+# µs its readings are stale. Measured (docs/benchmarks.md): `syscalls` under threads
+# switches ~23,000 times/s and py-spy's share is 9-11 points off perf's; every other
+# workload switches at most ~1,200/s and py-spy agrees with perf. The limit sits between.
+HANDOFF_LIMIT_HZ = 5000.0
+
 
 def pyspy_tables(
-    rec: Recordings, named: pd.DataFrame, last_seen_ns: dict[int, int]
+    rec: Recordings,
+    named: pd.DataFrame,
+    last_seen_ns: dict[int, int],
+    switch_rate_hz: dict[int, float] | None = None,
 ) -> SourceTables | None:
     """`named`: pid, tid of every thread the runner named (a named thread never seen
-    holding the GIL held it 0%); `last_seen_ns`: when each process ended (procfs)."""
+    holding the GIL held it 0%); `last_seen_ns`: when each process ended (procfs);
+    `switch_rate_hz`: each process's voluntary context switches per second (procfs)."""
     if rec.pyspy is None:
         return None
     samples = native_tids(rec.pyspy.samples, thread_idents(rec.doc))
@@ -48,6 +59,7 @@ def pyspy_tables(
         rec.pyspy.found_ns, worker_starts_ns(rec), last_seen_ns, (rec.t0_ns, rec.t1_ns)
     )
     shares, busy = extrapolate(shares, busy, late)
+    shares, busy = unmeasurable(shares, busy, switch_rate_hz or {})
     return SourceTables("py-spy", threads=shares, processes=busy)
 
 
@@ -57,3 +69,27 @@ def worker_starts_ns(rec: Recordings) -> dict[int, int]:
     for start in rec.doc.worker_starts:
         started[start.pid] = min(started.get(start.pid, start.start_ns), start.start_ns)
     return started
+
+
+def unmeasurable(
+    threads: pd.DataFrame, processes: pd.DataFrame, switch_rate_hz: dict[int, float]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Empty the GIL shares of processes whose threads switch faster than py-spy can read
+    the holder (HANDOFF_LIMIT_HZ); `gil_unmeasured` says why, on their rows."""
+    why = {
+        pid: (
+            f"{rate:,.0f} voluntary context switches/s (procfs): the GIL holder changes "
+            f"faster than py-spy reads it (limit {HANDOFF_LIMIT_HZ:,.0f}/s)"
+        )
+        for pid, rate in switch_rate_hz.items()
+        if rate > HANDOFF_LIMIT_HZ
+    }
+    out = []
+    for frame, columns in (
+        (threads, ["gil_hold_pct", "gil_hold_err_pct"]),
+        (processes, ["gil_busy_pct", "gil_busy_err_pct"]),
+    ):
+        frame = frame.assign(gil_unmeasured=frame["pid"].map(why))
+        frame.loc[frame["gil_unmeasured"].notna(), columns] = float("nan")
+        out.append(frame)
+    return out[0], out[1]

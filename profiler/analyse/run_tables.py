@@ -49,12 +49,10 @@ def model_tables(rec: Recordings, cpu_count: int) -> tuple[dict[str, pd.DataFram
     ids, roles = identity(rec.doc), process_roles(rec.doc)
     procfs = procfs_tables(rec, cpu_count)
     last_seen = procfs.last_seen_ns if procfs else {}
+    switches = procfs.switch_rate_hz if procfs else {}
     perf = perf_tables(rec, cpu_count)
-    parts = [
-        p
-        for p in (procfs, pyspy_tables(rec, ids, last_seen), perf, viztracer_tables(rec))
-        if p is not None
-    ]
+    pyspy = pyspy_tables(rec, ids, last_seen, switches)
+    parts = [p for p in (procfs, pyspy, perf, viztracer_tables(rec)) if p is not None]
     commands: dict[int, str] = {}
     for part in parts:  # procfs's comm first, then perf's exit comm
         for pid, command in part.commands.items():

@@ -177,6 +177,33 @@ def procfs_shares(threads: pd.DataFrame, window_us: float, interval_s: float) ->
     return pd.DataFrame(rows)
 
 
+def switch_rates_hz(threads: pd.DataFrame, window_us: float) -> dict[int, float]:
+    """pid -> its threads' voluntary context switches per second within the window (procfs).
+
+    A thread that waits for the GIL, for a lock or for I/O blocks: one voluntary
+    switch. Each thread's count is the difference between its last status read
+    in the window (or the first after it) and its last before it (or the first
+    in it), over the time between those reads; a process's rate is its threads'
+    sum. A process with fewer than two reads of some thread has no rate.
+    """
+    status = threads[threads["vcs"] >= 0]
+    rates: dict[int, float] = {}
+    for (pid, _tid), t in status.sort_values("t_us").groupby(["pid", "tid"]):
+        before = t[t["t_us"] < 0].tail(1)
+        inside = t[(t["t_us"] >= 0) & (t["t_us"] <= window_us)]
+        after = t[t["t_us"] > window_us].head(1)
+        reads = pd.concat([before, inside, after])
+        if len(reads) < 2:
+            continue
+        span_s = float(reads["t_us"].iloc[-1] - reads["t_us"].iloc[0]) / 1e6
+        if span_s <= 0:
+            continue
+        switches = float(reads["vcs"].iloc[-1] - reads["vcs"].iloc[0])
+        key = int(str(pid))
+        rates[key] = rates.get(key, 0.0) + switches / span_s
+    return rates
+
+
 def subtree(processes: pd.DataFrame, root_pid: int) -> set[int]:
     """root_pid and its descendants, from the sampled (pid, ppid) pairs."""
     pairs = processes[["pid", "ppid"]].drop_duplicates()

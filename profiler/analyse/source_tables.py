@@ -17,4 +17,5 @@ class SourceTables:
     extra: dict[str, pd.DataFrame] = field(default_factory=dict)  # tables only it gives
     commands: dict[int, str] = field(default_factory=dict)  # pid/tid -> its command, for names
     last_seen_ns: dict[int, int] = field(default_factory=dict)  # pid -> when it was last alive
+    switch_rate_hz: dict[int, float] = field(default_factory=dict)  # procfs: pid -> voluntary/s
     gil_traced_pct: float | None = None  # perf: how much of the window its GIL trace covers
