@@ -53,7 +53,7 @@ def _one(
     pyspy = threads[threads["source"] == "py-spy"].set_index(key)
     procfs = threads[threads["source"] == "procfs"].set_index(key)
     both = perf.index.intersection(pyspy.index)
-    gil_diff = (pyspy.loc[both, "gil_hold_pct"] - perf.loc[both, "holds"]).abs()
+    gil_diff = (pyspy.loc[both, "gil_hold_pct"] - perf.loc[both, "holds"]).abs().dropna()
     on_cpu = perf.index.intersection(procfs.index)
     cpu_diff = (procfs.loc[on_cpu, "on_cpu_pct"] - perf.loc[on_cpu, "on_cpu_pct"]).abs()
     sums = threads.groupby(["source", "pid"])["holds"].sum()
@@ -63,7 +63,7 @@ def _one(
     return {
         "python": python,
         "workload": f"{scenario} ({model})",
-        "threads": len(both),
+        "threads": len(gil_diff),
         "py-spy − perf, worst thread (points)": round(float(gil_diff.max()), 1)
         if len(gil_diff)
         else None,
@@ -76,6 +76,9 @@ def _one(
         "perf: max process sum %": round(float(sums.get("perf", pd.Series([0.0])).max()), 1),
         "py-spy: max process sum %": round(float(sums.get("py-spy", pd.Series([0.0])).max()), 1),
         "py-spy rounds": int(pyspy_procs["sample_rounds"].min()) if len(pyspy_procs) else None,
+        "py-spy left empty": "; ".join(
+            str(w).split(" (procfs)")[0] for w in pyspy_procs["gil_unmeasured"].dropna().unique()
+        ),
     }
 
 

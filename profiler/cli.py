@@ -33,8 +33,9 @@ class _Parser(argparse.ArgumentParser):
 def cmd_profile(args: argparse.Namespace, console: Console) -> int:
     """Profile a scenario under each concurrency model and write a report."""
     from profiler.orchestrate import session
+    from profiler.orchestrate.across import interpreters, profile_across
     from profiler.orchestrate.plan import parse_models
-    from profiler.render.terminal import print_summary, step_display
+    from profiler.render.terminal import print_across, print_summary, step_display
     from profiler.spine import ProfileConfig
 
     config = ProfileConfig(
@@ -52,6 +53,12 @@ def cmd_profile(args: argparse.Namespace, console: Console) -> int:
         max_slowdown=args.max_slowdown,
         sampled_error_pct=args.sampled_error,
     )
+    labels = interpreters(args.python)
+    if len(labels) > 1:
+        with step_display(console) as on_progress:
+            result = profile_across(session.profile, config, labels, on_progress)
+        print_across(console, result)
+        return 0
     with step_display(console) as on_progress:
         run_dir, tables = session.profile(config, on_progress)
     manifest_repeat = int(tables["timing"]["rep"].max())
@@ -187,7 +194,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, help="worker count (default: scenario's, else cores)")
     p.add_argument("--repeat", type=int, help="timing runs per model (default 5; quick 3)")
     p.add_argument("--recorders", default="auto", help="auto, none, or comma-separated names")
-    p.add_argument("--python", help="workload interpreter: a version (3.13) or a path")
+    p.add_argument(
+        "--python",
+        help="workload interpreter: a version (3.13, 3.13t) or a path; several, comma-separated "
+        "(3.13.5,3.13t), profile the scenario on each and compare them",
+    )
     p.add_argument("--start-method", choices=list(START_METHODS), help="for processes")
     p.add_argument("--out", default="reports", help="reports directory (default reports)")
     p.add_argument(

@@ -223,6 +223,19 @@ class ClaimsResult:
     environment: dict[str, Any] = field(default_factory=dict)  # cores, Python, kernel, date
 
 
+@dataclass
+class AcrossResult:
+    """A profile on several interpreters (orchestrate.across): their runs and the comparison."""
+
+    out_dir: Path
+    labels: list[str]  # PYTHON's names, the first is the base
+    runs: dict[str, Path]  # label -> its run directory
+    table: pd.DataFrame  # analyse.across.ACROSS_COLUMNS
+    lines: list[str]  # what the answer says
+    duration_s: float = 0.0
+    scenario: str = ""
+
+
 class RunTables(dict[str, pd.DataFrame]):
     """Every table of a run by name (tables/<name>.csv, docs/run-directory.md).
 

@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 
 from profiler.analyse import cores as cores_mod
-from profiler.analyse import gil, gil_checks, observer
+from profiler.analyse import gil, gil_checks, lock_states, observer
 from profiler.analyse.source_tables import SourceTables
 from profiler.load.observed_run import Recordings
 
@@ -32,6 +32,9 @@ def perf_tables(rec: Recordings, cpu_count: int) -> SourceTables | None:
         return out
     gil_window_us = (gil_end - rec.t0_ns) / 1e3
     out.gil_traced_pct = min(100.0, gil_window_us / rec.window_us * 100.0)
+    out.cores, out.cores_timeline = _cores(rec, events, sched_end, cpu_count)
+    if lock_states.has_lock_events(events):  # a free-threaded build: no GIL
+        return _lock_tables(out, rec, gil_end, gil_window_us)
     intervals = gil.gil_intervals(events, rec.root_pid, rec.t0_ns, gil_end)
     intervals = intervals[intervals["pid"] != rec.reference_pid]
     if intervals.empty:
@@ -54,20 +57,44 @@ def perf_tables(rec: Recordings, cpu_count: int) -> SourceTables | None:
     shares["on_cpu_err_pct"] = 0.0
     out.threads = shares
     out.processes = gil.process_shares(intervals, windows_us)
-    spans = cores_mod.cpu_spans_from_switches(events, rec.t0_ns, sched_end)
-    owner = gil.tid_owner(events, gil.tree_pids(events, rec.root_pid))
-    skip = rec.helper_pids | {rec.reference_pid}
-    tids = {tid for tid, pid in owner.items() if pid not in skip}  # the whole window
-    sched_window_us = (sched_end - rec.t0_ns) / 1e3
-    out.cores, out.cores_timeline = cores_mod.cores_from_perf(
-        spans, tids, sched_window_us, cpu_count
-    )
     checks = gil_checks.check(intervals, events[events["t_ns"] <= gil_end])
     out.extra = {
         "gil_intervals": intervals,
         "gil_stats": gil_checks.gil_stats(events, intervals, rec.t0_ns, gil_end),
         "checks": pd.DataFrame([_checks_row(checks, correction)]),
     }
+    return out
+
+
+def _cores(
+    rec: Recordings, events: pd.DataFrame, sched_end: int, cpu_count: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    spans = cores_mod.cpu_spans_from_switches(events, rec.t0_ns, sched_end)
+    owner = gil.tid_owner(events, gil.tree_pids(events, rec.root_pid))
+    skip = rec.helper_pids | {rec.reference_pid}
+    tids = {tid for tid, pid in owner.items() if pid not in skip}  # the whole window
+    sched_window_us = (sched_end - rec.t0_ns) / 1e3
+    return cores_mod.cores_from_perf(spans, tids, sched_window_us, cpu_count)
+
+
+def _lock_tables(
+    out: SourceTables, rec: Recordings, trace_end: int, window_us: float
+) -> SourceTables:
+    """A free-threaded build's states (analyse.lock_states): no GIL columns; running,
+    runnable, lock_wait, blocked per thread; lock contention and stop-the-world per process."""
+    assert rec.perf is not None
+    events = rec.perf.events
+    intervals = lock_states.lock_intervals(events, rec.root_pid, rec.t0_ns, trace_end)
+    intervals = intervals[~intervals["pid"].isin(rec.helper_pids | {rec.reference_pid})]
+    if intervals.empty:
+        return out
+    pauses = lock_states.stw_pauses(events, rec.root_pid, rec.t0_ns, trace_end)
+    shares = lock_states.lock_shares(intervals, window_us)
+    shares["on_cpu_pct"] = shares["running_pct"]
+    shares["on_cpu_err_pct"] = 0.0
+    out.threads = shares
+    out.processes = lock_states.process_lock_shares(intervals, pauses, window_us)
+    out.extra = {"gil_intervals": intervals.assign(probe_of=""), "stw_pauses": pauses}
     return out
 
 

@@ -201,10 +201,10 @@ def process_shares(intervals: pd.DataFrame, window_us: float | Mapping[int, floa
         rows.append(
             {
                 "pid": _int(pid),
-                "gil_busy_pct": _union_us(proc[proc["state"].isin(("hold", "hold_preempted"))])
+                "gil_busy_pct": union_us(proc[proc["state"].isin(("hold", "hold_preempted"))])
                 / window
                 * 100.0,
-                "gil_contended_pct": _union_us(proc[proc["state"] == "wait"]) / window * 100.0,
+                "gil_contended_pct": union_us(proc[proc["state"] == "wait"]) / window * 100.0,
             }
         )
     return pd.DataFrame(rows, columns=["pid", "gil_busy_pct", "gil_contended_pct"])
@@ -215,7 +215,7 @@ def _int(value: object) -> int:
     return int(str(value))
 
 
-def _union_us(spans: pd.DataFrame) -> float:
+def union_us(spans: pd.DataFrame) -> float:
     if spans.empty:
         return 0.0
     spans = spans.sort_values("start_us")

@@ -3,7 +3,9 @@
 Input grammar, one event per line:
     <pid>/<tid> [<cpu>] <seconds>.<ns>: <group>:<event>: <trace>
 with <event> one of take_gil, take_gil_ret__return, drop_gil (uprobes; a run's
-tag may follow the name: take_gil_c123, take_gil_ret_c123__return),
+tag may follow the name: take_gil_c123, take_gil_ret_c123__return) or, on a
+free-threaded build, park, park_ret__return (_PyParkingLot_Park), stw
+(stop_the_world), stw_end__return (start_the_world),
 sched_switch (trace: `prev_comm=.. prev_pid=N prev_prio=N prev_state=S ==>
 next_comm=.. next_pid=N next_prio=N`), sched_process_fork (`comm=..
 pid=N child_comm=.. child_pid=N`), sched_process_exit (`comm=.. pid=N prio=N`).
@@ -12,8 +14,9 @@ recordings one after the other (the GIL probes', then sched's); events are
 sorted by time once loaded, and exact duplicates dropped.
 
 Output: one row per event: t_ns, pid, tid, cpu, kind (take | acquired |
-drop | switch | fork | exit), a, b, state. For switch a=prev tid, b=next tid,
-state=prev_state; for fork a=parent pid (tgid), b=child tid; exit a=tid.
+drop | park | unparked | stw_start | stw_end | switch | fork | exit), a, b,
+state. For switch a=prev tid, b=next tid, state=prev_state; for fork
+a=parent pid (tgid), b=child tid; exit a=tid.
 """
 
 from __future__ import annotations
@@ -34,13 +37,19 @@ _KINDS = {
     "take_gil": "take",
     "take_gil_ret__return": "acquired",
     "drop_gil": "drop",
+    "park": "park",  # a free-threaded build: _PyParkingLot_Park entered
+    "park_ret__return": "unparked",
+    "stw": "stw_start",  # stop_the_world entered
+    "stw_end__return": "stw_end",  # start_the_world returned
     "sched:sched_switch": "switch",
     "sched:sched_process_fork": "fork",
     "sched:sched_process_exit": "exit",
 }
 
 
-_TAGGED = re.compile(r"^(take_gil_ret|take_gil|drop_gil)(?:_c\d+)?(__return)?$")
+_TAGGED = re.compile(
+    r"^(take_gil_ret|take_gil|drop_gil|park_ret|park|stw_end|stw)(?:_c\d+)?(__return)?$"
+)
 
 
 def _kind(event: str) -> str | None:

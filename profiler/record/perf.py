@@ -47,6 +47,7 @@ from profiler.record.uprobes import (
     CAP_PERFMON,
     CAP_SYS_ADMIN,
     GIL_FUNCTIONS,
+    LOCK_FUNCTIONS,
     capabilities,
     mount_tracefs,
     probe_tag,
@@ -98,15 +99,9 @@ class Perf:
                 "with CONFIG_UPROBE_EVENTS",
             )
         library = python_library(python)
-        if is_free_threaded(python):
-            return Availability(
-                False,
-                f"{python} is a free-threaded build: it has no GIL to trace (its drop_gil is "
-                "not even a function there); its lock waits (_PyMutex_LockTimed, "
-                "_PyParkingLot_Park) and stop-the-world pauses are not recorded yet",
-                "compare with its GIL twin (PYTHON=3.13.5), which perf traces",
-            )
-        missing = [f for f in GIL_FUNCTIONS if f not in symbols_present(library)]
+        free_threaded = is_free_threaded(python)
+        wanted = LOCK_FUNCTIONS if free_threaded else GIL_FUNCTIONS
+        missing = [f for f in wanted if f not in symbols_present(library)]
         if missing:
             return Availability(
                 False,
@@ -114,10 +109,14 @@ class Perf:
                 "use an interpreter whose libpython keeps its symbol table (pyenv builds do; "
                 "distribution builds need their -dbg/-dbgsym package)",
             )
+        what = (
+            "a free-threaded build, no GIL: uprobes on _PyParkingLot_Park (lock waits) and "
+            "stop_the_world/start_the_world"
+            if free_threaded
+            else "uprobes on take_gil/drop_gil"
+        )
         return Availability(
-            True,
-            f"uprobes on take_gil/drop_gil in {library}; sched_switch"
-            + (f" ({mounted})" if mounted else ""),
+            True, f"{what} in {library}; sched_switch" + (f" ({mounted})" if mounted else "")
         )
 
     def _probe(self, args: list[str]) -> subprocess.CompletedProcess[str]:
@@ -125,14 +124,27 @@ class Perf:
             ["perf", "probe", *args], capture_output=True, text=True, timeout=120, check=False
         )
 
-    def add_probes(self, python: str) -> list[str]:
-        """All three probes or none (also when interrupted); perf's own error text is kept."""
-        library = python_library(python)
-        specs = [
-            f"{self.group}:take_gil_{self.tag}=take_gil",
-            f"{self.group}:take_gil_ret_{self.tag}=take_gil%return",
-            f"{self.group}:drop_gil_{self.tag}=drop_gil",
+    def probe_specs(self, python: str) -> list[str]:
+        """GIL build: take_gil (entry, return), drop_gil. Free-threaded build: the parking
+        lot (entry, return) and the stop-the-world pair (profiler.analyse.lock_states)."""
+        g, tag = self.group, self.tag
+        if is_free_threaded(python):
+            return [
+                f"{g}:park_{tag}=_PyParkingLot_Park",
+                f"{g}:park_ret_{tag}=_PyParkingLot_Park%return",
+                f"{g}:stw_{tag}=stop_the_world",
+                f"{g}:stw_end_{tag}=start_the_world%return",
+            ]
+        return [
+            f"{g}:take_gil_{tag}=take_gil",
+            f"{g}:take_gil_ret_{tag}=take_gil%return",
+            f"{g}:drop_gil_{tag}=drop_gil",
         ]
+
+    def add_probes(self, python: str) -> list[str]:
+        """All probes or none (also when interrupted); perf's own error text is kept."""
+        library = python_library(python)
+        specs = self.probe_specs(python)
         try:
             for spec in specs:
                 done = self._probe(["-x", library, "-a", spec])

@@ -10,6 +10,8 @@ from functools import cache
 from pathlib import Path
 
 GIL_FUNCTIONS = ("take_gil", "drop_gil")
+# a free-threaded build (no GIL): where threads park on a contended lock, and the pauses
+LOCK_FUNCTIONS = ("_PyParkingLot_Park", "stop_the_world", "start_the_world")
 CAP_PERFMON = 38
 CAP_SYS_ADMIN = 21
 
@@ -102,13 +104,14 @@ def remove_stale_probes() -> list[str]:
 
 @cache
 def symbols_present(library: str) -> tuple[str, ...]:
-    """Which of take_gil/drop_gil perf can probe in `library` (static symbols count)."""
+    """Which of GIL_FUNCTIONS and LOCK_FUNCTIONS perf can probe in `library` (static
+    symbols count; perf's default filter hides names that start with `_`)."""
     done = subprocess.run(
-        ["perf", "probe", "-x", library, "-F"],
+        ["perf", "probe", "-x", library, "-F", "--filter=*"],
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
     found = set(done.stdout.split())
-    return tuple(f for f in GIL_FUNCTIONS if f in found)
+    return tuple(f for f in (*GIL_FUNCTIONS, *LOCK_FUNCTIONS) if f in found)

@@ -17,6 +17,10 @@ STATE_COLUMNS = {
     "hold_preempted": "gil_hold_preempted_pct",
     "wait": "gil_wait_pct",
     "nogil_running": "nogil_running_pct",
+    # a free-threaded build's rows (no GIL): analyse.lock_states
+    "running": "running_pct",
+    "runnable": "runnable_pct",
+    "lock_wait": "lock_wait_pct",
     "blocked": "blocked_pct",
 }
 
@@ -45,7 +49,10 @@ def gil_states_figure(threads: pd.DataFrame) -> Figure | None:
         labels = [_thread_label(r) for _, r in rows.iterrows()]
         left = np.zeros(len(rows))
         for state, column in STATE_COLUMNS.items():
-            values = rows[column].fillna(0.0).to_numpy(dtype=float)
+            values = rows.get(column, pd.Series(0.0, index=rows.index))
+            values = values.fillna(0.0).to_numpy(dtype=float)
+            if not values.any():
+                continue
             ax.barh(range(len(rows)), values, left=left, color=STATE_COLOURS[state], label=state)
             left += values
         ax.set_yticks(range(len(rows)), labels, fontsize=8)

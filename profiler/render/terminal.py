@@ -14,7 +14,7 @@ from rich.table import Table
 from profiler.analyse.answer import Answer
 from profiler.analyse.compare import DEFAULT_MARGIN
 from profiler.layout import RunDir
-from profiler.spine import ProgressFn, Step
+from profiler.spine import AcrossResult, ProgressFn, Step
 
 
 def _num(value: object, fmt: str) -> str:
@@ -82,6 +82,33 @@ def print_summary(
     console.print(f"timeline:      {layout.timeline}", markup=False, highlight=False)
 
 
+def print_across(console: Console, result: AcrossResult) -> None:
+    """The comparison across interpreters (analyse.across) and what it says."""
+    table = Table(
+        "interpreter", "model", "free-threaded", "median s", "speedup (own seq.)", "",
+        f"vs seq. on {result.labels[0]}", "", "vs fastest",
+        title=f"{result.scenario} on {', '.join(result.labels)}",
+    )  # fmt: skip
+    for r in result.table.to_dict("records"):
+        table.add_row(
+            str(r["interpreter"]),
+            str(r["model"]),
+            "yes" if r["free_threaded"] is True else "no",
+            _num(r["wall_median_s"], ".3f"),
+            _num(r["speedup"], ".2f") + "x",
+            str(r["vs_sequential"]),
+            _num(r["speedup_vs_first"], ".2f") + "x",
+            str(r["vs_first"]),
+            str(r["vs_fastest"]),
+        )
+    console.print(table)
+    for line in result.lines:
+        console.print(f"  {line}", highlight=False, soft_wrap=True, markup=False)
+    for label, run_dir in result.runs.items():
+        console.print(f"{label}: {RunDir(run_dir).report}", markup=False, highlight=False)
+    console.print(f"across:        {RunDir(result.out_dir).report}", markup=False, highlight=False)
+
+
 @contextmanager
 def step_display(console: Console) -> Iterator[ProgressFn]:
     """A progress bar over a profile's runs; yields the function its steps are given to."""
@@ -96,7 +123,7 @@ def step_display(console: Console) -> Iterator[ProgressFn]:
         task_id = bar.add_task("timing runs", total=None, last="")
 
         def on_progress(step: Step) -> None:
-            if step.phase == "setup":
+            if step.phase in ("setup", "interpreter"):
                 bar.console.print(f"  {step.note}", markup=False)
                 return
             bar.update(task_id, description=f"{step.phase} runs")

@@ -15,12 +15,14 @@ from typing import Any
 import pandas as pd
 from markupsafe import Markup
 
-from profiler.analyse.gil import TRACE_STATES
+from profiler.analyse.lock_states import LOCK_STATES, TRACE_STATES
 from profiler.atomic import write_atomic
 from profiler.layout import RunDir
 from profiler.render.common import ENV, STATE_COLOURS, table
 
 SPAN_DEPTH_LIMIT = 12
+assert len(TRACE_STATES) <= 16  # timeline.html packs (pixel, state) keys in base 16
+LOCK_ONLY = [s for s in LOCK_STATES if s != "blocked"]  # a free-threaded build's rows
 
 
 def _who(threads: pd.DataFrame) -> dict[tuple[int, int], tuple[str, str]]:
@@ -44,7 +46,8 @@ def _gil_rows(intervals: pd.DataFrame, threads: pd.DataFrame) -> list[dict[str, 
             {
                 "kind": "gil",
                 "label": f"{label} ({role} {pid})",
-                "sub": f"GIL states (perf) · pid {pid} · tid {tid}",
+                "sub": f"{'thread' if per['state'].isin(LOCK_ONLY).any() else 'GIL'} states "
+                f"(perf) · pid {pid} · tid {tid}",
                 "starts": per["start_us"].round(1).tolist(),
                 "ends": per["end_us"].round(1).tolist(),
                 "codes": per["state"].map(codes).tolist(),

@@ -1,0 +1,68 @@
+"""`concprof profile --python A,B`: one scenario profiled on several interpreters.
+
+Each interpreter's profile is an ordinary run (its own run directory under
+reports/<scenario>/, recorders chosen for that interpreter); the comparison
+across them (analyse.across) goes to reports/<scenario>-across/<stamp>/:
+run.json (the interpreters and their runs), tables/across.csv, index.html.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+
+from profiler.analyse.across import across, lines
+from profiler.atomic import write_atomic, write_json
+from profiler.errors import UsageError
+from profiler.layout import RunDir
+from profiler.orchestrate.interpreters import resolve_python
+from profiler.render.across import across_html
+from profiler.rundir import create_run_dir, write_table
+from profiler.spine import AcrossResult, ProfileConfig, ProfileFn, ProgressFn, Step
+
+
+def interpreters(spec: str | None) -> list[str]:
+    """The PYTHON list: one or more interpreters, comma-separated, each named once."""
+    labels = [s.strip() for s in (spec or "").split(",") if s.strip()]
+    if len(labels) != len(set(labels)):
+        raise UsageError(f"PYTHON={spec} names an interpreter twice; name each once")
+    return labels
+
+
+def profile_across(
+    profile: ProfileFn, config: ProfileConfig, labels: list[str], progress: ProgressFn
+) -> AcrossResult:
+    """Profile `config` on each interpreter in turn, then compare them; the first is the base."""
+    for label in labels:  # every name checked before anything runs
+        resolve_python(label)
+    started = time.time()
+    runs, tables = {}, {}
+    for label in labels:
+        progress(Step("interpreter", label, 0, 0, 0, None, True, f"profiling on {label}"))
+        runs[label], tables[label] = profile(dataclasses.replace(config, python=label), progress)
+    table = across(
+        labels,
+        {k: t["timing"] for k, t in tables.items()},
+        {k: t["comparison"] for k, t in tables.items()},
+        config.margin,
+    )
+    said = lines(table)
+    out_dir = create_run_dir(config.reports, f"{Path(config.scenario).stem}-across", started)
+    write_table(out_dir, "across", table)
+    result = AcrossResult(
+        out_dir, labels, runs, table, said, time.time() - started, Path(config.scenario).stem
+    )
+    write_json(
+        RunDir(out_dir).manifest,
+        {
+            "kind": "across",
+            "scenario": config.scenario,
+            "interpreters": labels,
+            "runs": {k: str(v) for k, v in runs.items()},
+            "answer": said,
+            "duration_s": round(result.duration_s, 1),
+        },
+    )
+    write_atomic(RunDir(out_dir).report, across_html(result))
+    return result
