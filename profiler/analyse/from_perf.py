@@ -90,7 +90,6 @@ def _lock_tables(
         return out
     pauses = lock_states.stw_pauses(events, rec.root_pid, rec.t0_ns, trace_end)
     shares = lock_states.lock_shares(intervals, window_us)
-    shares["on_cpu_pct"] = shares["running_pct"]
     shares["on_cpu_err_pct"] = 0.0
     out.threads = shares
     out.processes = lock_states.process_lock_shares(intervals, pauses, window_us)

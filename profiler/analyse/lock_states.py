@@ -1,11 +1,14 @@
 """Exact per-thread states on a free-threaded build (no GIL), from perf events.
 
 A thread's state at any instant: `lock_wait` (inside CPython's parking lot,
-`_PyParkingLot_Park`: where a thread waits on a contended PyMutex, a
+`_PyParkingLot_Park`, off CPU: where a thread waits on a contended PyMutex, a
 per-object lock, a `threading.Lock`, an event, or for the world to restart
-after a stop-the-world pause), else `running` (on CPU), `runnable` (switched
-out while still runnable: preempted, waiting for a core) or `blocked`
-(switched out asleep: I/O, sleep, a wait outside the parking lot). Built
+after a stop-the-world pause) or `parking` (inside it, on CPU: entering and
+leaving it, perf's two probes included), else `running` (on CPU), `runnable`
+(switched out while still runnable: preempted, waiting for a core) or
+`blocked` (switched out asleep: I/O, sleep, a wait outside the parking lot).
+Shares: lock_wait_pct counts both parking states, on_cpu_pct running and
+parking. Built
 from perf events (profiler.load.perf): park / unparked = entry to and
 return from `_PyParkingLot_Park`; switch = on/off CPU with the outgoing
 task's state. Stop-the-world pauses are per process: from `stop_the_world`
@@ -21,7 +24,7 @@ import pandas as pd
 from profiler.analyse.gil import INTERVAL_COLUMNS, tid_owner, tree_pids, union_us
 from profiler.analyse.gil import TRACE_STATES as GIL_TRACE_STATES
 
-LOCK_STATES = ("running", "runnable", "lock_wait", "blocked")
+LOCK_STATES = ("running", "runnable", "parking", "lock_wait", "blocked")
 TRACE_STATES = tuple(dict.fromkeys((*GIL_TRACE_STATES, *LOCK_STATES)))  # gil_intervals' states
 LOCK_KINDS = ("park", "unparked", "stw_start", "stw_end")
 STW_COLUMNS = ["pid", "tid", "start_us", "end_us"]
@@ -58,7 +61,7 @@ def _streams(events: pd.DataFrame, owner: dict[int, int]) -> dict[int, Stream]:
 
 def _state(parked: bool, on_cpu: bool, off_state: str) -> str:
     if parked:
-        return "lock_wait"
+        return "parking" if on_cpu else "lock_wait"
     if on_cpu:
         return "running"
     # sched_switch's prev_state: R (and R+) = preempted while runnable
@@ -133,7 +136,8 @@ def stw_pauses(events: pd.DataFrame, root_pid: int, t0_ns: int, t1_ns: int) -> p
 
 
 def lock_shares(intervals: pd.DataFrame, window_us: float) -> pd.DataFrame:
-    """Per thread: % of the window running, runnable, in lock waits, blocked; on CPU; lifetime."""
+    """Per thread: % of the window running, runnable, in the parking lot (lock_wait_pct: on or
+    off CPU), blocked; on CPU (running and parking); its lifetime in the window."""
     dur = intervals.assign(dur_us=intervals["end_us"] - intervals["start_us"])
     table = dur.pivot_table(
         index=["pid", "tid"], columns="state", values="dur_us", aggfunc="sum", fill_value=0.0
@@ -142,6 +146,8 @@ def lock_shares(intervals: pd.DataFrame, window_us: float) -> pd.DataFrame:
     table = table.reindex(columns=list(LOCK_STATES), fill_value=0.0)
     shares = table / window_us * 100.0
     shares.columns = [f"{c}_pct" for c in shares.columns]
+    shares["on_cpu_pct"] = shares["running_pct"] + shares["parking_pct"]
+    shares["lock_wait_pct"] += shares.pop("parking_pct")
     shares.insert(0, "lifetime_s", lifetime_us / 1e6)
     shares.insert(0, "wall_s", window_us / 1e6)
     return shares.reset_index()
@@ -154,7 +160,7 @@ def process_lock_shares(
     rows = []
     for pid, proc in intervals.groupby("pid"):
         mine = pauses[pauses["pid"] == pid]
-        waiting = proc[proc["state"] == "lock_wait"]
+        waiting = proc[proc["state"].isin(("parking", "lock_wait"))]
         rows.append(
             {
                 "pid": int(str(pid)),

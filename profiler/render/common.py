@@ -21,6 +21,7 @@ STATE_COLOURS = {
     # a free-threaded build (no GIL): analyse.lock_states
     "running": "#1f77b4",
     "runnable": "#aec7e8",
+    "parking": "#c49c94",
     "lock_wait": "#8c564b",
 }
 

@@ -1,21 +1,25 @@
 """Free-threaded CPython (`make python-ft`) beside its GIL twin, through the real CLI.
 
 Physical bounds on 2 cores: pure-Python threads that share nothing run in parallel
-on the free-threaded build (speedup well above 1.3) and cannot on the GIL build
-(at most 1.3); an extension module that does not declare it can run without the
+on the free-threaded build (speedup well above 1.4 of a possible 2) and cannot on
+the GIL build (below 1.3); perf there gives thread and lock states, not GIL ones; an extension module that does not declare it can run without the
 GIL turns the GIL back on, and the run says which module did.
 """
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
+from profiler.analyse.lock_states import LOCK_STATES
 from profiler.load.run import load_run
 from profiler.orchestrate.interpreters import built_versions
-from tests.conftest import concprof, unavailable
+from profiler.schema import GIL_COLUMNS
+from tests.conftest import concprof, needs_perf, unavailable
 
 pytestmark = pytest.mark.integration
 
@@ -37,23 +41,59 @@ def builds() -> dict[str, Path]:
     return found
 
 
-def speedups(tmp_path: Path, python: str, scenario: str) -> dict[str, float]:
-    code, _, err = concprof(
-        "profile", scenario, "--python", python, "--models", "threads", "--workers", "2",
-        "--size", "quick", "--recorders", "none", "--out", str(tmp_path / python),
-    )  # fmt: skip
-    assert code == 0, err
-    table = load_run(tmp_path / python / scenario / "latest")["comparison"]
-    return {str(r["model"]): float(r["speedup"]) for r in table.to_dict("records")}
-
-
-def test_pure_python_threads_run_in_parallel_only_without_the_gil(
+def test_cpu_threads_scale_only_on_the_free_threaded_build(
     tmp_path: Path, builds: dict[str, Path]
 ) -> None:
-    free = speedups(tmp_path, "3.13t", "independent")
-    gil = speedups(tmp_path, "3.13.5", "independent")
-    assert free["threads"] > 1.3, free
-    assert gil["threads"] <= 1.3, gil
+    # one profile over both builds (orchestrate.across): 2 threads of pure-Python work
+    code, out, err = concprof(
+        "profile", "cpu", "--python", "3.13.5,3.13t", "--models", "threads", "--workers", "2",
+        "--size", "quick", "--repeat", "5", "--recorders", "none", "--out", str(tmp_path),
+    )  # fmt: skip
+    assert code == 0, err
+    across = pd.read_csv(tmp_path / "cpu-across" / "latest" / "tables" / "across.csv")
+    speedup = {
+        (r["interpreter"], r["model"]): float(r["speedup"]) for r in across.to_dict("records")
+    }
+    # 2 cores: up to 2x without a GIL; with it, one thread runs Python at a time
+    assert speedup[("3.13t", "threads")] > 1.4, across
+    assert speedup[("3.13.5", "threads")] < 1.3, across
+    manifest = json.loads((tmp_path / "cpu-across" / "latest" / "run.json").read_text())
+    free = json.loads((Path(manifest["runs"]["3.13t"]) / "run.json").read_text())["python"]
+    assert free["free_threaded"] and free["gil_enabled"] is False
+    twin = json.loads((Path(manifest["runs"]["3.13.5"]) / "run.json").read_text())["python"]
+    assert not twin["free_threaded"] and twin["gil_enabled"]
+    assert "threads on 3.13t: " in out and "where 3.13.5 gives" in out
+
+
+@needs_perf
+def test_perf_gives_thread_and_lock_states_without_a_gil(
+    tmp_path: Path, builds: dict[str, Path]
+) -> None:
+    # two threads updating one dict: on 3.13t each update takes the dict's lock
+    code, _, err = concprof(
+        "profile", "shared", "--python", "3.13t", "--models", "threads", "--workers", "2",
+        "--size", "quick", "--repeat", "1", "--recorders", "perf,procfs",
+        "--out", str(tmp_path),
+    )  # fmt: skip
+    assert code == 0, err
+    tables = load_run(tmp_path / "shared" / "latest")
+    threads = tables["threads"]
+    perf = threads[(threads["source"] == "perf") & (threads["model"] == "threads")]
+    workers = perf[perf["thread_name"].str.startswith("worker_")]
+    assert len(workers) == 2
+    gil = [c for c in GIL_COLUMNS if c in perf]
+    assert perf[gil].isna().all().all()  # no GIL states on a build without one
+    for column in ("running_pct", "runnable_pct", "lock_wait_pct", "blocked_pct"):
+        assert perf[column].notna().all(), column
+    assert (workers["running_pct"] > 5.0).all()  # they do the work
+    # each of the 16 tasks makes 50,000 updates of one dict from two threads: the
+    # measured waits are 50-60% of the window; 5% is a bound with a wide margin
+    assert (workers["lock_wait_pct"] > 5.0).all(), workers
+    states = set(tables["gil_intervals"]["state"])
+    assert states <= set(LOCK_STATES) and "lock_wait" in states
+    processes = tables["processes"]
+    main = processes[(processes["source"] == "perf") & (processes["model"] == "threads")]
+    assert float(main["lock_contended_pct"].iloc[0]) > 5.0
 
 
 def test_a_module_that_turns_the_gil_back_on_is_named(
