@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from profiler.analyse.observer import DEFAULT_MAX_SLOWDOWN
+from profiler.analyse.compare import DEFAULT_MAX_SLOWDOWN
 from profiler.load.run import load_run
 from profiler.orchestrate.scenario import builtin_names
 from profiler.orchestrate.session import profile

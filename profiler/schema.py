@@ -7,6 +7,13 @@ from typing import Literal
 # main: the runner; worker: a pool's process; server: started by setup(); program: not Python
 ProcessRole = Literal["main", "worker", "server", "program", "other"]
 
+# the states of gil_intervals (perf): a GIL build's (analyse.gil), perf's own time carved
+# out of them (analyse.observer), a free-threaded build's (analyse.lock_states)
+GIL_STATES = ("hold", "hold_preempted", "wait", "nogil_running", "blocked")
+PROBE = "probe"
+LOCK_STATES = ("running", "runnable", "parking", "lock_wait", "blocked")
+TRACE_STATES = tuple(dict.fromkeys((*GIL_STATES, PROBE, *LOCK_STATES)))
+
 THREAD_COLUMNS = [
     "model",
     "pid",

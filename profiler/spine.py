@@ -17,8 +17,7 @@ from typing import Any
 import pandas as pd
 
 from profiler.analyse.answer import Answer
-from profiler.analyse.compare import DEFAULT_MARGIN
-from profiler.analyse.observer import DEFAULT_MAX_SLOWDOWN
+from profiler.analyse.compare import DEFAULT_MARGIN, DEFAULT_MAX_SLOWDOWN
 from profiler.analyse.sampled import DEFAULT_SAMPLED_ERROR_PCT
 from profiler.atomic import write_json
 from profiler.errors import UsageError, reading

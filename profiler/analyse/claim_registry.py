@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 import pandas as pd
 
 from profiler.analyse import claims as c
+from profiler.analyse import claims_ft as ft
 from profiler.analyse.claims import CLAIM_COLUMNS, Claim, Runs
 
 
@@ -34,6 +35,9 @@ REGISTRY: tuple[ClaimSpec, ...] = (
     ClaimSpec(8, ("fanout",), c.claim_8),
     ClaimSpec(9, ("cpu", "gil"), c.claim_9),
     ClaimSpec(10, ("release", "holds"), c.claim_10),
+    ClaimSpec(11, (ft.FT_CPU,), ft.claim_11),
+    ClaimSpec(12, (ft.GIL_CPU, ft.FT_CPU), ft.claim_12),
+    ClaimSpec(13, (ft.FT_SHARED, ft.FT_CPU), ft.claim_13),
 )
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 
 from profiler.analyse import cores as cores_mod
-from profiler.analyse import gil, gil_checks, lock_states, observer
+from profiler.analyse import gil, gil_checks, lock_states, observer, perf_threads
 from profiler.analyse.source_tables import SourceTables
 from profiler.load.observed_run import Recordings
 
@@ -70,7 +70,7 @@ def _cores(
     rec: Recordings, events: pd.DataFrame, sched_end: int, cpu_count: int
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     spans = cores_mod.cpu_spans_from_switches(events, rec.t0_ns, sched_end)
-    owner = gil.tid_owner(events, gil.tree_pids(events, rec.root_pid))
+    owner = perf_threads.tid_owner(events, perf_threads.tree_pids(events, rec.root_pid))
     skip = rec.helper_pids | {rec.reference_pid}
     tids = {tid for tid, pid in owner.items() if pid not in skip}  # the whole window
     sched_window_us = (sched_end - rec.t0_ns) / 1e3

@@ -14,29 +14,8 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from profiler.analyse.observer import PROBE
-
-STATES = ("hold", "hold_preempted", "wait", "nogil_running", "blocked")
-TRACE_STATES = (*STATES, PROBE)  # what gil_intervals and the timelines show
-INTERVAL_COLUMNS = ["pid", "tid", "state", "start_us", "end_us"]
-
-
-def tree_pids(events: pd.DataFrame, root_pid: int) -> set[int]:
-    """The root and every process forked below it (tids from fork events that act as pids)."""
-    forks = events[events["kind"] == "fork"]
-    inside = {root_pid}
-    for parent, child in zip(forks["a"], forks["b"], strict=True):
-        if parent in inside:
-            inside.add(int(child))
-    seen_pids = set(events["pid"].unique())
-    return {p for p in inside if p in seen_pids or p == root_pid}
-
-
-def tid_owner(events: pd.DataFrame, pids: set[int]) -> dict[int, int]:
-    """OS tid -> pid for every thread of the given processes."""
-    own = events[events["pid"].isin(pids)][["tid", "pid"]].drop_duplicates("tid")
-    return dict(zip(own["tid"].astype(int), own["pid"].astype(int), strict=True))
-
+from profiler.analyse.perf_threads import INTERVAL_COLUMNS, tid_owner, tree_pids, union_us
+from profiler.schema import GIL_STATES as STATES
 
 Stream = list[tuple[int, str, int]]  # (t_ns, what, core the event happened on)
 
@@ -213,20 +192,3 @@ def process_shares(intervals: pd.DataFrame, window_us: float | Mapping[int, floa
 def _int(value: object) -> int:
     """A groupby key (typed as Hashable by pandas) as int."""
     return int(str(value))
-
-
-def union_us(spans: pd.DataFrame) -> float:
-    if spans.empty:
-        return 0.0
-    spans = spans.sort_values("start_us")
-    total, cur_s, cur_e = 0.0, None, None
-    for s, e in zip(spans["start_us"], spans["end_us"], strict=True):
-        if cur_e is None or s > cur_e:
-            if cur_e is not None and cur_s is not None:
-                total += cur_e - cur_s
-            cur_s, cur_e = s, e
-        else:
-            cur_e = max(cur_e, e)
-    if cur_e is not None and cur_s is not None:
-        total += cur_e - cur_s
-    return float(total)

@@ -21,11 +21,9 @@ from collections import defaultdict
 
 import pandas as pd
 
-from profiler.analyse.gil import INTERVAL_COLUMNS, tid_owner, tree_pids, union_us
-from profiler.analyse.gil import TRACE_STATES as GIL_TRACE_STATES
+from profiler.analyse.perf_threads import INTERVAL_COLUMNS, tid_owner, tree_pids, union_us
+from profiler.schema import LOCK_STATES
 
-LOCK_STATES = ("running", "runnable", "parking", "lock_wait", "blocked")
-TRACE_STATES = tuple(dict.fromkeys((*GIL_TRACE_STATES, *LOCK_STATES)))  # gil_intervals' states
 LOCK_KINDS = ("park", "unparked", "stw_start", "stw_end")
 STW_COLUMNS = ["pid", "tid", "start_us", "end_us"]
 

@@ -29,10 +29,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-DEFAULT_MAX_SLOWDOWN = 1.5  # observed run / timing run that exact probes may cause (--max-slowdown)
+from profiler.schema import PROBE  # the state of perf's own time, carved out of the others
 
 MIN_UNCONTENDED = 5
-PROBE = "probe"  # the state of perf's own time, carved out of the others (analyse.gil's states)
 HOLDING = ("hold", "hold_preempted")
 ON_CPU_AFTER_EVENT = ("hold", "nogil_running", "wait")  # where a hit's cost lands
 WORKING = ("hold", "hold_preempted", "nogil_running")  # a process doing its own work

@@ -20,7 +20,9 @@ import pandas as pd
 
 from profiler.analyse.claim_registry import judge
 from profiler.atomic import write_atomic, write_json
+from profiler.errors import UsageError
 from profiler.layout import RunDir
+from profiler.orchestrate.interpreters import resolve_python
 from profiler.render.claims import claims_html
 from profiler.rundir import create_run_dir, write_table
 from profiler.spine import ClaimsResult, ProfileConfig, ProfileFn, ProgressFn, Step
@@ -36,6 +38,7 @@ class ClaimRun:
     workers: int | None = None
     start_method: str | None = None
     recorders: str = "none"
+    python: str | None = None  # None: the claims run's interpreter
 
 
 CLAIM_RUNS = [
@@ -50,6 +53,10 @@ CLAIM_RUNS = [
         ClaimRun(f"spawn:{m}", "spawn", models=("threads", "processes"), start_method=m)
         for m in ("fork", "spawn", "forkserver")
     ),
+    # the free-threaded build beside its GIL twin (make python-ft); skipped where not built
+    ClaimRun("cpu@3.13t", "cpu", models=("threads",), workers=2, python="3.13t"),
+    ClaimRun("cpu@3.13.5", "cpu", models=("threads",), workers=2, python="3.13.5"),
+    ClaimRun("shared@3.13t", "shared", models=("threads",), workers=2, python="3.13t"),
 ]
 
 
@@ -65,6 +72,8 @@ def run_claims(
     runs: dict[str, dict[str, pd.DataFrame]] = {}
     run_dirs: dict[str, Path] = {}
     for spec in CLAIM_RUNS:
+        if spec.python and not _resolves(spec.python):
+            continue  # its claims say "not measured" and how to build it
         config = ProfileConfig(
             scenario=spec.scenario,
             models=spec.models,
@@ -73,7 +82,7 @@ def run_claims(
             start_method=spec.start_method,
             recorders=spec.recorders,
             reports=reports,
-            python=python,
+            python=spec.python or python,
         )
         if announce is not None:
             announce(Step("scenario", spec.key, 0, 0, 0, None, True))
@@ -93,6 +102,14 @@ def run_claims(
     )
     write_atomic(RunDir(out_dir).report, claims_html(result))
     return result
+
+
+def _resolves(python: str) -> bool:
+    try:
+        resolve_python(python)
+    except UsageError:
+        return False
+    return True
 
 
 def environment() -> dict[str, Any]:

@@ -15,10 +15,10 @@ from typing import Any
 import pandas as pd
 from markupsafe import Markup
 
-from profiler.analyse.lock_states import LOCK_STATES, TRACE_STATES
 from profiler.atomic import write_atomic
 from profiler.layout import RunDir
 from profiler.render.common import ENV, STATE_COLOURS, table
+from profiler.schema import LOCK_STATES, TRACE_STATES
 
 SPAN_DEPTH_LIMIT = 12
 assert len(TRACE_STATES) <= 16  # timeline.html packs (pixel, state) keys in base 16
