@@ -151,6 +151,49 @@ def cmd_doctor(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def cmd_record(args: argparse.Namespace, console: Console) -> int:
+    """Record a command of yours (and every process it starts): threads, GIL, blame, cores."""
+    from profiler.orchestrate.record import RecordConfig, record
+    from profiler.render.terminal import print_recording, step_display
+
+    argv = list(args.command)
+    if argv[:1] == ["--"]:
+        argv = argv[1:]
+    if args.module:
+        argv = [args.python or sys.executable, "-m", args.module, *argv]
+    config = RecordConfig(
+        argv=tuple(argv),
+        reports=Path(args.out),
+        recorders=args.recorders,
+        python=args.python,
+        timeout_s=args.timeout,
+    )
+    with step_display(console) as on_progress:
+        run_dir, tables, code = record(config, on_progress)
+    print_recording(console, run_dir, tables)
+    if code:
+        raise RunFailed(f"the command exited with code {code}; its recording is in {run_dir}")
+    return 0
+
+
+def cmd_attach(args: argparse.Namespace, console: Console) -> int:
+    """Record a running process and its children for a while, without changing them."""
+    from profiler.orchestrate.attach import AttachConfig, attach
+    from profiler.render.terminal import print_recording, step_display
+
+    config = AttachConfig(
+        pid=args.pid,
+        duration_s=args.duration,
+        reports=Path(args.out),
+        recorders=args.recorders,
+        python=args.python,
+    )
+    with step_display(console) as on_progress:
+        run_dir, tables = attach(config, on_progress)
+    print_recording(console, run_dir, tables)
+    return 0
+
+
 def cmd_view(args: argparse.Namespace, console: Console) -> int:
     """Open a run's trace.json in vizviewer (Perfetto UI served locally; works offline)."""
     import shutil
@@ -235,6 +278,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="reports")
     p.add_argument("--python", help="workload interpreter")
     p.add_argument("--doc", help="also write the claims as Markdown here (docs/claims.md)")
+
+    p = add("record", cmd_record)
+    p.add_argument("command", nargs=argparse.REMAINDER, help="-- the command and its arguments")
+    p.add_argument("-m", dest="module", help="run this module with the interpreter (--python)")
+    p.add_argument("--out", default="reports", help="reports directory (default reports)")
+    p.add_argument("--recorders", default="auto", help="auto, none, or comma-separated names")
+    p.add_argument(
+        "--python",
+        help="the interpreter whose GIL perf traces (default: the command, when it is a Python)",
+    )
+    p.add_argument("--timeout", type=float, help="end the command after this many seconds")
+
+    p = add("attach", cmd_attach)
+    p.add_argument("pid", type=int, help="the process to record (its children too)")
+    p.add_argument("--duration", type=float, help="seconds to record (default: until Ctrl-C)")
+    p.add_argument("--out", default="reports", help="reports directory (default reports)")
+    p.add_argument("--recorders", default="auto", help="auto, none, or comma-separated names")
+    p.add_argument(
+        "--python", help="the interpreter whose GIL perf traces (default: the process's)"
+    )
 
     p = add("report", cmd_report)
     p.add_argument("run_dir")

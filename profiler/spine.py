@@ -180,6 +180,7 @@ class Manifest(Document):
     default so a run.json written by an older concprof still loads."""
 
     tool: ToolInfo = field(default_factory=ToolInfo)
+    kind: str = "profile"  # profile | record (a command) | attach (a running process)
     status: str = "running"  # running | complete | incomplete
     error: RunError | None = None
     created: str = ""
@@ -201,6 +202,8 @@ class Manifest(Document):
     recorders: RecordersUsed = field(default_factory=RecordersUsed)
     observed: dict[str, Observed] = field(default_factory=dict)
     advice: dict[str, Any] | None = None  # the answer (tables/advice.csv has the same)
+    command: list[str] = field(default_factory=list)  # record: the command; attach: its cmdline
+    exit_code: int | None = None  # record: the command's exit status
 
     def save(self, path: Path) -> Path:
         """Written atomically (rundir.write_json): a reader never sees half of it."""

@@ -34,20 +34,12 @@ def pyspy_tables(
     """`named`: pid, tid of every thread the runner named (a named thread never seen
     holding the GIL held it 0%); `last_seen_ns`: when each process ended (procfs);
     `switch_rate_hz`: each process's voluntary context switches per second (procfs)."""
-    if rec.pyspy is None:
+    samples = holding_samples(rec)
+    if samples is None or rec.pyspy is None:
         return None
-    samples = native_tids(rec.pyspy.samples, thread_idents(rec.doc))
-    reference = samples["pid"] == rec.reference_pid
-    in_window = reference & samples["leaf"].str.startswith(ROUND_FRAME)  # not its start-up
-    rounds = int(samples.loc[in_window, "samples"].sum())
-    # helpers (a server started by setup) live before and after the window, and raw
-    # output has no timestamps: their samples cannot be placed in it, so no rows
-    samples = samples[~reference & ~samples["pid"].isin(rec.helper_pids)]
-    # the runner's main thread is inside the model run only within measured_model_run();
-    # its other samples are start-up, the scenario's import, setup and teardown (raw
-    # output has no timestamps): before this filter they made MainThread "hold" 60%
-    main = (samples["pid"] == rec.root_pid) & (samples["tid"] == rec.doc.main_tid)
-    samples = samples[~main | samples["stack"].str.contains(MEASURED_FRAME, regex=False)]
+    reference = rec.pyspy.samples["pid"] == rec.reference_pid
+    in_window = reference & rec.pyspy.samples["leaf"].str.startswith(ROUND_FRAME)
+    rounds = int(rec.pyspy.samples.loc[in_window, "samples"].sum())  # not its start-up
     unseen = named[["pid", "tid"]].assign(samples=0, leaf="", stack="")
     samples = pd.concat([samples, unseen], ignore_index=True)
     counted = rounds if rec.doc.gil_reference_ok else None
@@ -61,6 +53,30 @@ def pyspy_tables(
     shares, busy = extrapolate(shares, busy, late)
     shares, busy = unmeasurable(shares, busy, switch_rate_hz or {})
     return SourceTables("py-spy", threads=shares, processes=busy)
+
+
+HOOK_FRAME = r";[^;]*_concprof_named_start \([^;]*\)"
+
+
+def holding_samples(rec: Recordings) -> pd.DataFrame | None:
+    """py-spy's GIL-holding samples of the workload's threads in the window: pid, tid (native),
+    samples, leaf, stack. Not the round counter, not helpers, and the runner's main thread
+    only inside the model run."""
+    if rec.pyspy is None:
+        return None
+    samples = native_tids(rec.pyspy.samples, thread_idents(rec.doc))
+    # helpers (a server started by setup) live before and after the window, and raw
+    # output has no timestamps: their samples cannot be placed in it, so no rows
+    samples = samples[(samples["pid"] != rec.reference_pid) & ~samples["pid"].isin(rec.helper_pids)]
+    if rec.doc.whole_process:  # record/attach: the window is the program's life
+        # without the start-up hook's frame (workload/hook/sitecustomize.py) in every thread
+        stacks = samples["stack"].str.replace(HOOK_FRAME, "", regex=True)
+        return samples.assign(stack=stacks)
+    # the runner's main thread is inside the model run only within measured_model_run();
+    # its other samples are start-up, the scenario's import, setup and teardown (raw
+    # output has no timestamps): before this filter they made MainThread "hold" 60%
+    main = (samples["pid"] == rec.root_pid) & (samples["tid"] == rec.doc.main_tid)
+    return samples[~main | samples["stack"].str.contains(MEASURED_FRAME, regex=False)]
 
 
 def worker_starts_ns(rec: Recordings) -> dict[int, int]:

@@ -7,10 +7,16 @@ import pandas as pd
 INTERVAL_COLUMNS = ["pid", "tid", "state", "start_us", "end_us"]
 
 
+PROBE_KINDS = ("take", "acquired", "drop", "park", "unparked", "stw_start", "stw_end")
+
+
 def tree_pids(events: pd.DataFrame, root_pid: int) -> set[int]:
-    """The root and every process forked below it (tids from fork events that act as pids)."""
+    """The root and every process forked below it (tids from fork events that act as pids),
+    and every process perf's probes fired in: perf follows only the processes it was
+    attached to and their children (`concprof attach`: children started before it)."""
     forks = events[events["kind"] == "fork"]
-    inside = {root_pid}
+    probed = set(events.loc[events["kind"].isin(PROBE_KINDS), "pid"].astype(int))
+    inside = {root_pid} | probed
     for parent, child in zip(forks["a"], forks["b"], strict=True):
         if parent in inside:
             inside.add(int(child))

@@ -14,13 +14,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from profiler.analyse import disturbance
+from profiler.analyse import blame, disturbance
 from profiler.analyse.advice import recommend
 from profiler.analyse.claim_registry import judge
 from profiler.analyse.compare import compare
 from profiler.analyse.from_perf import perf_tables
 from profiler.analyse.from_procfs import procfs_tables
-from profiler.analyse.from_pyspy import pyspy_tables
+from profiler.analyse.from_pyspy import holding_samples, pyspy_tables
 from profiler.analyse.from_viztracer import viztracer_tables
 from profiler.analyse.source_tables import SourceTables
 from profiler.errors import RunFailed
@@ -79,10 +79,56 @@ def model_tables(rec: Recordings, cpu_count: int) -> tuple[dict[str, pd.DataFram
     for part in parts:
         for name, frame in part.extra.items():
             out[name] = frame
+    out.update(blame_tables(out.get("gil_intervals"), holding_samples(rec), cpu_count))
+    names = _thread_names(out.get("threads"))
+    for name in ("gil_wait_matrix", "gil_blame"):
+        if name in out:
+            out[name] = _with_names(out[name], names)
     tables = {
         name: frame.reset_index(drop=True).assign(model=rec.model) for name, frame in out.items()
     }
     return tables, perf or SourceTables("perf")
+
+
+def blame_tables(
+    intervals: pd.DataFrame | None, stacks: pd.DataFrame | None, cpu_count: int
+) -> dict[str, pd.DataFrame]:
+    """gil_wait_matrix, gil_blame, gil_ceiling (analyse.blame) from perf's GIL intervals."""
+    if intervals is None or intervals.empty or not intervals["state"].isin(blame.HOLDING).any():
+        return {}  # no GIL trace (no perf, or a free-threaded build)
+    matrix = blame.wait_matrix(intervals)
+    return {
+        "gil_wait_matrix": matrix,
+        "gil_blame": blame.blame(matrix, stacks),
+        "gil_ceiling": blame.ceiling(intervals, cpu_count),
+    }
+
+
+def _thread_names(threads: pd.DataFrame | None) -> dict[tuple[int, int], str]:
+    if threads is None or threads.empty:
+        return {}
+    unique = threads.drop_duplicates(["pid", "tid"])
+    return {
+        (int(p), int(t)): str(n)
+        for p, t, n in zip(unique["pid"], unique["tid"], unique["thread_name"], strict=True)
+    }
+
+
+def _with_names(frame: pd.DataFrame, names: dict[tuple[int, int], str]) -> pd.DataFrame:
+    """waiter_name and holder_name beside their tids ("(nobody)": the GIL between holders)."""
+
+    def name(pid: int, tid: int) -> str:
+        return "(nobody)" if tid == blame.NOBODY else names.get((pid, tid), f"tid {tid}")
+
+    frame = frame.copy()
+    for role in ("waiter", "holder"):
+        frame[f"{role}_name"] = [
+            name(int(p), int(t)) for p, t in zip(frame["pid"], frame[f"{role}_tid"], strict=True)
+        ]
+    first = ["pid", "holder_tid", "holder_name", "holder_state", "function"]
+    first += ["waiter_tid", "waiter_name", "waited_s", "samples"]
+    order = [c for c in first if c in frame] + [c for c in frame if c not in first]
+    return frame[order]
 
 
 def _name(ids: pd.DataFrame, roles: Mapping[int, str], frame: pd.DataFrame) -> pd.DataFrame:

@@ -18,7 +18,7 @@ from profiler.record.base import RecorderFailed, Selection, Target, Wrapper
 from profiler.spine import Observed, Plan
 
 
-def _wrap_all(
+def wrap_all(
     wrappers: list[Wrapper], argv: list[str], target: Target, status: dict[str, str]
 ) -> tuple[list[str], list[Wrapper]]:
     """Innermost first (py-spy), outermost last (perf); a wrapper that cannot start is skipped."""
@@ -32,9 +32,7 @@ def _wrap_all(
     return argv, applied
 
 
-def _finish_all(
-    applied: list[Wrapper], target: Target, stderr: str, status: dict[str, str]
-) -> None:
+def finish_all(applied: list[Wrapper], target: Target, stderr: str, status: dict[str, str]) -> None:
     for wrapper in applied:
         try:
             wrapper.finish(target, stderr)
@@ -86,7 +84,7 @@ def observe_model(
 
     if chosen.wrappers or chosen.samplers:
         counted = any(w.name == "py-spy" for w in chosen.wrappers)  # its round counter
-        argv, applied = _wrap_all(
+        argv, applied = wrap_all(
             chosen.wrappers,
             p.runner_argv(
                 model, files.observed, gil_reference=counted, task_times=True, passes=passes
@@ -116,7 +114,7 @@ def observe_model(
             for sampler in started:
                 sampler.stop()
                 result.recorders[sampler.name] = "ok"
-            _finish_all(applied, target, stderr, result.recorders)
+            finish_all(applied, target, stderr, result.recorders)
         doc = read_result(files.observed)
         result.ok = bool(doc and doc.ok)
         result.wall_s = doc.wall_s if doc else None
@@ -130,7 +128,7 @@ def observe_model(
     for wrapper in chosen.exclusive:
         doc_path = files.exclusive_run(wrapper.name)
         status: dict[str, str] = {}
-        argv, applied = _wrap_all(
+        argv, applied = wrap_all(
             [wrapper], p.runner_argv(model, doc_path, task_times=True), target, status
         )
         stderr = ""
@@ -138,7 +136,7 @@ def observe_model(
             if applied:
                 stderr = launcher.run(argv, files.logs / wrapper.name).stderr
         finally:
-            _finish_all(applied, target, stderr, status)
+            finish_all(applied, target, stderr, status)
         result.recorders.update(status)
         traced = read_result(doc_path)
         result.traced[wrapper.name] = {

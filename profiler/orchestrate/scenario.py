@@ -15,7 +15,7 @@ from profiler.errors import UsageError
 from profiler.orchestrate.launch import PACKAGE_DIR, RunTimeout, package_path, run_group, runner_env
 from profiler.spine import Scenario
 from profiler.workload import RUNNER
-from profiler.workload.documents import ScenarioDescription
+from profiler.workload.documents import PythonInfo, ScenarioDescription
 
 
 def builtin_dir() -> Path:
@@ -85,3 +85,18 @@ def load_scenario(name_or_path: str, python: str) -> Scenario:
     path = find_scenario(name_or_path)
     info = describe_scenario(python, str(path))
     return Scenario.from_json({**info.to_json(), "name": path.stem, "path": str(path)})
+
+
+def python_info(python: str) -> PythonInfo:
+    """The interpreter as it reports itself (workload.contract.python_info); empty if it cannot."""
+    code = (
+        "import json\nfrom profiler.workload.contract import python_info\n"
+        "print(json.dumps(python_info().to_json()))"
+    )
+    with package_path() as path_dir:
+        done = run_group([python, "-c", code], runner_env(path_dir), timeout_s=DESCRIBE_TIMEOUT_S)
+    last = (done.stdout.strip().splitlines() or [""])[-1]
+    try:
+        return PythonInfo.from_json(json.loads(last))
+    except (ValueError, TypeError, AttributeError):
+        return PythonInfo(executable=python)

@@ -30,6 +30,7 @@ from profiler.orchestrate.manifest import (
     timeout_error,
 )
 from profiler.orchestrate.plan import plan
+from profiler.orchestrate.recording import rebuild_recording
 from profiler.orchestrate.within_bound import observe_within_bound
 from profiler.record import select
 from profiler.record.perf import Perf
@@ -153,6 +154,8 @@ def rebuild(run_dir: Path, manifest_doc: Manifest | None = None) -> RunTables:
     """
     saved = manifest_doc is None
     manifest_doc = manifest_doc or Manifest.load(RunDir(run_dir).manifest)
+    if manifest_doc.kind != "profile":  # a recording: no models to compare, no answer
+        return rebuild_recording(run_dir, manifest_doc)
     tables = build_tables(run_dir, manifest_doc)
     for name, frame in tables.items():
         write_table(run_dir, name, frame)

@@ -178,6 +178,11 @@ class Perf:
         there, the workload goes on), then the GIL probes on `pid` and what it
         starts (stopped at their budget).
         """
+        self.attach_all([pid], target)
+
+    def attach_all(self, pids: list[int], target: Target) -> None:
+        """attach() on several processes already running (`concprof attach`: a process and
+        its children); what they start later is followed too."""
         raw = RawDir(target.raw_dir)
         logs = raw.logs
         self.sched = PerfRecording(
@@ -192,7 +197,7 @@ class Perf:
             mmap_pages=1024,
         )
         self.gil = PerfRecording(
-            ["-p", str(pid)],
+            ["-p", ",".join(str(pid) for pid in pids)],
             self.events,
             RawDir(target.raw_dir).perf_gil_data,
             logs / "perf_gil.err",

@@ -106,15 +106,19 @@ class PySpy:
         return Availability(True, f"{binary}, {self.rate_hz} Hz, GIL-holding samples, {priority}")
 
     def wrap(self, argv: list[str], target: Target) -> list[str]:
+        self.raised, runner_back = priority_prefixes()
+        return [*self.raised, *self.command(target), "--", *runner_back, *argv]
+
+    def command(self, target: Target, pid: int | None = None) -> list[str]:
+        """py-spy record with this recorder's flags; on `pid` (attach) or before a command."""
         binary = pyspy_binary()
         assert binary is not None
-        self.raised, runner_back = priority_prefixes()
         return [
-            *self.raised,
             "env",
             LOG_LEVEL,  # pyspy.log then says when each process began to be sampled
             binary,
             "record",
+            *(["--pid", str(pid)] if pid is not None else []),
             "--gil",
             "--idle",
             "--threads",
@@ -126,9 +130,6 @@ class PySpy:
             "raw",
             "-o",
             str(RawDir(target.raw_dir).pyspy_txt),
-            "--",
-            *runner_back,
-            *argv,
         ]
 
     def attach(self, pid: int, target: Target) -> None:

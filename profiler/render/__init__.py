@@ -35,6 +35,8 @@ class RenderContext:
     @property
     def title(self) -> str:
         m = self.manifest
+        if m.kind != "profile":
+            return f"{m.scenario.name}: {' '.join(m.command)}"[:120]
         return f"{m.scenario.name}: {m.tasks} tasks, {m.workers} workers"
 
     @property

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from profiler.atomic import write_with
+from profiler.render.blame_figures import icicle_figure
 from profiler.render.gil_figures import gil_states_figure, gil_timeline_figure, sampled_gil_figure
 from profiler.render.plotting import Figure, plt
 
@@ -137,10 +138,17 @@ def render_figures(
     figures_dir: Path, tables: dict[str, pd.DataFrame], title: str, cores: int
 ) -> dict[str, list[Path]]:
     """Every figure the tables allow, as PNG and SVG; keyed by figure name."""
-    made: dict[str, Figure | None] = {
-        "speedup": speedup_figure(tables["timing"], tables["comparison"], title),
-        "parallelism": parallelism_figure(tables["comparison"], cores),
-    }
+    made: dict[str, Figure | None] = {}
+    if "comparison" in tables and "timing" in tables:  # a profile, not a recording
+        made["speedup"] = speedup_figure(tables["timing"], tables["comparison"], title)
+        made["parallelism"] = parallelism_figure(tables["comparison"], cores)
+    if "gil_blame" in tables:
+        blamed = tables["gil_blame"]
+        made["gil_blame"] = icicle_figure(blamed, "GIL blame: waiting caused, by holder's stack")
+        made["gil_blame_preempted"] = icicle_figure(
+            blamed[blamed["holder_state"] == "hold_preempted"],
+            "waiting caused while the holder was descheduled (hold_preempted)",
+        )
     if "gil_intervals" in tables and "threads" in tables:
         made["gil_timeline"] = gil_timeline_figure(tables["gil_intervals"], tables["threads"])
     if "threads" in tables:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from profiler.analyse import blame
 from profiler.analyse.answer import FULL_TRACE_PCT, Answer
 from profiler.atomic import write_atomic
 from profiler.layout import RunDir
@@ -43,6 +44,30 @@ def _best(frame: pd.DataFrame | None, columns: list[str] | None) -> dict[str, An
     return _plain(best.reindex(columns=columns) if columns else best)
 
 
+TOP_FUNCTIONS = 15  # the ranked list's length (gil_blame.csv has every row)
+
+
+def _blame_tables(tables: dict[str, pd.DataFrame]) -> dict[str, dict[str, Any] | None]:
+    blamed = tables.get("gil_blame")
+    if blamed is None or blamed.empty:
+        return {}
+    ranked = blame.by_function(blamed).head(TOP_FUNCTIONS)
+    preempted = blame.by_function(blamed, "hold_preempted").head(TOP_FUNCTIONS)
+    matrix = tables.get("gil_wait_matrix")
+    matrix_shown: pd.DataFrame | None = None
+    if matrix is not None and not matrix.empty:
+        keys = ["model", "pid", "waiter_name", "holder_name"]
+        summed = matrix.groupby(keys, as_index=False).agg(waited_s=("waited_s", "sum"))
+        matrix_shown = summed.sort_values("waited_s", ascending=False).head(20)
+    return {
+        "gil_blame": _plain(blamed.head(1)),  # the section's presence
+        "blame_ranked": _plain(ranked),
+        "blame_preempted": _plain(preempted),
+        "wait_matrix": _plain(matrix_shown),
+        "gil_ceiling": _plain(tables.get("gil_ceiling")),
+    }
+
+
 def render_report(
     run_dir: Path,
     manifest: Manifest,
@@ -50,7 +75,7 @@ def render_report(
     figures: dict[str, list[Path]],
 ) -> Path:
     """index.html: the answer first, then the evidence; links to every other output."""
-    comparison = tables["comparison"]
+    comparison = tables.get("comparison", pd.DataFrame(columns=["model"]))
     answer = Answer.from_table(tables.get("advice"))
     shown = {
         "threads": _best(
@@ -62,6 +87,7 @@ def render_report(
         "gil_stats": _plain(tables.get("gil_stats")),
         "checks": _plain(tables.get("checks")),
         "claims": _plain(tables.get("claims")),
+        **_blame_tables(tables),
     }
     cores = tables.get("cores")
     cores_source = (
@@ -79,7 +105,7 @@ def render_report(
     overhead = {
         str(r["model"]): f"{r['recording_overhead']:.2f}x"
         for _, r in comparison.iterrows()
-        if pd.notna(r["recording_overhead"])
+        if "recording_overhead" in comparison and pd.notna(r["recording_overhead"])
     }
     files = sorted(
         str(p.relative_to(run_dir))
@@ -99,5 +125,6 @@ def render_report(
         overhead=overhead,
         files=[f for f in files if f != RunDir(run_dir).report.name],
         run_dir=str(run_dir),
+        ceiling_assumptions=blame.ASSUMPTIONS,
     )
     return write_atomic(RunDir(run_dir).report, html)

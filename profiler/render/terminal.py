@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from profiler.analyse.answer import Answer
+from profiler.analyse.blame import by_function
 from profiler.analyse.compare import DEFAULT_MARGIN
 from profiler.layout import RunDir
 from profiler.spine import AcrossResult, ProgressFn, Step
@@ -107,6 +108,53 @@ def print_across(console: Console, result: AcrossResult) -> None:
     for label, run_dir in result.runs.items():
         console.print(f"{label}: {RunDir(run_dir).report}", markup=False, highlight=False)
     console.print(f"across:        {RunDir(result.out_dir).report}", markup=False, highlight=False)
+
+
+def print_recording(console: Console, run_dir: Path, tables: dict[str, pd.DataFrame]) -> None:
+    """A recording's threads (best source) and what the GIL blame says."""
+    threads = tables.get("threads")
+    if threads is not None and not threads.empty:
+        best = threads[threads["best"].astype(bool)]
+        table = Table("pid", "thread", "role", "GIL held %", "waits %", "on CPU %", "source")
+        for r in best.to_dict("records"):
+            table.add_row(
+                str(r["pid"]),
+                str(r["thread_name"]),
+                str(r["process_role"]),
+                _num(r["gil_hold_pct"], ".1f"),
+                _num(r["gil_wait_pct"], ".1f"),
+                _num(r["on_cpu_pct"], ".1f"),
+                str(r["source"]),
+            )
+        console.print(table)
+    for line in blame_lines(tables):
+        console.print(f"  {line}", highlight=False, soft_wrap=True, markup=False)
+    layout = RunDir(run_dir)
+    console.print(f"run directory: {run_dir}", markup=False, highlight=False)
+    console.print(f"report:        {layout.report}", markup=False, highlight=False)
+    console.print(f"timeline:      {layout.timeline}", markup=False, highlight=False)
+
+
+def blame_lines(tables: dict[str, pd.DataFrame], top: int = 3) -> list[str]:
+    """The ceiling per process, and the functions that made others wait most."""
+    lines = []
+    ceiling = tables.get("gil_ceiling")
+    for r in ceiling.to_dict("records") if ceiling is not None else []:
+        lines.append(
+            f"pid {r['pid']}: GIL held for {r['held_fraction'] * 100:.0f}% of the threads' work: "
+            f"threads can be at most {r['ceiling_speedup']:.2f}x faster than one "
+            f"({r['threads_working']} working, {r['cores']} cores; perf)"
+        )
+    blamed = tables.get("gil_blame")
+    if blamed is not None and not blamed.empty:
+        ranked = by_function(blamed).head(top)
+        total = float(blamed["waited_s"].sum())
+        for r in ranked.to_dict("records"):
+            lines.append(
+                f"made others wait {r['waited_s']:.3f} s ({r['waited_s'] / total * 100:.0f}%): "
+                f"{r['function']} (perf waits; py-spy, {r['samples']} samples)"
+            )
+    return lines
 
 
 @contextmanager

@@ -1,0 +1,173 @@
+"""`concprof attach PID`: a running process and its children, recorded without changing it.
+
+perf's GIL probes on the process and its children (those started later
+inherit them), sched events system-wide, py-spy with `--pid --subprocesses`,
+procfs over the tree; thread names from `py-spy dump` at the start and the
+end. Stops at `--duration`, on Ctrl-C or SIGTERM, or when the process ends;
+the process goes on running, and nothing of concprof's stays behind. Output
+as for `concprof record` (reports/attach-<name>/<stamp>/).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import cast
+
+from profiler.errors import UsageError
+from profiler.layout import RunDir
+from profiler.orchestrate.containment import Containment
+from profiler.orchestrate.interpreters import resolve_python
+from profiler.orchestrate.record import PYTHON_NAME
+from profiler.orchestrate.recording import RECORD, finish, record_manifest, result_doc
+from profiler.orchestrate.scenario import python_info
+from profiler.orchestrate.session import closing_containment, leftovers
+from profiler.record import select
+from profiler.record.base import RecorderFailed, Sampler, Target
+from profiler.record.perf import Perf
+from profiler.record.procfs import process_tree
+from profiler.record.pyspy import pyspy_binary
+from profiler.record.pyspy_attach import PySpyAttached
+from profiler.record.uprobes import mount_tracefs
+from profiler.rundir import check_free_space, create_run_dir
+from profiler.spine import Observed, ProgressFn, RunTables, Step
+from profiler.workload.documents import ThreadRecord
+
+POLL_S = 0.1  # how often the wait checks the duration and whether the process lives
+
+
+@dataclass(frozen=True)
+class AttachConfig:
+    pid: int
+    duration_s: float | None = None  # None: until Ctrl-C or the process ends
+    reports: Path = Path("reports")
+    recorders: str = "auto"
+    python: str | None = None
+
+
+def target_of(pid: int, python: str | None) -> tuple[list[str], str]:
+    """The process's command line and the interpreter perf probes; UsageError if it is gone."""
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+        exe = os.path.realpath(f"/proc/{pid}/exe")
+    except OSError:
+        raise UsageError(
+            f"no process {pid} to attach to (give the pid of a running process)"
+        ) from None
+    argv = [a.decode(errors="replace") for a in raw.split(b"\0") if a]
+    if python:
+        return argv, resolve_python(python)
+    return argv, exe if PYTHON_NAME.match(Path(exe).name) else resolve_python(None)
+
+
+def thread_names(pid: int) -> list[ThreadRecord]:
+    """Every Python thread of the tree with its name (py-spy dump --json); [] if py-spy cannot."""
+    binary = pyspy_binary()
+    if binary is None:
+        return []
+    command = [binary, "dump", "--pid", str(pid), "--json", "--subprocesses", "--nonblocking"]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=30, check=False)
+        threads = json.loads(done.stdout)
+    except (subprocess.TimeoutExpired, ValueError):
+        return []
+    return [
+        ThreadRecord(int(t["pid"]), int(t["os_thread_id"]), str(t["thread_name"]), t["thread_id"])
+        for t in threads
+        if t.get("os_thread_id") and t.get("thread_name")
+    ]
+
+
+@contextmanager
+def _stoppable() -> Iterator[None]:
+    """Ctrl-C and SIGTERM end the wait (the recording is kept), not the command."""
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        yield
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def attach(config: AttachConfig, progress: ProgressFn) -> tuple[Path, RunTables]:
+    argv, python = target_of(config.pid, config.python)
+    if config.duration_s is not None and config.duration_s <= 0:
+        raise UsageError(
+            f"duration must be a positive number of seconds, got {config.duration_s:g}"
+        )
+    started = time.time()
+    chosen = select(config.recorders, python)
+    chosen.exclusive.clear()
+    samplers: list[Sampler] = list(chosen.samplers)
+    if any(w.name == "py-spy" for w in chosen.wrappers):
+        samplers.insert(0, PySpyAttached())
+    found = [w for w in chosen.wrappers if w.name == "perf"]
+    perf = cast(Perf, found[0]) if found else None
+    check_free_space(config.reports, recording=bool(chosen.used))
+    name = f"attach-{Path(argv[-1] if argv else str(config.pid)).stem or config.pid}"
+    run_dir = create_run_dir(config.reports, name, started)
+    info = python_info(python)
+    manifest = record_manifest("attach", name, argv, started, chosen, config.recorders, info)
+    layout = RunDir(run_dir)
+    manifest.save(layout.manifest)
+    mounted = mount_tracefs() if perf is not None else None
+    for note in [*leftovers(), *([mounted] if mounted else [])]:
+        progress(Step("setup", "", 0, 0, 0, None, True, note))
+    files = layout.model_raw(RECORD)
+    files.logs.mkdir(parents=True, exist_ok=True)
+    observed = Observed(model=RECORD)
+    contain = Containment(layout.manifest, Perf.group_of(os.getpid()))
+    names = thread_names(config.pid)
+    with closing_containment(contain, progress):
+        target = Target(python=python, model=RECORD, raw_dir=files.root, track=contain.started)
+        running: list[Sampler] = []
+        try:
+            if perf is not None:
+                try:
+                    perf.wrap([], target)  # the probes
+                    perf.attach_all(process_tree(config.pid), target)
+                except RecorderFailed as exc:
+                    observed.recorders["perf"] = f"failed: {exc}"
+                    perf.remove_probes()
+                    perf = None
+            for sampler in samplers:
+                sampler.start(config.pid, target)
+                running.append(sampler)
+            t0 = time.monotonic_ns()
+            what = f"{config.duration_s:g} s" if config.duration_s else "until Ctrl-C"
+            progress(
+                Step("attach", RECORD, 1, 0, 1, None, True, f"recording pid {config.pid}, {what}")
+            )
+            with _stoppable():
+                _wait(config.pid, config.duration_s)
+            t1 = time.monotonic_ns()
+            names += thread_names(config.pid)  # threads started meanwhile
+        finally:
+            for sampler in running:
+                sampler.stop()
+                observed.recorders[sampler.name] = getattr(sampler, "note", "") or "ok"
+            if perf is not None:
+                try:
+                    perf.finish(target, "")
+                    observed.recorders["perf"] = f"ok ({perf.note})" if perf.note else "ok"
+                except RecorderFailed as exc:
+                    observed.recorders["perf"] = f"failed: {exc}"
+    unique = list({(t.pid, t.tid): t for t in names}.values())
+    doc = result_doc(argv, config.pid, (t0, t1), unique, info, None)
+    observed.ok, observed.wall_s = True, doc.wall_s
+    progress(Step("attach", RECORD, 1, 1, 1, doc.wall_s, True, "building tables"))
+    return run_dir, finish(run_dir, manifest, doc, observed)
+
+
+def _wait(pid: int, duration_s: float | None) -> None:
+    end = time.monotonic() + duration_s if duration_s else None
+    while Path(f"/proc/{pid}").exists() and (end is None or time.monotonic() < end):
+        time.sleep(POLL_S)

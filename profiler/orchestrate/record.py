@@ -1,0 +1,189 @@
+"""`concprof record -- CMD ...`: a program of the user's, run under the recorders.
+
+The command runs as given (its own working directory and environment), its
+processes under perf (GIL probes and sched events), py-spy and procfs as a
+profile's observed run is; a start-up hook on its PYTHONPATH
+(workload/hook/sitecustomize.py) notes every thread's name as it starts, in
+every Python process it starts. The window is the command's life. Output:
+reports/record-<name>/<stamp>/ with raw/record/, the tables (threads,
+processes, cores, GIL intervals, blame, ceiling), the report, timeline.html
+and trace.json.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from profiler.errors import UsageError
+from profiler.layout import RunDir
+from profiler.orchestrate.containment import Containment
+from profiler.orchestrate.interpreters import resolve_python
+from profiler.orchestrate.launch import RunTimeout, run_group
+from profiler.orchestrate.observe import finish_all, wrap_all
+from profiler.orchestrate.recording import (
+    HOOK_DIR,
+    RECORD,
+    finish,
+    record_manifest,
+    result_doc,
+    thread_notes,
+    threads_of,
+)
+from profiler.orchestrate.scenario import python_info
+from profiler.orchestrate.session import closing_containment, leftovers
+from profiler.record import select
+from profiler.record.base import Sampler, Target
+from profiler.record.perf import Perf
+from profiler.record.pyspy_attach import PySpyAttached
+from profiler.record.uprobes import mount_tracefs
+from profiler.rundir import check_free_space, create_run_dir
+from profiler.spine import Observed, ProgressFn, RunTables, Step
+from profiler.workload.documents import RunError
+
+PYTHON_NAME = re.compile(r"python(\d+(\.\d+)*t?)?$")
+
+
+@dataclass(frozen=True)
+class RecordConfig:
+    argv: tuple[str, ...]
+    reports: Path = Path("reports")
+    recorders: str = "auto"
+    python: str | None = None  # the interpreter perf probes; default: the command's, if Python
+    timeout_s: float | None = None  # end the command after this long (None: wait)
+
+
+def command_python(argv: Sequence[str], python: str | None) -> str:
+    """The interpreter whose libpython perf probes: --python, else the command itself when it
+    is a Python (python3, python3.12, python3.13t, a path to one), else concprof's own."""
+    if not argv:
+        raise UsageError("no command to record: concprof record -- python app.py [args]")
+    found = shutil.which(argv[0])
+    if found is None:
+        raise UsageError(f"command not found: {argv[0]} (give a program on PATH or a path to one)")
+    if python:
+        return resolve_python(python)
+    return real_python(found) if PYTHON_NAME.match(Path(found).name) else resolve_python(None)
+
+
+def real_python(path: str) -> str:
+    """The interpreter a `python3.11` on PATH runs: a pyenv shim is a script that execs it
+    after a dozen helper processes, which py-spy would give up on."""
+    done = subprocess.run(
+        [path, "-c", "import sys; print(sys.executable)"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    found = done.stdout.strip()
+    return found if done.returncode == 0 and found else path
+
+
+def name_of(argv: Sequence[str]) -> str:
+    """record-<script or module>: what the run directory is named after."""
+    rest = list(argv[1:]) if PYTHON_NAME.match(Path(argv[0]).name) else list(argv)
+    if len(rest) >= 2 and rest[0] == "-m":
+        return f"record-{rest[1]}"
+    script = next((a for a in rest if not a.startswith("-")), argv[0])
+    return f"record-{Path(script).stem or 'command'}"
+
+
+def record(config: RecordConfig, progress: ProgressFn) -> tuple[Path, RunTables, int]:
+    """Run the command under the recorders; its run directory, tables and exit status."""
+    python = command_python(config.argv, config.python)
+    first = shutil.which(config.argv[0]) or config.argv[0]
+    is_python = bool(PYTHON_NAME.match(Path(first).name))
+    argv = [real_python(first) if is_python else first, *config.argv[1:]]
+    started = time.time()
+    chosen = select(config.recorders, python)
+    chosen.exclusive.clear()  # viztracer needs a run of its own: a program runs once
+    samplers: list[Sampler] = list(chosen.samplers)
+    if any(w.name == "py-spy" for w in chosen.wrappers):  # beside the program, not in front
+        chosen.wrappers = [w for w in chosen.wrappers if w.name != "py-spy"]
+        samplers.insert(0, PySpyAttached())
+    check_free_space(config.reports, recording=bool(chosen.used))
+    run_dir = create_run_dir(config.reports, name_of(config.argv), started)
+    info = python_info(python)
+    manifest = record_manifest(
+        "record", name_of(config.argv), argv, started, chosen, config.recorders, info
+    )
+    layout = RunDir(run_dir)
+    manifest.save(layout.manifest)
+    mounted = mount_tracefs() if "perf" in chosen.used else None
+    for note in [*leftovers(), *([mounted] if mounted else [])]:
+        progress(Step("setup", "", 0, 0, 0, None, True, note))
+    files = layout.model_raw(RECORD)
+    files.root.mkdir(parents=True, exist_ok=True)
+    notes_dir = files.root / "threads"
+    notes_dir.mkdir()
+    files.logs.mkdir(parents=True, exist_ok=True)
+    target = Target(python=python, model=RECORD, raw_dir=files.root)
+    observed = Observed(model=RECORD)
+    window = [0, 0]
+    contain = Containment(layout.manifest, Perf.group_of(os.getpid()))
+    returncode: int | None = None
+    error: RunError | None = None
+    launched = [-1]
+    with closing_containment(contain, progress):
+        wrapped, applied = wrap_all(chosen.wrappers, argv, target, observed.recorders)
+        started_samplers = []
+
+        def attach(pid: int) -> None:
+            launched[0] = pid
+            for wrapper in applied:
+                if wrapper.attaches:
+                    wrapper.attach(pid, target)
+            for sampler in samplers:
+                sampler.start(pid, target)
+                started_samplers.append(sampler)
+            window[0] = time.monotonic_ns()
+
+        progress(Step("record", RECORD, 1, 0, 1, None, True, f"recording: {' '.join(argv)}"))
+        stderr = ""
+        try:
+            done = run_group(
+                wrapped,
+                _env(notes_dir),
+                config.timeout_s,
+                cwd=None,
+                on_start=attach,
+                logs=files.logs / "command",
+                contain=contain,
+                gate=any(w.attaches for w in applied),
+            )
+            returncode, stderr = done.returncode, done.stderr + done.stdout
+        except RunTimeout as exc:
+            error = RunError("timeout", RECORD, None, f"ended after {exc.timeout_s:g} s")
+        finally:
+            window[1] = time.monotonic_ns()
+            for sampler in started_samplers:
+                sampler.stop()
+                observed.recorders[sampler.name] = getattr(sampler, "note", "") or "ok"
+            finish_all(applied, target, stderr, observed.recorders)
+    if returncode:
+        error = RunError("command", RECORD, None, f"the command exited with code {returncode}")
+    notes = thread_notes(notes_dir)
+    root = launched[0]  # the gate's sh, exec'd into the command: the same pid
+    doc = result_doc(argv, root, (window[0], window[1]), threads_of(notes), info, error)
+    observed.ok, observed.wall_s = doc.ok, doc.wall_s
+    observed.error = error.exception if error else None
+    manifest.error, manifest.exit_code = error, returncode
+    progress(Step("record", RECORD, 1, 1, 1, doc.wall_s, error is None, "building tables"))
+    tables = finish(run_dir, manifest, doc, observed)
+    return run_dir, tables, returncode or 0
+
+
+def _env(notes_dir: Path) -> dict[str, str]:
+    """The user's environment, with the start-up hook first on PYTHONPATH."""
+    env = dict(os.environ)
+    path = env.get("PYTHONPATH", "")
+    env["PYTHONPATH"] = str(HOOK_DIR) + (os.pathsep + path if path else "")
+    env["CONCPROF_THREADS_DIR"] = str(notes_dir)
+    return env

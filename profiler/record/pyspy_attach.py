@@ -1,0 +1,70 @@
+"""py-spy attached to a process that is already running (`concprof record`, `attach`).
+
+The same recording as the wrapper's (profiler.record.pyspy), started with
+`--pid` beside the program instead of in front of it, so the program's exit
+status is its own and a py-spy that fails cannot take the program down. It
+ends when the program does, or on SIGINT (py-spy then writes what it has).
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+from contextlib import suppress
+from pathlib import Path
+
+from profiler.layout import RawDir
+from profiler.record.base import Availability, RecorderFailed, Target
+from profiler.record.pyspy import PySpy, priority_prefixes
+
+STOP_WAIT_S = 30.0  # py-spy writes its output after SIGINT; a large one takes a moment
+
+
+class PySpyAttached:
+    name = "py-spy"
+
+    def __init__(self) -> None:
+        self.spy = PySpy()
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.target: Target | None = None
+        self.note = ""
+
+    def available(self, python: str) -> Availability:
+        return self.spy.available(python)
+
+    def start(self, root_pid: int, target: Target) -> None:
+        self.target = target
+        raised, _ = priority_prefixes()
+        self.spy.raised = raised
+        logs = RawDir(target.raw_dir).logs
+        logs.mkdir(parents=True, exist_ok=True)
+        with (logs / "pyspy.err").open("wb") as err:
+            self.proc = subprocess.Popen(
+                [*raised, *self.spy.command(target, pid=root_pid)],
+                stdin=subprocess.DEVNULL,
+                stdout=err,
+                stderr=err,
+                start_new_session=True,
+            )
+        if target.track is not None:
+            target.track(self.proc.pid)
+
+    def stop(self) -> list[Path]:
+        """Stop py-spy (if the program has not ended it already); check and describe its output."""
+        assert self.target is not None
+        if self.proc is not None:
+            if self.proc.poll() is None:
+                with suppress(ProcessLookupError):
+                    self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=STOP_WAIT_S)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        log = RawDir(self.target.raw_dir).logs / "pyspy.err"
+        text = log.read_text(errors="replace") if log.exists() else ""
+        try:
+            return self.spy.finish(self.target, text)
+        except RecorderFailed as exc:
+            self.note = f"failed: {exc}"
+            return []

@@ -1,0 +1,72 @@
+"""`concprof record`: names every thread of the recorded program as it starts.
+
+Put on the program's PYTHONPATH (with CONCPROF_THREADS_DIR set), Python imports
+it at start-up in every interpreter of the program, forked or spawned. It appends
+one JSON line per thread start to <CONCPROF_THREADS_DIR>/<pid>.jsonl: pid, native
+tid, name, pthread ident, CLOCK_MONOTONIC ns. One os.write per thread start and
+nothing else: the program's own work is untouched. Standard library only; it must
+not import concprof (the program's interpreter may not have it). Another
+sitecustomize further along sys.path is still imported after it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import time
+
+_DIR = os.environ.get("CONCPROF_THREADS_DIR", "")
+_fd = {"pid": -1, "fd": -1}
+
+
+def _note(thread: threading.Thread) -> None:
+    try:
+        pid = os.getpid()
+        if _fd["pid"] != pid:  # first note of this process (or of a forked child)
+            path = os.path.join(_DIR, f"{pid}.jsonl")
+            _fd["fd"] = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            _fd["pid"] = pid
+        line = {
+            "pid": pid,
+            "tid": threading.get_native_id(),
+            "name": thread.name,
+            "ident": threading.get_ident(),
+            "start_ns": time.monotonic_ns(),
+        }
+        os.write(_fd["fd"], (json.dumps(line) + "\n").encode())
+    except OSError:
+        pass  # the recording loses a name; the program goes on
+
+
+def _install() -> None:
+    original = threading.Thread._bootstrap_inner  # type: ignore[attr-defined]
+
+    def _concprof_named_start(self: threading.Thread) -> None:  # dropped from stacks
+        _note(self)
+        original(self)
+
+    threading.Thread._bootstrap_inner = _concprof_named_start  # type: ignore[attr-defined]
+    _note(threading.main_thread())
+    os.register_at_fork(after_in_child=lambda: _note(threading.current_thread()))
+
+
+def _chain() -> None:
+    """Import the sitecustomize this one shadows, if there is one further along the path."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    rest = [p for p in sys.path if os.path.abspath(p or ".") != here]
+    import importlib.machinery
+    import importlib.util
+
+    spec = importlib.machinery.PathFinder.find_spec("sitecustomize", rest)
+    if spec is None or spec.loader is None:
+        return
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["sitecustomize"] = module
+    spec.loader.exec_module(module)
+
+
+if _DIR:
+    _install()
+_chain()
