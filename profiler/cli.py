@@ -10,24 +10,16 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from profiler.cli_args import Parser, attach_arguments, profile_arguments, record_arguments
 from profiler.errors import RunFailed, UsageError
 from profiler.layout import RunDir
 
 Command = Callable[[argparse.Namespace, Console], int]
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line (the problem and the choices), exit 2."""
-
-    def error(self, message: str) -> NoReturn:
-        sys.stderr.write(f"concprof: {message} (see {self.prog} --help)\n")
-        sys.exit(2)
 
 
 def cmd_profile(args: argparse.Namespace, console: Console) -> int:
@@ -107,12 +99,18 @@ def cmd_claims(args: argparse.Namespace, console: Console) -> int:
 
 def cmd_report(args: argparse.Namespace, console: Console) -> int:
     """Re-render tables, figures and index.html of a run directory from its raw/ files."""
+    from profiler.orchestrate.recorded import rebuild_recording
     from profiler.orchestrate.session import rebuild
+    from profiler.spine import Manifest
 
     run_dir = Path(args.run_dir)
     if not RunDir(run_dir).manifest.is_file():
         raise UsageError(f"{run_dir} is not a run directory (no run.json); see reports/<scenario>/")
-    rebuild(run_dir.resolve())
+    manifest = Manifest.load(RunDir(run_dir).manifest)
+    if manifest.kind == "profile":
+        rebuild(run_dir.resolve())
+    else:  # a recording: no models to compare
+        rebuild_recording(run_dir.resolve(), manifest)
     console.print(f"report: {run_dir / 'index.html'}", markup=False)
     return 0
 
@@ -154,6 +152,7 @@ def cmd_doctor(args: argparse.Namespace, console: Console) -> int:
 def cmd_record(args: argparse.Namespace, console: Console) -> int:
     """Record a command of yours (and every process it starts): threads, GIL, blame, cores."""
     from profiler.orchestrate.record import RecordConfig, record
+    from profiler.orchestrate.recorded import finish
     from profiler.render.terminal import print_recording, step_display
 
     argv = list(args.command)
@@ -169,16 +168,23 @@ def cmd_record(args: argparse.Namespace, console: Console) -> int:
         timeout_s=args.timeout,
     )
     with step_display(console) as on_progress:
-        run_dir, tables, code = record(config, on_progress)
-    print_recording(console, run_dir, tables)
-    if code:
-        raise RunFailed(f"the command exited with code {code}; its recording is in {run_dir}")
+        recorded = record(config, on_progress)
+        tables = finish(recorded)
+    print_recording(console, recorded.run_dir, tables)
+    if recorded.interrupted is not None:
+        raise recorded.interrupted  # main() says so, exit 130 (the recording is kept)
+    if recorded.exit_code:
+        raise RunFailed(
+            f"the command exited with code {recorded.exit_code}; "
+            f"its recording is in {recorded.run_dir}"
+        )
     return 0
 
 
 def cmd_attach(args: argparse.Namespace, console: Console) -> int:
     """Record a running process and its children for a while, without changing them."""
     from profiler.orchestrate.attach import AttachConfig, attach
+    from profiler.orchestrate.recorded import finish
     from profiler.render.terminal import print_recording, step_display
 
     config = AttachConfig(
@@ -189,8 +195,9 @@ def cmd_attach(args: argparse.Namespace, console: Console) -> int:
         python=args.python,
     )
     with step_display(console) as on_progress:
-        run_dir, tables = attach(config, on_progress)
-    print_recording(console, run_dir, tables)
+        recorded = attach(config, on_progress)
+        tables = finish(recorded)
+    print_recording(console, recorded.run_dir, tables)
     return 0
 
 
@@ -218,86 +225,23 @@ def build_parser() -> argparse.ArgumentParser:
     from profiler.spine import SIZES
     from profiler.workload import MODEL_NAMES, START_METHODS
 
-    parser = _Parser(prog="concprof", description=__doc__.splitlines()[0] if __doc__ else None)
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser = Parser(prog="concprof", description=__doc__.splitlines()[0] if __doc__ else None)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
     def add(name: str, fn: Command) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=(fn.__doc__ or "").splitlines()[0], description=fn.__doc__)
         p.set_defaults(func=fn)
         return p
 
-    p = add("profile", cmd_profile)
-    p.add_argument("scenario", nargs="?", default="io", help="built-in name or path (default io)")
-    p.add_argument(
-        "--models",
-        help=f"comma-separated, from {','.join(MODEL_NAMES)} (default: the scenario's MODELS, "
-        "else all; sequential is always added as the baseline unless the scenario excludes it)",
-    )
-    p.add_argument("--size", default="default", choices=list(SIZES))
-    p.add_argument("--workers", type=int, help="worker count (default: scenario's, else cores)")
-    p.add_argument("--repeat", type=int, help="timing runs per model (default 5; quick 3)")
-    p.add_argument("--recorders", default="auto", help="auto, none, or comma-separated names")
-    p.add_argument(
-        "--python",
-        help="workload interpreter: a version (3.13, 3.13t) or a path; several, comma-separated "
-        "(3.13.5,3.13t), profile the scenario on each and compare them",
-    )
-    p.add_argument("--start-method", choices=list(START_METHODS), help="for processes")
-    p.add_argument("--out", default="reports", help="reports directory (default reports)")
-    p.add_argument(
-        "--timeout",
-        type=float,
-        default=600.0,
-        help="seconds one model run may take before it is ended (default 600)",
-    )
-    p.add_argument(
-        "--sampled-error",
-        type=float,
-        default=5.0,
-        help="largest 95%% error, in points, of a sampled share shown in the answer "
-        "(default 5); a short model run is observed several times over until py-spy has "
-        "the rounds for it",
-    )
-    p.add_argument(
-        "--max-slowdown",
-        type=float,
-        default=1.5,
-        help="how much perf's GIL probes may slow an observed run (default 1.5): their "
-        "trace stops when its cost reaches the bound, and the report says what it covered",
-    )
-    p.add_argument(
-        "--margin",
-        type=float,
-        default=5.0,
-        help="practical-equivalence margin in percent (default 5): a difference whose whole "
-        "interval lies inside it is reported as 'same', never as faster or slower",
-    )
-
+    profile_arguments(add("profile", cmd_profile), list(SIZES), MODEL_NAMES, START_METHODS)
     p = add("claims", cmd_claims)
     p.add_argument("--size", default="quick", choices=list(SIZES))
     p.add_argument("--out", default="reports")
     p.add_argument("--python", help="workload interpreter")
     p.add_argument("--doc", help="also write the claims as Markdown here (docs/claims.md)")
 
-    p = add("record", cmd_record)
-    p.add_argument("command", nargs=argparse.REMAINDER, help="-- the command and its arguments")
-    p.add_argument("-m", dest="module", help="run this module with the interpreter (--python)")
-    p.add_argument("--out", default="reports", help="reports directory (default reports)")
-    p.add_argument("--recorders", default="auto", help="auto, none, or comma-separated names")
-    p.add_argument(
-        "--python",
-        help="the interpreter whose GIL perf traces (default: the command, when it is a Python)",
-    )
-    p.add_argument("--timeout", type=float, help="end the command after this many seconds")
-
-    p = add("attach", cmd_attach)
-    p.add_argument("pid", type=int, help="the process to record (its children too)")
-    p.add_argument("--duration", type=float, help="seconds to record (default: until Ctrl-C)")
-    p.add_argument("--out", default="reports", help="reports directory (default reports)")
-    p.add_argument("--recorders", default="auto", help="auto, none, or comma-separated names")
-    p.add_argument(
-        "--python", help="the interpreter whose GIL perf traces (default: the process's)"
-    )
+    record_arguments(add("record", cmd_record))
+    attach_arguments(add("attach", cmd_attach))
 
     p = add("report", cmd_report)
     p.add_argument("run_dir")

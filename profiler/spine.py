@@ -22,7 +22,13 @@ from profiler.analyse.sampled import DEFAULT_SAMPLED_ERROR_PCT
 from profiler.atomic import write_json
 from profiler.errors import UsageError, reading
 from profiler.workload import RUNNER
-from profiler.workload.documents import Document, PythonInfo, RunError, ScenarioDescription
+from profiler.workload.documents import (
+    Document,
+    PythonInfo,
+    RunError,
+    RunResult,
+    ScenarioDescription,
+)
 
 DEFAULT_TIMEOUT_S = 600.0  # per model run; --timeout
 SIZES: dict[str, float] = {"quick": 0.25, "default": 1.0, "large": 4.0}
@@ -223,6 +229,18 @@ class ClaimsResult:
     run_dirs: dict[str, Path] = field(default_factory=dict)
     duration_s: float = 0.0
     environment: dict[str, Any] = field(default_factory=dict)  # cores, Python, kernel, date
+
+
+@dataclass
+class Recorded:
+    """A recording that has ended (orchestrate.record / attach), before its tables."""
+
+    run_dir: Path
+    manifest: Manifest
+    doc: RunResult  # the program as a runner result: its window, threads, error
+    started: float  # time.time() when the recording began
+    exit_code: int = 0  # record: the command's exit status
+    interrupted: KeyboardInterrupt | None = None  # Ctrl-C / SIGTERM ended the command
 
 
 @dataclass

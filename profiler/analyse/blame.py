@@ -18,10 +18,11 @@ time under "(no samples)".
 Ceiling (Amdahl's law with the GIL as the serial part): of the work the
 threads did (on CPU: holding or running without the GIL), the held part runs
 one thread at a time; the rest could run on N = min(cores, threads that
-worked) cores at once. Speedup over running the same work on one thread is at
-most 1 / (h + (1 - h) / N), h = held / work. Assumes the work is the same on
-one thread (no waits) and that nothing but the GIL serialises it (no locks, no
-I/O limits).
+worked) cores at once. That CPU work can run at most 1 / (h + (1 - h) / N)
+times faster than on one thread, h = held / work. Assumes the work is the same
+on one thread (no waits) and that nothing but the GIL serialises it (no locks).
+Time the working threads spent blocked (I/O, sleeps: `blocked_s`) is not
+work: threads overlap it, and a run that blocks a lot can beat this ceiling.
 """
 
 from __future__ import annotations
@@ -30,8 +31,6 @@ import re
 
 import numpy as np
 import pandas as pd
-
-from profiler.analyse.perf_threads import union_us
 
 HOLDING = ("hold", "hold_preempted")
 _LINE = re.compile(r":\d+\)$")
@@ -55,15 +54,18 @@ CEILING_COLUMNS = [
     "serialised_s",
     "serialised_pct",
     "work_s",
+    "blocked_s",
     "held_fraction",
     "threads_working",
     "cores",
     "ceiling_speedup",
+    "assumptions",
 ]
 ASSUMPTIONS = (
-    "Amdahl with the GIL as the serial part: held work runs one thread at a time, the rest "
-    "on min(cores, threads that worked) cores; the same work on one thread, nothing else "
-    "serialising it"
+    "Amdahl with the GIL as the serial part, for the threads' CPU work: held work runs one "
+    "thread at a time, the rest on min(cores, threads that worked) cores; the same work on "
+    "one thread, nothing else serialising it. Blocked time (I/O, sleep: blocked_s) is not "
+    "work: threads overlap it, so a run that blocks a lot can beat the ceiling"
 )
 
 
@@ -130,14 +132,43 @@ def function_of(frame: str) -> str:
     return _LINE.sub(")", frame)
 
 
+def functions(blamed: pd.DataFrame) -> pd.DataFrame:
+    """The ranked lists: holder_state `any` (all the waiting caused) and `hold_preempted`
+    (caused while the holder was descheduled), by_function's columns."""
+    return pd.concat(
+        [
+            by_function(blamed).assign(holder_state="any"),
+            by_function(blamed, "hold_preempted").assign(holder_state="hold_preempted"),
+        ],
+        ignore_index=True,
+    )
+
+
 def by_function(blamed: pd.DataFrame, state: str | None = None) -> pd.DataFrame:
-    """function, waited_s, samples: the ranked list (one holder state, or both)."""
+    """function, waited_s (it was running itself), waited_incl_s (it or what it called: any
+    frame of the holder's stack), samples: the ranked list (one holder state, or both),
+    ranked by its own time."""
     rows = blamed if state is None else blamed[blamed["holder_state"] == state]
-    ranked = rows.groupby("function", as_index=False).agg(waited_s=("waited_s", "sum"))
+    frames = rows.assign(frame=rows["stack"].map(_functions)).explode("frame")
+    inclusive = frames.dropna(subset=["frame"]).groupby("frame")["waited_s"].sum()
+    own = rows.groupby("function")["waited_s"].sum()
     # a holder's stack is on one row per waiter: its samples count once
     distinct = rows.drop_duplicates(["pid", "holder_tid", "stack"])
-    ranked["samples"] = ranked["function"].map(distinct.groupby("function")["samples"].sum())
-    return ranked.sort_values("waited_s", ascending=False, ignore_index=True)
+    samples = distinct.groupby("function")["samples"].sum()
+    names = list(dict.fromkeys([*own.index, *inclusive.index]))
+    ranked = pd.DataFrame({"function": names})
+    ranked["waited_s"] = ranked["function"].map(own).fillna(0.0)
+    ranked["waited_incl_s"] = ranked["function"].map(inclusive).fillna(ranked["waited_s"])
+    ranked["samples"] = ranked["function"].map(samples).fillna(0).astype(int)
+    ranked = ranked.sort_values(["waited_s", "waited_incl_s"], ascending=False, ignore_index=True)
+    return ranked[["function", "waited_s", "waited_incl_s", "samples"]]
+
+
+def _functions(stack: object) -> list[str]:
+    """The distinct functions of a stack (each counts once however deep it recurses)."""
+    if not isinstance(stack, str) or not stack:
+        return []
+    return list(dict.fromkeys(function_of(frame) for frame in stack.split(";")))
 
 
 def ceiling(intervals: pd.DataFrame, cores: int) -> pd.DataFrame:
@@ -147,13 +178,15 @@ def ceiling(intervals: pd.DataFrame, cores: int) -> pd.DataFrame:
     for pid, proc in intervals.groupby("pid"):
         window_us = float(proc["end_us"].max() - proc["start_us"].min())
         held = proc[proc["state"].isin(HOLDING)]
-        busy_us = union_us(held)
+        busy_us = sum(e - s for s, e in _merged(held))
         serial_us = _held_while_waited_us(proc)
         dur = proc["end_us"] - proc["start_us"]
         work = dur[proc["state"].isin(("hold", "nogil_running"))].groupby(proc["tid"]).sum()
         work_us = float(work.sum())
         held_us = float(dur[proc["state"] == "hold"].sum())
-        working = int((work > 0.01 * max(work_us, 1.0)).sum())
+        busy = work[work > 0.01 * max(work_us, 1.0)]
+        working = len(busy)
+        blocked = dur[(proc["state"] == "blocked") & proc["tid"].isin(busy.index)].sum()
         n = max(1, min(cores, working))
         h = held_us / work_us if work_us > 0 else float("nan")
         rows.append(
@@ -164,10 +197,12 @@ def ceiling(intervals: pd.DataFrame, cores: int) -> pd.DataFrame:
                 "serialised_s": serial_us / 1e6,
                 "serialised_pct": serial_us / window_us * 100.0 if window_us > 0 else np.nan,
                 "work_s": work_us / 1e6,
+                "blocked_s": float(blocked) / 1e6,
                 "held_fraction": h,
                 "threads_working": working,
                 "cores": cores,
                 "ceiling_speedup": 1.0 / (h + (1.0 - h) / n) if h == h else np.nan,
+                "assumptions": ASSUMPTIONS,
             }
         )
     return pd.DataFrame(rows, columns=CEILING_COLUMNS)

@@ -88,7 +88,37 @@ def gil_evidence(tables: dict[str, pd.DataFrame]) -> dict[str, str]:
             lines.setdefault(str(model), []).append(
                 f"cores busy with it {busy} ({per['source'].iloc[0]})"
             )
+    for model, line in ceiling_lines(tables).items():
+        lines.setdefault(model, []).append(line)
     return {model: "; ".join(parts) for model, parts in lines.items()}
+
+
+def ceiling_lines(tables: dict[str, pd.DataFrame]) -> dict[str, str]:
+    """threads: the speedup ceiling the GIL puts on them (analyse.blame), from the observed
+    run's runner process, next to the speedup the timing runs measured."""
+    ceiling, comparison = tables.get("gil_ceiling"), tables.get("comparison")
+    if ceiling is None or ceiling.empty or comparison is None or "model" not in ceiling:
+        return {}
+    rows = ceiling[ceiling["model"] == "threads"]
+    if rows.empty:
+        return {}
+    row = rows.iloc[0]  # the runner process: the threads model's own
+    limit, held = float(row["ceiling_speedup"]), float(row["held_fraction"]) * 100.0
+    working, cores = int(row["threads_working"]), int(row["cores"])
+    blocked = float(row["blocked_s"]) / max(float(row["work_s"]), 1e-9)
+    measured = [float(v) for v in comparison.loc[comparison["model"] == "threads", "speedup"]]
+    said = f"; measured {measured[0]:.2f}x" if measured and known(measured[0]) else ""
+    overlap = (
+        f", and blocked {blocked:.1f}x as long as they ran (I/O, sleep), which threads overlap "
+        "beyond it"
+        if blocked >= 0.1
+        else ""
+    )
+    return {
+        "threads": f"the GIL lets the threads' CPU work run at most {limit:.2f}x faster than "
+        f"on one thread (held for {held:.0f}% of it, {working} working on {cores} cores; "
+        f"perf){overlap}{said}"
+    }
 
 
 OBSERVER_BOUND = DEFAULT_MAX_SLOWDOWN  # a slower observed run describes a disturbed run

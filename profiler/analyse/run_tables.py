@@ -93,13 +93,16 @@ def model_tables(rec: Recordings, cpu_count: int) -> tuple[dict[str, pd.DataFram
 def blame_tables(
     intervals: pd.DataFrame | None, stacks: pd.DataFrame | None, cpu_count: int
 ) -> dict[str, pd.DataFrame]:
-    """gil_wait_matrix, gil_blame, gil_ceiling (analyse.blame) from perf's GIL intervals."""
+    """gil_wait_matrix, gil_blame, gil_blame_functions, gil_ceiling (analyse.blame), from
+    perf's GIL intervals and py-spy's GIL-holding stacks."""
     if intervals is None or intervals.empty or not intervals["state"].isin(blame.HOLDING).any():
         return {}  # no GIL trace (no perf, or a free-threaded build)
     matrix = blame.wait_matrix(intervals)
+    blamed = blame.blame(matrix, stacks)
     return {
         "gil_wait_matrix": matrix,
-        "gil_blame": blame.blame(matrix, stacks),
+        "gil_blame": blamed,
+        "gil_blame_functions": blame.functions(blamed),
         "gil_ceiling": blame.ceiling(intervals, cpu_count),
     }
 
@@ -229,6 +232,22 @@ def build_tables(run_dir: Path, manifest: Manifest | None = None) -> RunTables:
     answer = recommend(comparison, tables, manifest.margin)
     if answer is not None:
         tables["advice"] = answer.to_table()
+    return tables
+
+
+def build_record_tables(run_dir: Path, manifest: Manifest) -> RunTables:
+    """Every table of a recording (`concprof record` / `attach`): its one observed run."""
+    (model,) = manifest.models
+    files = RunDir(run_dir).model_raw(model)
+    doc = read_result(files.observed)
+    if doc is None:
+        raise RunFailed(f"{run_dir} holds no recording ({files.observed} is missing)")
+    recordings = load_recordings(model, files.root, doc)
+    tables = RunTables(model_tables(recordings, manifest.cpu_count or 1)[0])
+    if "threads" in tables:
+        tables["threads"] = tables["threads"].reindex(columns=THREAD_COLUMNS)
+    if "processes" in tables:
+        tables["processes"] = tables["processes"].reindex(columns=PROCESS_COLUMNS)
     return tables
 
 

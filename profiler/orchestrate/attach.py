@@ -23,12 +23,11 @@ from typing import cast
 
 from profiler.errors import UsageError
 from profiler.layout import RunDir
+from profiler.orchestrate.cleanup import closing_containment, leftovers
 from profiler.orchestrate.containment import Containment
 from profiler.orchestrate.interpreters import resolve_python
-from profiler.orchestrate.record import PYTHON_NAME
-from profiler.orchestrate.recording import RECORD, finish, record_manifest, result_doc
+from profiler.orchestrate.recording import PYTHON_NAME, RECORD, record_manifest, result_doc
 from profiler.orchestrate.scenario import python_info
-from profiler.orchestrate.session import closing_containment, leftovers
 from profiler.record import select
 from profiler.record.base import RecorderFailed, Sampler, Target
 from profiler.record.perf import Perf
@@ -37,7 +36,7 @@ from profiler.record.pyspy import pyspy_binary
 from profiler.record.pyspy_attach import PySpyAttached
 from profiler.record.uprobes import mount_tracefs
 from profiler.rundir import check_free_space, create_run_dir
-from profiler.spine import Observed, ProgressFn, RunTables, Step
+from profiler.spine import Observed, ProgressFn, Recorded, Step
 from profiler.workload.documents import ThreadRecord
 
 POLL_S = 0.1  # how often the wait checks the duration and whether the process lives
@@ -97,7 +96,9 @@ def _stoppable() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def attach(config: AttachConfig, progress: ProgressFn) -> tuple[Path, RunTables]:
+def attach(config: AttachConfig, progress: ProgressFn) -> Recorded:
+    """Record the process until the duration, Ctrl-C or its end (orchestrate.recorded then
+    finishes the recording)."""
     argv, python = target_of(config.pid, config.python)
     if config.duration_s is not None and config.duration_s <= 0:
         raise UsageError(
@@ -163,8 +164,9 @@ def attach(config: AttachConfig, progress: ProgressFn) -> tuple[Path, RunTables]
     unique = list({(t.pid, t.tid): t for t in names}.values())
     doc = result_doc(argv, config.pid, (t0, t1), unique, info, None)
     observed.ok, observed.wall_s = True, doc.wall_s
+    manifest.observed = {RECORD: observed}
     progress(Step("attach", RECORD, 1, 1, 1, doc.wall_s, True, "building tables"))
-    return run_dir, finish(run_dir, manifest, doc, observed)
+    return Recorded(run_dir, manifest, doc, started)
 
 
 def _wait(pid: int, duration_s: float | None) -> None:

@@ -13,9 +13,7 @@ and trace.json.
 from __future__ import annotations
 
 import os
-import re
 import shutil
-import subprocess
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,31 +21,30 @@ from pathlib import Path
 
 from profiler.errors import UsageError
 from profiler.layout import RunDir
+from profiler.orchestrate.cleanup import closing_containment, leftovers
 from profiler.orchestrate.containment import Containment
 from profiler.orchestrate.interpreters import resolve_python
 from profiler.orchestrate.launch import RunTimeout, run_group
 from profiler.orchestrate.observe import finish_all, wrap_all
 from profiler.orchestrate.recording import (
     HOOK_DIR,
+    PYTHON_NAME,
     RECORD,
-    finish,
+    real_python,
     record_manifest,
     result_doc,
     thread_notes,
     threads_of,
 )
 from profiler.orchestrate.scenario import python_info
-from profiler.orchestrate.session import closing_containment, leftovers
 from profiler.record import select
 from profiler.record.base import Sampler, Target
 from profiler.record.perf import Perf
 from profiler.record.pyspy_attach import PySpyAttached
 from profiler.record.uprobes import mount_tracefs
 from profiler.rundir import check_free_space, create_run_dir
-from profiler.spine import Observed, ProgressFn, RunTables, Step
+from profiler.spine import Observed, ProgressFn, Recorded, Step
 from profiler.workload.documents import RunError
-
-PYTHON_NAME = re.compile(r"python(\d+(\.\d+)*t?)?$")
 
 
 @dataclass(frozen=True)
@@ -72,20 +69,6 @@ def command_python(argv: Sequence[str], python: str | None) -> str:
     return real_python(found) if PYTHON_NAME.match(Path(found).name) else resolve_python(None)
 
 
-def real_python(path: str) -> str:
-    """The interpreter a `python3.11` on PATH runs: a pyenv shim is a script that execs it
-    after a dozen helper processes, which py-spy would give up on."""
-    done = subprocess.run(
-        [path, "-c", "import sys; print(sys.executable)"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    found = done.stdout.strip()
-    return found if done.returncode == 0 and found else path
-
-
 def name_of(argv: Sequence[str]) -> str:
     """record-<script or module>: what the run directory is named after."""
     rest = list(argv[1:]) if PYTHON_NAME.match(Path(argv[0]).name) else list(argv)
@@ -95,8 +78,8 @@ def name_of(argv: Sequence[str]) -> str:
     return f"record-{Path(script).stem or 'command'}"
 
 
-def record(config: RecordConfig, progress: ProgressFn) -> tuple[Path, RunTables, int]:
-    """Run the command under the recorders; its run directory, tables and exit status."""
+def record(config: RecordConfig, progress: ProgressFn) -> Recorded:
+    """Run the command under the recorders; the recording (orchestrate.recorded finishes it)."""
     python = command_python(config.argv, config.python)
     first = shutil.which(config.argv[0]) or config.argv[0]
     is_python = bool(PYTHON_NAME.match(Path(first).name))
@@ -130,6 +113,7 @@ def record(config: RecordConfig, progress: ProgressFn) -> tuple[Path, RunTables,
     contain = Containment(layout.manifest, Perf.group_of(os.getpid()))
     returncode: int | None = None
     error: RunError | None = None
+    interrupted: KeyboardInterrupt | None = None
     launched = [-1]
     with closing_containment(contain, progress):
         wrapped, applied = wrap_all(chosen.wrappers, argv, target, observed.recorders)
@@ -161,13 +145,18 @@ def record(config: RecordConfig, progress: ProgressFn) -> tuple[Path, RunTables,
             returncode, stderr = done.returncode, done.stderr + done.stdout
         except RunTimeout as exc:
             error = RunError("timeout", RECORD, None, f"ended after {exc.timeout_s:g} s")
+        except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: the command was ended; keep it
+            interrupted = exc
+            error = RunError(
+                "interrupted", RECORD, None, f"stopped by {exc.args[0] if exc.args else 'SIGINT'}"
+            )
         finally:
             window[1] = time.monotonic_ns()
             for sampler in started_samplers:
                 sampler.stop()
                 observed.recorders[sampler.name] = getattr(sampler, "note", "") or "ok"
             finish_all(applied, target, stderr, observed.recorders)
-    if returncode:
+    if returncode and interrupted is None:
         error = RunError("command", RECORD, None, f"the command exited with code {returncode}")
     notes = thread_notes(notes_dir)
     root = launched[0]  # the gate's sh, exec'd into the command: the same pid
@@ -175,9 +164,9 @@ def record(config: RecordConfig, progress: ProgressFn) -> tuple[Path, RunTables,
     observed.ok, observed.wall_s = doc.ok, doc.wall_s
     observed.error = error.exception if error else None
     manifest.error, manifest.exit_code = error, returncode
+    manifest.observed = {RECORD: observed}
     progress(Step("record", RECORD, 1, 1, 1, doc.wall_s, error is None, "building tables"))
-    tables = finish(run_dir, manifest, doc, observed)
-    return run_dir, tables, returncode or 0
+    return Recorded(run_dir, manifest, doc, started, returncode or 0, interrupted)
 
 
 def _env(notes_dir: Path) -> dict[str, str]:

@@ -1,24 +1,22 @@
-"""What `record` and `attach` share: the program's thread names, its result document, its
-manifest, and the run directory's tables and outputs once the recording has ended."""
+"""What `record` and `attach` share: the program's thread names, its result document and
+its manifest (orchestrate.recorded turns a recording into tables and outputs)."""
 
 from __future__ import annotations
 
 import json
 import os
 import platform
+import re
+import subprocess
 import time
 from pathlib import Path
 
 import profiler
-from profiler.analyse.record_tables import build_record_tables
-from profiler.atomic import write_json
-from profiler.layout import RunDir
 from profiler.record.base import Selection
-from profiler.render import render_all
-from profiler.rundir import write_table
-from profiler.spine import Manifest, Observed, RecordersUsed, RunTables, ScenarioRef, ToolInfo
+from profiler.spine import Manifest, RecordersUsed, ScenarioRef, ToolInfo
 from profiler.workload.documents import PythonInfo, RunError, RunResult, ThreadRecord
 
+PYTHON_NAME = re.compile(r"python(\d+(\.\d+)*t?)?$")  # python3, python3.13t: a Python
 RECORD = "record"  # the one "model" of a recording: raw/record/, the tables' model column
 HOOK_DIR = Path(profiler.__file__).resolve().parent / "workload" / "hook"  # sitecustomize.py
 
@@ -100,29 +98,15 @@ def record_manifest(
     )
 
 
-def finish(run_dir: Path, manifest: Manifest, doc: RunResult, observed: Observed) -> RunTables:
-    """Write the result document, the tables and the outputs; then mark the run complete."""
-    layout = RunDir(run_dir)
-    write_json(layout.model_raw(RECORD).observed, doc.to_json())
-    manifest.observed = {RECORD: observed}
-    manifest.save(layout.manifest)
-    tables = rebuild_recording(run_dir, manifest)
-    manifest.status = "complete"
-    manifest.duration_s = round(time.time() - _created(manifest), 3)
-    manifest.save(layout.manifest)
-    return tables
-
-
-def rebuild_recording(run_dir: Path, manifest: Manifest) -> RunTables:
-    tables = build_record_tables(run_dir, manifest)
-    for name, frame in tables.items():
-        write_table(run_dir, name, frame)
-    render_all(run_dir, manifest, tables)
-    return tables
-
-
-def _created(manifest: Manifest) -> float:
-    try:
-        return time.mktime(time.strptime(manifest.created, "%Y-%m-%dT%H:%M:%S%z"))
-    except ValueError:
-        return time.time()
+def real_python(path: str) -> str:
+    """The interpreter a `python3.11` on PATH runs: a pyenv shim is a script that execs it
+    after a dozen helper processes, which py-spy would give up on."""
+    done = subprocess.run(
+        [path, "-c", "import sys; print(sys.executable)"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    found = done.stdout.strip()
+    return found if done.returncode == 0 and found else path

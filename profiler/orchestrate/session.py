@@ -6,12 +6,10 @@ Owns the run directory. Reports progress through a callback and raises
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import statistics
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +18,9 @@ from profiler.analyse.run_tables import build_tables
 from profiler.errors import RunFailed
 from profiler.layout import RunDir
 from profiler.load.runner_json import read_docs, read_result, timing_name
-from profiler.orchestrate.containment import Containment, remove_stale_groups
-from profiler.orchestrate.launch import Launcher, RunTimeout, package_path, remove_stale_dirs
+from profiler.orchestrate.cleanup import closing_containment, leftovers
+from profiler.orchestrate.containment import Containment
+from profiler.orchestrate.launch import Launcher, RunTimeout, package_path
 from profiler.orchestrate.manifest import (
     advice_doc,
     failure_message,
@@ -30,35 +29,14 @@ from profiler.orchestrate.manifest import (
     timeout_error,
 )
 from profiler.orchestrate.plan import plan
-from profiler.orchestrate.recording import rebuild_recording
 from profiler.orchestrate.within_bound import observe_within_bound
 from profiler.record import select
 from profiler.record.perf import Perf
-from profiler.record.uprobes import mount_tracefs, remove_stale_probes
+from profiler.record.uprobes import mount_tracefs
 from profiler.render import render_all
 from profiler.rundir import check_free_space, create_run_dir, write_table
 from profiler.spine import Manifest, Observed, Plan, ProfileConfig, ProgressFn, RunTables, Step
 from profiler.workload.documents import RunError, RunResult
-
-
-@contextlib.contextmanager
-def closing_containment(contain: Containment, progress: ProgressFn) -> Iterator[None]:
-    """At the end of the run, whatever it left running is ended, with a line saying so."""
-    try:
-        yield
-    finally:
-        left = contain.close()
-        if left:
-            note = f"ended {len(left)} processes the run left running: {left[:5]}"
-            progress(Step("setup", "", 0, 0, 0, None, True, note))
-
-
-def leftovers() -> list[str]:
-    """Remove what concprof processes that died left behind; one line per thing removed."""
-    notes = [f"removed perf probes left by a dead run: {g}" for g in remove_stale_probes()]
-    notes += [f"removed a temporary directory left by a dead run: {d}" for d in remove_stale_dirs()]
-    notes += remove_stale_groups()
-    return notes
 
 
 def run_one(p: Plan, model: str, out: Path, launcher: Launcher) -> RunResult:
@@ -154,8 +132,6 @@ def rebuild(run_dir: Path, manifest_doc: Manifest | None = None) -> RunTables:
     """
     saved = manifest_doc is None
     manifest_doc = manifest_doc or Manifest.load(RunDir(run_dir).manifest)
-    if manifest_doc.kind != "profile":  # a recording: no models to compare, no answer
-        return rebuild_recording(run_dir, manifest_doc)
     tables = build_tables(run_dir, manifest_doc)
     for name, frame in tables.items():
         write_table(run_dir, name, frame)

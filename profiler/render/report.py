@@ -8,7 +8,6 @@ from typing import Any
 
 import pandas as pd
 
-from profiler.analyse import blame
 from profiler.analyse.answer import FULL_TRACE_PCT, Answer
 from profiler.atomic import write_atomic
 from profiler.layout import RunDir
@@ -48,11 +47,11 @@ TOP_FUNCTIONS = 15  # the ranked list's length (gil_blame.csv has every row)
 
 
 def _blame_tables(tables: dict[str, pd.DataFrame]) -> dict[str, dict[str, Any] | None]:
-    blamed = tables.get("gil_blame")
-    if blamed is None or blamed.empty:
+    blamed, ranked = tables.get("gil_blame"), tables.get("gil_blame_functions")
+    if blamed is None or blamed.empty or ranked is None:
         return {}
-    ranked = blame.by_function(blamed).head(TOP_FUNCTIONS)
-    preempted = blame.by_function(blamed, "hold_preempted").head(TOP_FUNCTIONS)
+    states = ranked.groupby("holder_state")
+    top = {str(k): g.drop(columns="holder_state").head(TOP_FUNCTIONS) for k, g in states}
     matrix = tables.get("gil_wait_matrix")
     matrix_shown: pd.DataFrame | None = None
     if matrix is not None and not matrix.empty:
@@ -61,11 +60,21 @@ def _blame_tables(tables: dict[str, pd.DataFrame]) -> dict[str, dict[str, Any] |
         matrix_shown = summed.sort_values("waited_s", ascending=False).head(20)
     return {
         "gil_blame": _plain(blamed.head(1)),  # the section's presence
-        "blame_ranked": _plain(ranked),
-        "blame_preempted": _plain(preempted),
+        "blame_ranked": _plain(top.get("any")),
+        "blame_preempted": _plain(top.get("hold_preempted")),
         "wait_matrix": _plain(matrix_shown),
-        "gil_ceiling": _plain(tables.get("gil_ceiling")),
+        "gil_ceiling": _plain(_without(tables.get("gil_ceiling"), "assumptions")),
     }
+
+
+def _without(frame: pd.DataFrame | None, column: str) -> pd.DataFrame | None:
+    return frame.drop(columns=column) if frame is not None and column in frame else frame
+
+
+def _assumptions(ceiling: pd.DataFrame | None) -> str:
+    if ceiling is None or ceiling.empty or "assumptions" not in ceiling:
+        return ""
+    return str(ceiling["assumptions"].iloc[0])
 
 
 def render_report(
@@ -125,6 +134,6 @@ def render_report(
         overhead=overhead,
         files=[f for f in files if f != RunDir(run_dir).report.name],
         run_dir=str(run_dir),
-        ceiling_assumptions=blame.ASSUMPTIONS,
+        ceiling_assumptions=_assumptions(tables.get("gil_ceiling")),
     )
     return write_atomic(RunDir(run_dir).report, html)

@@ -12,7 +12,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from profiler.analyse.answer import Answer
-from profiler.analyse.blame import by_function
 from profiler.analyse.compare import DEFAULT_MARGIN
 from profiler.layout import RunDir
 from profiler.spine import AcrossResult, ProgressFn, Step
@@ -141,13 +140,14 @@ def blame_lines(tables: dict[str, pd.DataFrame], top: int = 3) -> list[str]:
     ceiling = tables.get("gil_ceiling")
     for r in ceiling.to_dict("records") if ceiling is not None else []:
         lines.append(
-            f"pid {r['pid']}: GIL held for {r['held_fraction'] * 100:.0f}% of the threads' work: "
-            f"threads can be at most {r['ceiling_speedup']:.2f}x faster than one "
-            f"({r['threads_working']} working, {r['cores']} cores; perf)"
+            f"pid {r['pid']}: GIL held for {r['held_fraction'] * 100:.0f}% of the threads' CPU "
+            f"work: it can run at most {r['ceiling_speedup']:.2f}x faster than on one thread "
+            f"({r['threads_working']} working, {r['cores']} cores; they also blocked "
+            f"{r['blocked_s']:.2f} s; perf)"
         )
-    blamed = tables.get("gil_blame")
-    if blamed is not None and not blamed.empty:
-        ranked = by_function(blamed).head(top)
+    blamed, ranked = tables.get("gil_blame"), tables.get("gil_blame_functions")
+    if blamed is not None and not blamed.empty and ranked is not None:
+        ranked = ranked[ranked["holder_state"] == "any"].head(top)
         total = float(blamed["waited_s"].sum())
         for r in ranked.to_dict("records"):
             lines.append(

@@ -1,0 +1,32 @@
+"""What every command that starts processes does before and after: remove what dead runs
+left behind, and end whatever this run left running."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+from profiler.orchestrate.containment import Containment, remove_stale_groups
+from profiler.orchestrate.launch import remove_stale_dirs
+from profiler.record.uprobes import remove_stale_probes
+from profiler.spine import ProgressFn, Step
+
+
+@contextlib.contextmanager
+def closing_containment(contain: Containment, progress: ProgressFn) -> Iterator[None]:
+    """At the end of the run, whatever it left running is ended, with a line saying so."""
+    try:
+        yield
+    finally:
+        left = contain.close()
+        if left:
+            note = f"ended {len(left)} processes the run left running: {left[:5]}"
+            progress(Step("setup", "", 0, 0, 0, None, True, note))
+
+
+def leftovers() -> list[str]:
+    """Remove what concprof processes that died left behind; one line per thing removed."""
+    notes = [f"removed perf probes left by a dead run: {g}" for g in remove_stale_probes()]
+    notes += [f"removed a temporary directory left by a dead run: {d}" for d in remove_stale_dirs()]
+    notes += remove_stale_groups()
+    return notes

@@ -1,0 +1,37 @@
+"""A recording (`concprof record` / `attach`) once it has ended: its result document, tables
+and outputs written, and the run marked complete; `concprof report` redoes the outputs."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from profiler.analyse.run_tables import build_record_tables
+from profiler.atomic import write_json
+from profiler.layout import RunDir
+from profiler.render import render_all
+from profiler.rundir import write_table
+from profiler.spine import Manifest, Recorded, RunTables
+
+
+def finish(recorded: Recorded) -> RunTables:
+    """Write the result document, the tables and the outputs; then mark the run complete."""
+    layout = RunDir(recorded.run_dir)
+    manifest = recorded.manifest
+    write_json(layout.model_raw(manifest.models[0]).observed, recorded.doc.to_json())
+    manifest.save(layout.manifest)
+    tables = rebuild_recording(recorded.run_dir, manifest)
+    # an interrupted command's recording is whole up to the interrupt; the run is not
+    manifest.status = "incomplete" if recorded.interrupted else "complete"
+    manifest.duration_s = round(time.time() - recorded.started, 3)
+    manifest.save(layout.manifest)
+    return tables
+
+
+def rebuild_recording(run_dir: Path, manifest: Manifest) -> RunTables:
+    """From raw/ to tables/ and the outputs."""
+    tables = build_record_tables(run_dir, manifest)
+    for name, frame in tables.items():
+        write_table(run_dir, name, frame)
+    render_all(run_dir, manifest, tables)
+    return tables
