@@ -36,7 +36,7 @@ PROFILE_ARGS = $(SCENARIO) \
 	$(if $(SAMPLED_ERROR),--sampled-error $(SAMPLED_ERROR))
 
 .DEFAULT_GOAL := help
-.PHONY: help profile claims report view list doctor test test-fast lint bench clean venv python-ft
+.PHONY: help profile record attach claims report view list doctor test test-fast lint bench clean venv python-ft
 
 help: ## Show this help
 	@echo "usage: make TARGET [VAR=value ...]"
@@ -66,6 +66,14 @@ venv: $(DEV_STAMP) ## Create .venv with the project and its dev tools (done auto
 
 profile: $(STAMP) ## Profile a scenario under every model (SCENARIO=io by default)
 	$(PY) -m profiler profile $(PROFILE_ARGS)
+
+record: $(STAMP) ## Record a command of yours: threads, GIL, blame, cores (CMD="python app.py")
+	$(if $(CMD),,$(error give the command: make record CMD="python app.py args"))
+	$(PY) -m profiler record -- $(CMD)
+
+attach: $(STAMP) ## Record a running process for a while (PID=1234 [DURATION=10])
+	$(if $(PID),,$(error give the process: make attach PID=1234 [DURATION=10]))
+	$(PY) -m profiler attach $(PID) $(if $(DURATION),--duration $(DURATION))
 
 report: $(STAMP) ## Re-render a run directory from its saved artifacts (RUN=path)
 	$(PY) -m profiler report $(RUN)

@@ -177,17 +177,24 @@ def procfs_shares(threads: pd.DataFrame, window_us: float, interval_s: float) ->
     return pd.DataFrame(rows)
 
 
+MIN_RATE_WINDOW_S = 0.2  # a shorter window has too few status reads (every 50 ms) for a rate
+
+
 def switch_rates_hz(threads: pd.DataFrame, window_us: float) -> dict[int, float]:
-    """pid -> its threads' voluntary context switches per second within the window (procfs).
+    """pid -> its threads' voluntary context switches per second of the window (procfs).
 
     A thread that waits for the GIL, for a lock or for I/O blocks: one voluntary
     switch. Each thread's count is the difference between its last status read
     in the window (or the first after it) and its last before it (or the first
-    in it), over the time between those reads; a process's rate is its threads'
-    sum. A process with fewer than two reads of some thread has no rate.
+    in it); a process's rate is its threads' counts over the window (threads
+    that lived one after another do not add up as if side by side). A window
+    shorter than MIN_RATE_WINDOW_S gives no rate.
     """
+    window_s = window_us / 1e6
+    if window_s < MIN_RATE_WINDOW_S:
+        return {}
     status = threads[threads["vcs"] >= 0]
-    rates: dict[int, float] = {}
+    counts: dict[int, float] = {}
     for (pid, _tid), t in status.sort_values("t_us").groupby(["pid", "tid"]):
         before = t[t["t_us"] < 0].tail(1)
         inside = t[(t["t_us"] >= 0) & (t["t_us"] <= window_us)]
@@ -195,13 +202,9 @@ def switch_rates_hz(threads: pd.DataFrame, window_us: float) -> dict[int, float]
         reads = pd.concat([before, inside, after])
         if len(reads) < 2:
             continue
-        span_s = float(reads["t_us"].iloc[-1] - reads["t_us"].iloc[0]) / 1e6
-        if span_s <= 0:
-            continue
-        switches = float(reads["vcs"].iloc[-1] - reads["vcs"].iloc[0])
         key = int(str(pid))
-        rates[key] = rates.get(key, 0.0) + switches / span_s
-    return rates
+        counts[key] = counts.get(key, 0.0) + float(reads["vcs"].iloc[-1] - reads["vcs"].iloc[0])
+    return {pid: n / window_s for pid, n in counts.items()}
 
 
 def subtree(processes: pd.DataFrame, root_pid: int) -> set[int]:
