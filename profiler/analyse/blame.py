@@ -14,20 +14,13 @@ exact per (waiter, holder thread), an estimate per function, assuming the
 holder's mix of code while others waited is its mix while holding at all. Each
 row carries the samples behind it; a holder without samples keeps its exact
 time under "(no samples)".
-
-Ceiling (Amdahl's law with the GIL as the serial part): of the work the
-threads did (on CPU: holding or running without the GIL), the held part runs
-one thread at a time; the rest could run on N = min(cores, threads that
-worked) cores at once. That CPU work can run at most 1 / (h + (1 - h) / N)
-times faster than on one thread, h = held / work. Assumes the work is the same
-on one thread (no waits) and that nothing but the GIL serialises it (no locks).
-Time the working threads spent blocked (I/O, sleeps: `blocked_s`) is not
-work: threads overlap it, and a run that blocks a lot can beat this ceiling.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Hashable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -37,36 +30,6 @@ _LINE = re.compile(r":\d+\)$")
 NOBODY = -1
 NO_SAMPLES = "(no samples)"
 MATRIX_COLUMNS = ["pid", "waiter_tid", "holder_tid", "holder_state", "waited_s"]
-BLAME_COLUMNS = [
-    "pid",
-    "holder_tid",
-    "holder_state",
-    "function",
-    "stack",
-    "waiter_tid",
-    "waited_s",
-    "samples",
-]
-CEILING_COLUMNS = [
-    "pid",
-    "window_s",
-    "gil_busy_s",
-    "serialised_s",
-    "serialised_pct",
-    "work_s",
-    "blocked_s",
-    "held_fraction",
-    "threads_working",
-    "cores",
-    "ceiling_speedup",
-    "assumptions",
-]
-ASSUMPTIONS = (
-    "Amdahl with the GIL as the serial part, for the threads' CPU work: held work runs one "
-    "thread at a time, the rest on min(cores, threads that worked) cores; the same work on "
-    "one thread, nothing else serialising it. Blocked time (I/O, sleep: blocked_s) is not "
-    "work: threads overlap it, so a run that blocks a lot can beat the ceiling"
-)
 
 
 def wait_matrix(intervals: pd.DataFrame) -> pd.DataFrame:
@@ -104,32 +67,102 @@ def wait_matrix(intervals: pd.DataFrame) -> pd.DataFrame:
     return frame.sort_values("waited_s", ascending=False, ignore_index=True)
 
 
-def blame(matrix: pd.DataFrame, stacks: pd.DataFrame | None) -> pd.DataFrame:
-    """The waiting each holder caused, split over its GIL-holding stacks (py-spy: pid, tid,
-    samples, leaf, stack). Ranked by waiting caused."""
-    caused = matrix[matrix["holder_tid"] != NOBODY]
+CROWD = -2  # a tid standing for all the threads of one kind (a thread per request)
+CROWD_SIZE = 10  # threads of one kind from which they are blamed as one
+
+
+def crowds(kinds: Mapping[tuple[int, int], str]) -> dict[tuple[int, int], str]:
+    """(pid, tid) -> its kind, for threads whose kind has CROWD_SIZE threads or more."""
+    sizes: dict[tuple[int, str], int] = {}
+    for (pid, _), kind in kinds.items():
+        if kind:
+            sizes[(pid, kind)] = sizes.get((pid, kind), 0) + 1
+    return {
+        (pid, tid): f"{kind} ({sizes[(pid, kind)]} threads)"
+        for (pid, tid), kind in kinds.items()
+        if kind and sizes[(pid, kind)] >= CROWD_SIZE
+    }
+
+
+def blame(
+    matrix: pd.DataFrame,
+    stacks: pd.DataFrame | None,
+    kinds: Mapping[tuple[int, int], str] | None = None,
+) -> pd.DataFrame:
+    """The waiting each holder caused, split over GIL-holding stacks (py-spy: pid, tid,
+    samples, leaf, stack); ranked by waiting caused.
+
+    Threads of a kind with CROWD_SIZE members or more (the same name but for its
+    digits, e.g. one thread per request) are one holder and one waiter, tid CROWD,
+    named in `holder_crowd` / `waiter_crowd`. `basis` says whose samples split a
+    holder's time: its own (`thread`, or its crowd's: `kind`), else, when it has
+    none (too short-lived for the sampler), all its process's threads' (`process`);
+    no samples at all: "(no samples)"."""
+    crowd = crowds(kinds or {})
+    caused = matrix[matrix["holder_tid"] != NOBODY].copy()
+    for role in ("holder", "waiter"):
+        keys = list(zip(caused["pid"], caused[f"{role}_tid"], strict=True))
+        caused[f"{role}_crowd"] = [crowd.get((int(p), int(t)), "") for p, t in keys]
+        caused[f"{role}_key"] = caused[f"{role}_tid"].where(caused[f"{role}_crowd"] == "", CROWD)
+    group = ["pid", "holder_key", "holder_crowd", "waiter_key", "waiter_crowd", "holder_state"]
+    summed = caused.groupby(group, as_index=False).agg(waited_s=("waited_s", "sum"))
     known = stacks if stacks is not None else pd.DataFrame(columns=["pid", "tid", "samples"])
     known = known[known["samples"] > 0]
+    members: dict[tuple[int, str], list[int]] = {}
+    for (member_pid, member_tid), crowd_label in crowd.items():
+        members.setdefault((member_pid, crowd_label), []).append(member_tid)
     rows = []
-    for (pid, holder), per in caused.groupby(["pid", "holder_tid"]):
-        mine = known[(known["pid"] == pid) & (known["tid"] == holder)]
+    for key, per in summed.groupby(["pid", "holder_key", "holder_crowd"]):
+        pid_, holder, label = (str(k) for k in key)
+        p, h = int(pid_), int(holder)
+        tids = members.get((p, label), []) if h == CROWD else [h]
+        mine, basis = _samples_for(known, p, tids, "kind" if h == CROWD else "thread")
         total = float(mine["samples"].sum())
-        for waiter, state, waited in zip(
-            per["waiter_tid"], per["holder_state"], per["waited_s"], strict=True
-        ):
+        records: list[dict[Hashable, Any]] = per.to_dict("records")
+        for r in records:
+            head = (p, h, r["holder_state"])
+            tail = (r["waiter_key"], label, r["waiter_crowd"])
             if total == 0:
-                rows.append((pid, holder, state, NO_SAMPLES, "", waiter, waited, 0))
+                rows.append((*head, NO_SAMPLES, "", r["waited_s"], 0, "", *tail))
                 continue
             for leaf, stack, n in zip(mine["leaf"], mine["stack"], mine["samples"], strict=True):
-                share = waited * n / total
-                rows.append((pid, holder, state, function_of(leaf), stack, waiter, share, int(n)))
-    frame = pd.DataFrame(rows, columns=BLAME_COLUMNS)
+                share = r["waited_s"] * n / total
+                rows.append((*head, function_of(leaf), stack, share, int(n), basis, *tail))
+    columns = ["pid", "holder_tid", "holder_state", "function", "stack", "waited_s", "samples"]
+    columns += ["basis", "waiter_tid", "holder_crowd", "waiter_crowd"]
+    frame = pd.DataFrame(rows, columns=columns)
     return frame.sort_values("waited_s", ascending=False, ignore_index=True)
+
+
+def _samples_for(
+    known: pd.DataFrame, pid: int, tids: list[int], basis: str
+) -> tuple[pd.DataFrame, str]:
+    """The holder's (or its crowd's) samples, else its process's, stacks merged."""
+    process = known[known["pid"] == pid]
+    own = process[process["tid"].isin(tids)]
+    if len(own):
+        return _merged_stacks(own), basis
+    return _merged_stacks(process), "process"
+
+
+def _merged_stacks(samples: pd.DataFrame) -> pd.DataFrame:
+    if samples.empty:
+        return samples
+    return samples.groupby(["leaf", "stack"], as_index=False).agg(samples=("samples", "sum"))
+
+
+def thread_kind(name: str) -> str:
+    """A thread's kind: its name without digits (`Thread-12 (process_request_thread)` and
+    `Thread-13 (...)` are one kind; threads nobody named, `tid 123`, are one kind too)."""
+    return "(unnamed)" if name.startswith("tid ") else re.sub(r"\d+", "#", name)
+
+
+NO_FRAME = "(no Python frame)"  # a holding sample whose stack was empty (start-up, C code)
 
 
 def function_of(frame: str) -> str:
     """py-spy's `name (file:line)` as `name (file)`: one function, whichever line it was on."""
-    return _LINE.sub(")", frame)
+    return _LINE.sub(")", frame) if frame else NO_FRAME
 
 
 def functions(blamed: pd.DataFrame) -> pd.DataFrame:
@@ -169,65 +202,3 @@ def _functions(stack: object) -> list[str]:
     if not isinstance(stack, str) or not stack:
         return []
     return list(dict.fromkeys(function_of(frame) for frame in stack.split(";")))
-
-
-def ceiling(intervals: pd.DataFrame, cores: int) -> pd.DataFrame:
-    """Per process: GIL busy, serialised time (held while another waited), the threads' work,
-    the held fraction of it and the speedup ceiling it implies (module docstring)."""
-    rows = []
-    for pid, proc in intervals.groupby("pid"):
-        window_us = float(proc["end_us"].max() - proc["start_us"].min())
-        held = proc[proc["state"].isin(HOLDING)]
-        busy_us = sum(e - s for s, e in _merged(held))
-        serial_us = _held_while_waited_us(proc)
-        dur = proc["end_us"] - proc["start_us"]
-        work = dur[proc["state"].isin(("hold", "nogil_running"))].groupby(proc["tid"]).sum()
-        work_us = float(work.sum())
-        held_us = float(dur[proc["state"] == "hold"].sum())
-        busy = work[work > 0.01 * max(work_us, 1.0)]
-        working = len(busy)
-        blocked = dur[(proc["state"] == "blocked") & proc["tid"].isin(busy.index)].sum()
-        n = max(1, min(cores, working))
-        h = held_us / work_us if work_us > 0 else float("nan")
-        rows.append(
-            {
-                "pid": int(str(pid)),
-                "window_s": window_us / 1e6,
-                "gil_busy_s": busy_us / 1e6,
-                "serialised_s": serial_us / 1e6,
-                "serialised_pct": serial_us / window_us * 100.0 if window_us > 0 else np.nan,
-                "work_s": work_us / 1e6,
-                "blocked_s": float(blocked) / 1e6,
-                "held_fraction": h,
-                "threads_working": working,
-                "cores": cores,
-                "ceiling_speedup": 1.0 / (h + (1.0 - h) / n) if h == h else np.nan,
-                "assumptions": ASSUMPTIONS,
-            }
-        )
-    return pd.DataFrame(rows, columns=CEILING_COLUMNS)
-
-
-def _held_while_waited_us(proc: pd.DataFrame) -> float:
-    """Time in which some thread held the GIL and another waited for it."""
-    held = _merged(proc[proc["state"].isin(HOLDING)])
-    waited = _merged(proc[proc["state"] == "wait"])
-    total, j = 0.0, 0
-    for s, e in held:
-        while j < len(waited) and waited[j][1] <= s:
-            j += 1
-        k = j
-        while k < len(waited) and waited[k][0] < e:
-            total += max(0.0, min(e, waited[k][1]) - max(s, waited[k][0]))
-            k += 1
-    return total
-
-
-def _merged(spans: pd.DataFrame) -> list[tuple[float, float]]:
-    out: list[tuple[float, float]] = []
-    for s, e in sorted(zip(spans["start_us"], spans["end_us"], strict=True)):
-        if out and s <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], e))
-        else:
-            out.append((float(s), float(e)))
-    return out

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from profiler.analyse import blame, disturbance
+from profiler.analyse import blame, ceiling, disturbance
 from profiler.analyse.advice import recommend
 from profiler.analyse.claim_registry import judge
 from profiler.analyse.compare import compare
@@ -79,8 +79,9 @@ def model_tables(rec: Recordings, cpu_count: int) -> tuple[dict[str, pd.DataFram
     for part in parts:
         for name, frame in part.extra.items():
             out[name] = frame
-    out.update(blame_tables(out.get("gil_intervals"), holding_samples(rec), cpu_count))
     names = _thread_names(out.get("threads"))
+    kinds = {key: blame.thread_kind(name) for key, name in names.items()}
+    out.update(blame_tables(out.get("gil_intervals"), holding_samples(rec), cpu_count, kinds))
     for name in ("gil_wait_matrix", "gil_blame"):
         if name in out:
             out[name] = _with_names(out[name], names)
@@ -91,19 +92,22 @@ def model_tables(rec: Recordings, cpu_count: int) -> tuple[dict[str, pd.DataFram
 
 
 def blame_tables(
-    intervals: pd.DataFrame | None, stacks: pd.DataFrame | None, cpu_count: int
+    intervals: pd.DataFrame | None,
+    stacks: pd.DataFrame | None,
+    cpu_count: int,
+    kinds: dict[tuple[int, int], str],
 ) -> dict[str, pd.DataFrame]:
     """gil_wait_matrix, gil_blame, gil_blame_functions, gil_ceiling (analyse.blame), from
     perf's GIL intervals and py-spy's GIL-holding stacks."""
     if intervals is None or intervals.empty or not intervals["state"].isin(blame.HOLDING).any():
         return {}  # no GIL trace (no perf, or a free-threaded build)
     matrix = blame.wait_matrix(intervals)
-    blamed = blame.blame(matrix, stacks)
+    blamed = blame.blame(matrix, stacks, kinds)
     return {
         "gil_wait_matrix": matrix,
         "gil_blame": blamed,
         "gil_blame_functions": blame.functions(blamed),
-        "gil_ceiling": blame.ceiling(intervals, cpu_count),
+        "gil_ceiling": ceiling.ceiling(intervals, cpu_count),
     }
 
 
@@ -120,14 +124,19 @@ def _thread_names(threads: pd.DataFrame | None) -> dict[tuple[int, int], str]:
 def _with_names(frame: pd.DataFrame, names: dict[tuple[int, int], str]) -> pd.DataFrame:
     """waiter_name and holder_name beside their tids ("(nobody)": the GIL between holders)."""
 
-    def name(pid: int, tid: int) -> str:
-        return "(nobody)" if tid == blame.NOBODY else names.get((pid, tid), f"tid {tid}")
+    def name(pid: int, tid: int, crowd: str) -> str:
+        if tid == blame.NOBODY:
+            return "(nobody)"
+        return crowd if tid == blame.CROWD else names.get((pid, tid), f"tid {tid}")
 
     frame = frame.copy()
     for role in ("waiter", "holder"):
+        crowd = frame.get(f"{role}_crowd", pd.Series("", index=frame.index))
         frame[f"{role}_name"] = [
-            name(int(p), int(t)) for p, t in zip(frame["pid"], frame[f"{role}_tid"], strict=True)
+            name(int(p), int(t), str(c))
+            for p, t, c in zip(frame["pid"], frame[f"{role}_tid"], crowd, strict=True)
         ]
+        frame = frame.drop(columns=f"{role}_crowd", errors="ignore")
     first = ["pid", "holder_tid", "holder_name", "holder_state", "function"]
     first += ["waiter_tid", "waiter_name", "waited_s", "samples"]
     order = [c for c in first if c in frame] + [c for c in frame if c not in first]

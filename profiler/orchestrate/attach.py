@@ -26,7 +26,13 @@ from profiler.layout import RunDir
 from profiler.orchestrate.cleanup import closing_containment, leftovers
 from profiler.orchestrate.containment import Containment
 from profiler.orchestrate.interpreters import resolve_python
-from profiler.orchestrate.recording import PYTHON_NAME, RECORD, record_manifest, result_doc
+from profiler.orchestrate.recording import (
+    PYTHON_NAME,
+    RECORD,
+    name_of,
+    record_manifest,
+    result_doc,
+)
 from profiler.orchestrate.scenario import python_info
 from profiler.record import select
 from profiler.record.base import RecorderFailed, Sampler, Target
@@ -113,7 +119,7 @@ def attach(config: AttachConfig, progress: ProgressFn) -> Recorded:
     found = [w for w in chosen.wrappers if w.name == "perf"]
     perf = cast(Perf, found[0]) if found else None
     check_free_space(config.reports, recording=bool(chosen.used))
-    name = f"attach-{Path(argv[-1] if argv else str(config.pid)).stem or config.pid}"
+    name = name_of("attach", argv or [str(config.pid)])
     run_dir = create_run_dir(config.reports, name, started)
     info = python_info(python)
     manifest = record_manifest("attach", name, argv, started, chosen, config.recorders, info)

@@ -30,6 +30,7 @@ from profiler.orchestrate.recording import (
     HOOK_DIR,
     PYTHON_NAME,
     RECORD,
+    name_of,
     real_python,
     record_manifest,
     result_doc,
@@ -69,15 +70,6 @@ def command_python(argv: Sequence[str], python: str | None) -> str:
     return real_python(found) if PYTHON_NAME.match(Path(found).name) else resolve_python(None)
 
 
-def name_of(argv: Sequence[str]) -> str:
-    """record-<script or module>: what the run directory is named after."""
-    rest = list(argv[1:]) if PYTHON_NAME.match(Path(argv[0]).name) else list(argv)
-    if len(rest) >= 2 and rest[0] == "-m":
-        return f"record-{rest[1]}"
-    script = next((a for a in rest if not a.startswith("-")), argv[0])
-    return f"record-{Path(script).stem or 'command'}"
-
-
 def record(config: RecordConfig, progress: ProgressFn) -> Recorded:
     """Run the command under the recorders; the recording (orchestrate.recorded finishes it)."""
     python = command_python(config.argv, config.python)
@@ -92,10 +84,10 @@ def record(config: RecordConfig, progress: ProgressFn) -> Recorded:
         chosen.wrappers = [w for w in chosen.wrappers if w.name != "py-spy"]
         samplers.insert(0, PySpyAttached())
     check_free_space(config.reports, recording=bool(chosen.used))
-    run_dir = create_run_dir(config.reports, name_of(config.argv), started)
+    run_dir = create_run_dir(config.reports, name_of("record", config.argv), started)
     info = python_info(python)
     manifest = record_manifest(
-        "record", name_of(config.argv), argv, started, chosen, config.recorders, info
+        "record", name_of("record", config.argv), argv, started, chosen, config.recorders, info
     )
     layout = RunDir(run_dir)
     manifest.save(layout.manifest)

@@ -9,6 +9,7 @@ import platform
 import re
 import subprocess
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import profiler
@@ -110,3 +111,12 @@ def real_python(path: str) -> str:
     )
     found = done.stdout.strip()
     return found if done.returncode == 0 and found else path
+
+
+def name_of(kind: str, argv: Sequence[str]) -> str:
+    """<kind>-<script or module>: what the run directory is named after."""
+    rest = list(argv[1:]) if PYTHON_NAME.match(Path(argv[0]).name) else list(argv)
+    if len(rest) >= 2 and rest[0] == "-m":
+        return f"{kind}-{rest[1]}"
+    script = next((a for a in rest if not a.startswith("-")), argv[0])
+    return f"{kind}-{Path(script).stem or 'command'}"

@@ -25,15 +25,35 @@ STATE_COLUMNS = {
 }
 
 
+MAX_THREADS = 30  # per model and figure: a thread per request would make it miles high
+
+
+def _busiest(frame: pd.DataFrame, columns: list[str], keys: list[str]) -> pd.DataFrame:
+    """The MAX_THREADS rows (per `keys` group) most active over `columns`."""
+    activity = frame.reindex(columns=columns).fillna(0.0).sum(axis=1)
+    ranked = frame.assign(_activity=activity).sort_values("_activity", ascending=False)
+    return ranked.groupby(keys, sort=False).head(MAX_THREADS).drop(columns="_activity")
+
+
+def _more(total: int) -> str:
+    return (
+        f" (the {MAX_THREADS} busiest of {total} threads; all in threads.csv)"
+        if total > MAX_THREADS
+        else ""
+    )
+
+
 def _thread_label(row: pd.Series) -> str:
     return f"{row['thread_name']} ({row['process_role']} {row['pid']})"
 
 
 def gil_states_figure(threads: pd.DataFrame) -> Figure | None:
     """Per model, per thread: stacked bars of the five GIL states (perf rows only)."""
-    exact = threads[threads["source"] == "perf"]
-    if exact.empty:
+    every = threads[threads["source"] == "perf"]
+    if every.empty:
         return None
+    busy = ["gil_hold_pct", "gil_hold_preempted_pct", "gil_wait_pct", "on_cpu_pct"]
+    exact = _busiest(every, busy, ["model"])
     models = list(dict.fromkeys(exact["model"]))
     heights = [max(1, len(exact[exact["model"] == m])) for m in models]
     fig, axes = plt.subplots(
@@ -58,7 +78,8 @@ def gil_states_figure(threads: pd.DataFrame) -> Figure | None:
         ax.set_yticks(range(len(rows)), labels, fontsize=8)
         ax.invert_yaxis()
         ax.set_xlim(0, 100)
-        ax.set_title(f"{model}", fontsize=10, loc="left")
+        total = int((every["model"] == model).sum())
+        ax.set_title(f"{model}{_more(total)}", fontsize=10, loc="left")
     axes[-1, 0].set_xlabel(
         "share of the model run, or of its traced part (gil_traced_pct)  —  source: perf (exact)"
     )
@@ -80,6 +101,8 @@ def sampled_gil_figure(threads: pd.DataFrame) -> Figure | None:
     )
     wide.columns = [f"{col[0]}:{col[1]}" for col in wide.columns]
     wide = wide.reset_index()
+    total = len(wide)
+    wide = _busiest(wide, ["gil_hold_pct:py-spy", "on_cpu_pct:procfs"], ["model"])
     fig, ax = plt.subplots(figsize=(10, 1.0 + 0.3 * len(wide)), layout="constrained")
     y = np.arange(len(wide))
     hold = wide.get("gil_hold_pct:py-spy", pd.Series(np.nan, index=wide.index)).to_numpy(float)
@@ -101,7 +124,7 @@ def sampled_gil_figure(threads: pd.DataFrame) -> Figure | None:
     )
     ax.invert_yaxis()
     ax.set_xlim(0, 105)
-    ax.set_xlabel("share of the model run (%)")
+    ax.set_xlabel(f"share of the model run (%){_more(total)}")
     ax.legend(fontsize=8)
     return fig
 
@@ -112,10 +135,22 @@ def gil_timeline_figure(intervals: pd.DataFrame, threads: pd.DataFrame) -> Figur
         return None
     models = list(dict.fromkeys(intervals["model"]))
     names = threads.drop_duplicates(["model", "pid", "tid"]).set_index(["model", "pid", "tid"])
-    counts = [
-        intervals.loc[intervals["model"] == m, ["pid", "tid"]].drop_duplicates().shape[0]
-        for m in models
-    ]
+    active = intervals[intervals["state"] != "blocked"]
+    busy = (
+        (active["end_us"] - active["start_us"])
+        .groupby([active["model"], active["pid"], active["tid"]])
+        .sum()
+    )
+    chosen: dict[str, list[tuple[int, int]]] = {}
+    totals: dict[str, int] = {}
+    for m in models:
+        every = intervals.loc[intervals["model"] == m, ["pid", "tid"]].drop_duplicates()
+        totals[m] = len(every)
+        keys = [(int(p), int(t)) for p, t in zip(every["pid"], every["tid"], strict=True)]
+        weight = [float(busy.get((m, p, t), 0.0)) for p, t in keys]
+        ranked = [k for _, k in sorted(zip(weight, keys, strict=True), key=lambda x: -x[0])]
+        chosen[m] = sorted(ranked[:MAX_THREADS])
+    counts = [len(chosen[m]) for m in models]
     fig, axes = plt.subplots(
         len(models),
         1,
@@ -127,7 +162,7 @@ def gil_timeline_figure(intervals: pd.DataFrame, threads: pd.DataFrame) -> Figur
     )
     for ax, model in zip(axes[:, 0], models, strict=True):
         per = intervals[intervals["model"] == model]
-        keys = sorted({(int(p), int(t)) for p, t in zip(per["pid"], per["tid"], strict=True)})
+        keys = chosen[model]
         labels = []
         for row, (pid, tid) in enumerate(keys):
             mine = per[(per["pid"] == pid) & (per["tid"] == tid)]
@@ -155,7 +190,7 @@ def gil_timeline_figure(intervals: pd.DataFrame, threads: pd.DataFrame) -> Figur
             labels.append(f"{name} ({role} {pid})")
         ax.set_yticks(range(len(keys)), labels, fontsize=8)
         ax.set_ylim(len(keys) - 0.5, -0.5)
-        ax.set_title(model, fontsize=10, loc="left")
+        ax.set_title(f"{model}{_more(totals[model])}", fontsize=10, loc="left")
     axes[-1, 0].set_xlabel("ms from the model run's start — source: perf (exact)")
     handles = [Rectangle((0, 0), 1, 1, color=c) for c in STATE_COLOURS.values()]
     fig.legend(handles, list(STATE_COLOURS), ncol=6, fontsize=8, loc="outside upper left")

@@ -109,13 +109,22 @@ def print_across(console: Console, result: AcrossResult) -> None:
     console.print(f"across:        {RunDir(result.out_dir).report}", markup=False, highlight=False)
 
 
+MAX_THREAD_ROWS = 20  # a server's thread per request would fill the screen
+
+
 def print_recording(console: Console, run_dir: Path, tables: dict[str, pd.DataFrame]) -> None:
     """A recording's threads (best source) and what the GIL blame says."""
     threads = tables.get("threads")
     if threads is not None and not threads.empty:
         best = threads[threads["best"].astype(bool)]
-        table = Table("pid", "thread", "role", "GIL held %", "waits %", "on CPU %", "source")
-        for r in best.to_dict("records"):
+        busy = best[["gil_hold_pct", "gil_wait_pct", "on_cpu_pct"]].fillna(0.0).max(axis=1)
+        shown = best.loc[busy.sort_values(ascending=False).index[:MAX_THREAD_ROWS]]
+        more = len(best) - len(shown)
+        table = Table(
+            "pid", "thread", "role", "GIL held %", "waits %", "on CPU %", "source",
+            caption=f"and {more} more threads (tables/threads.csv)" if more else None,
+        )  # fmt: skip
+        for r in shown.sort_values(["pid", "tid"]).to_dict("records"):
             table.add_row(
                 str(r["pid"]),
                 str(r["thread_name"]),
