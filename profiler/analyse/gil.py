@@ -183,7 +183,10 @@ def process_shares(intervals: pd.DataFrame, window_us: float | Mapping[int, floa
                 "gil_busy_pct": union_us(proc[proc["state"].isin(("hold", "hold_preempted"))])
                 / window
                 * 100.0,
-                "gil_contended_pct": union_us(proc[proc["state"] == "wait"]) / window * 100.0,
+                # waits can go on while the probes stall the process (not in the window)
+                "gil_contended_pct": min(
+                    100.0, union_us(proc[proc["state"] == "wait"]) / window * 100.0
+                ),
             }
         )
     return pd.DataFrame(rows, columns=["pid", "gil_busy_pct", "gil_contended_pct"])

@@ -85,6 +85,12 @@ def model_tables(rec: Recordings, cpu_count: int) -> tuple[dict[str, pd.DataFram
     for name in ("gil_wait_matrix", "gil_blame"):
         if name in out:
             out[name] = _with_names(out[name], names)
+    if "gil_wait_matrix" in out:  # threads of a crowd (a thread per request) as one name
+        crowd = blame.crowds(kinds)
+        matrix = out["gil_wait_matrix"]
+        for role in ("waiter", "holder"):
+            keys = zip(matrix["pid"], matrix[f"{role}_tid"], matrix[f"{role}_name"], strict=True)
+            matrix[f"{role}_group"] = [crowd.get((int(p), int(t)), n) for p, t, n in keys]
     tables = {
         name: frame.reset_index(drop=True).assign(model=rec.model) for name, frame in out.items()
     }

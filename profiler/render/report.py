@@ -55,7 +55,7 @@ def _blame_tables(tables: dict[str, pd.DataFrame]) -> dict[str, dict[str, Any] |
     matrix = tables.get("gil_wait_matrix")
     matrix_shown: pd.DataFrame | None = None
     if matrix is not None and not matrix.empty:
-        keys = ["model", "pid", "waiter_name", "holder_name"]
+        keys = ["model", "pid", "waiter_group", "holder_group"]
         summed = matrix.groupby(keys, as_index=False).agg(waited_s=("waited_s", "sum"))
         matrix_shown = summed.sort_values("waited_s", ascending=False).head(20)
     return {
@@ -65,6 +65,37 @@ def _blame_tables(tables: dict[str, pd.DataFrame]) -> dict[str, dict[str, Any] |
         "wait_matrix": _plain(matrix_shown),
         "gil_ceiling": _plain(_without(tables.get("gil_ceiling"), "assumptions")),
     }
+
+
+MAX_THREAD_ROWS = 60  # per model: a thread per request would make the page endless
+
+
+def _busiest(threads: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The MAX_THREAD_ROWS threads per model with the most GIL and CPU activity (every
+    source's rows of those threads), in their original order."""
+    if threads is None or threads.empty:
+        return threads
+    columns = ["gil_hold_pct", "gil_wait_pct", "on_cpu_pct"]
+    activity = threads.reindex(columns=columns).fillna(0.0).sum(axis=1)
+    per_thread = activity.groupby([threads["model"], threads["pid"], threads["tid"]]).max()
+    top = per_thread.sort_values(ascending=False).groupby(level="model").head(MAX_THREAD_ROWS)
+    keep = threads.set_index(["model", "pid", "tid"]).index.isin(top.index)
+    return threads[keep]
+
+
+def _hidden(threads: pd.DataFrame | None) -> int:
+    """How many threads the report's table leaves out (threads.csv has them all)."""
+    if threads is None or threads.empty:
+        return 0
+    every = threads[["model", "pid", "tid"]].drop_duplicates()
+    return max(0, len(every) - len(_busiest(threads)[["model", "pid", "tid"]].drop_duplicates()))  # type: ignore[index]
+
+
+def _top(frame: pd.DataFrame | None, column: str) -> pd.DataFrame | None:
+    """At most MAX_THREAD_ROWS rows, the largest `column` first (the CSV has them all)."""
+    if frame is None or column not in frame or len(frame) <= MAX_THREAD_ROWS:
+        return frame
+    return frame.sort_values(column, ascending=False).head(MAX_THREAD_ROWS)
 
 
 def _without(frame: pd.DataFrame | None, column: str) -> pd.DataFrame | None:
@@ -87,13 +118,10 @@ def render_report(
     comparison = tables.get("comparison", pd.DataFrame(columns=["model"]))
     answer = Answer.from_table(tables.get("advice"))
     shown = {
-        "threads": _best(
-            tables.get("threads"),
-            THREAD_REPORT_COLUMNS,
-        ),
+        "threads": _best(_busiest(tables.get("threads")), THREAD_REPORT_COLUMNS),
         "processes": _best(tables.get("processes"), None),
         "cores": _best(tables.get("cores"), None),
-        "gil_stats": _plain(tables.get("gil_stats")),
+        "gil_stats": _plain(_top(tables.get("gil_stats"), "acquisitions")),
         "checks": _plain(tables.get("checks")),
         "claims": _plain(tables.get("claims")),
         **_blame_tables(tables),
@@ -129,6 +157,7 @@ def render_report(
         images={name: _data_uri(paths[0]) for name, paths in figures.items()},
         tables={k: v for k, v in shown.items() if v is not None},
         has_perf="gil_intervals" in tables,
+        hidden_threads=_hidden(tables.get("threads")),
         cores_source=cores_source,
         traced=traced,
         overhead=overhead,
