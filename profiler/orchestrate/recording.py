@@ -54,8 +54,13 @@ def result_doc(
     python: PythonInfo,
     error: RunError | None,
 ) -> RunResult:
-    """The recording as a runner result document, so the observed run's loaders read it."""
+    """The recording as a runner result document, so the observed run's loaders read it.
+
+    Every other Python process whose threads are known is a `worker` (a pool's, or any
+    child the program started); processes that are not Python are named by their command.
+    """
     t0, t1 = window_ns
+    children = sorted({t.pid for t in threads} - {root_pid})
     return RunResult(
         scenario=" ".join(argv),
         model=RECORD,
@@ -68,6 +73,7 @@ def result_doc(
         end_ns=t1,
         wall_s=(t1 - t0) / 1e9,
         threads=threads,
+        worker_pids=children,
         error=error,
         ok=error is None,
         whole_process=True,

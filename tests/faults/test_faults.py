@@ -577,3 +577,31 @@ def test_perf_sched_recording_stops_at_its_cap_and_the_workload_goes_on(tmp_path
     # AND the file stops near the cap: perf checks its size after writing what its per-core
     # buffers held (4 MB each, two cores)
     assert 2**20 <= (tmp_path / "perf.data").stat().st_size < 12 * 2**20
+
+
+@needs_perf
+def test_sigterm_during_record_keeps_the_recording_and_leaves_nothing(tmp_path: Path) -> None:
+    # GIVEN `concprof record` of a program that would run for a minute
+    program = tmp_path / "forever_recorded.py"
+    program.write_text("import time\nfor _ in range(600):\n    time.sleep(0.1)\n")
+    out = tmp_path / "reports"
+    proc = start(
+        ["record", "--recorders", "perf,procfs", "--out", str(out), "--", sys.executable,
+         str(program)],
+        tmp_path,
+    )  # fmt: skip
+    wait_for(lambda: bool(processes_with(str(program))), 60, "the recorded program")
+    time.sleep(1.0)
+    # WHEN concprof gets SIGTERM (as from a service manager or Ctrl-C)
+    proc.send_signal(signal.SIGTERM)
+    # THEN it ends the program, keeps what was recorded and says so in one line
+    assert proc.wait(timeout=120) == 128 + signal.SIGTERM
+    err = (tmp_path / "stderr").read_text()
+    assert "interrupted (SIGTERM)" in err and err.count("\n") == 1, err
+    doc = manifest(out)
+    assert doc["kind"] == "record" and doc["status"] == "incomplete"
+    assert doc["error"]["phase"] == "interrupted"  # type: ignore[index]
+    run_dir = Path(str(doc["_dir"]))
+    assert_files_parse(run_dir)
+    assert (run_dir / "tables" / "threads.csv").is_file()
+    assert not leftovers_of(proc.pid, str(program), str(out))

@@ -132,6 +132,8 @@ def test_a_pool_program_lists_every_process(tmp_path: Path) -> None:
     # the parent and both workers: each noted its threads at start (the hook) and has rows
     assert notes["pid"].nunique() >= 3
     assert set(notes["pid"]) <= set(threads["pid"])
+    roles = threads.drop_duplicates("pid").set_index("pid")["process_role"]
+    assert sorted(roles[list(set(notes["pid"]))]).count("worker") == notes["pid"].nunique() - 1
     manifest = json.loads((run / "run.json").read_text())
     assert manifest["kind"] == "record" and manifest["status"] == "complete"
     assert manifest["exit_code"] == 0
