@@ -43,6 +43,46 @@ def _more(total: int) -> str:
     )
 
 
+PIXEL_BINS = 2000  # a timeline row is about 1,000 pixels wide: finer spans are not seen
+
+
+def dominant_states(intervals: pd.DataFrame, span_us: tuple[float, float]) -> pd.DataFrame:
+    """One thread's intervals as drawn: past PIXEL_BINS of them, each bin of the span shows
+    the state the thread spent most of that bin in (as timeline.html does per pixel);
+    drawing 100,000 sub-pixel spans took tens of seconds and showed nothing more."""
+    if len(intervals) <= PIXEL_BINS:
+        return intervals
+    edges = np.linspace(span_us[0], span_us[1], PIXEL_BINS + 1)
+    starts = intervals["start_us"].to_numpy(float)
+    ends = intervals["end_us"].to_numpy(float)
+    states = list(dict.fromkeys(intervals["state"]))
+    inside = np.zeros((len(states), PIXEL_BINS))
+    for k, state in enumerate(states):
+        mask = (intervals["state"] == state).to_numpy()
+        order = np.argsort(starts[mask], kind="stable")
+        s, e = starts[mask][order], ends[mask][order]
+        # time in this state up to each edge: every span that started before it, the last
+        # one only as far as the edge (a thread's spans do not overlap)
+        whole = np.concatenate([[0.0], np.cumsum(e - s)])
+        j = np.searchsorted(s, edges, side="right")  # spans started by each edge
+        last = np.maximum(j - 1, 0)
+        partial = np.where(j > 0, np.clip(edges - s[last], 0.0, (e - s)[last]), 0.0)
+        covered = whole[last] + partial
+        inside[k] = np.diff(covered)
+    best = inside.argmax(axis=0)
+    drawn = inside.max(axis=0) > 0
+    rows = [(states[b], edges[i], edges[i + 1]) for i, b in enumerate(best) if drawn[i]]
+    frame = pd.DataFrame(rows, columns=["state", "start_us", "end_us"])
+    # equal neighbours as one span
+    change = frame["state"].ne(frame["state"].shift()) | frame["start_us"].ne(
+        frame["end_us"].shift()
+    )
+    group = change.cumsum()
+    return frame.groupby(group).agg(
+        state=("state", "first"), start_us=("start_us", "first"), end_us=("end_us", "last")
+    )
+
+
 def _thread_label(row: pd.Series) -> str:
     return f"{row['thread_name']} ({row['process_role']} {row['pid']})"
 
@@ -164,8 +204,9 @@ def gil_timeline_figure(intervals: pd.DataFrame, threads: pd.DataFrame) -> Figur
         per = intervals[intervals["model"] == model]
         keys = chosen[model]
         labels = []
+        span_us = (float(per["start_us"].min()), float(per["end_us"].max()))
         for row, (pid, tid) in enumerate(keys):
-            mine = per[(per["pid"] == pid) & (per["tid"] == tid)]
+            mine = dominant_states(per[(per["pid"] == pid) & (per["tid"] == tid)], span_us)
             for state, colour in STATE_COLOURS.items():
                 spans = mine[mine["state"] == state]
                 if len(spans):

@@ -377,6 +377,8 @@ def test_perf_discloses_its_slowdown_and_leaves_a_lone_thread_no_wait(tmp_path: 
         "perf",
         "--out",
         str(tmp_path),
+        "--timeout",
+        "6",  # observed passes are limited to half the timeout: a shorter test
     )
     assert code == 0, err
     run = tmp_path / "syscalls" / "latest"
