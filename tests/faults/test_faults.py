@@ -590,7 +590,8 @@ def test_sigterm_during_record_keeps_the_recording_and_leaves_nothing(tmp_path: 
          str(program)],
         tmp_path,
     )  # fmt: skip
-    wait_for(lambda: bool(processes_with(str(program))), 60, "the recorded program")
+    # the program runs under the recorders once the start-up hook has noted its MainThread
+    wait_for(lambda: any(out.glob("*/*/raw/record/threads/*.jsonl")), 60, "the recorded program")
     time.sleep(1.0)
     # WHEN concprof gets SIGTERM (as from a service manager or Ctrl-C)
     proc.send_signal(signal.SIGTERM)
