@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from profiler.analyse.blame import HOLDING
+from profiler.analyse.perf_threads import merged_spans, union_us
 
 CEILING_COLUMNS = [
     "pid",
@@ -46,7 +47,7 @@ def ceiling(intervals: pd.DataFrame, cores: int) -> pd.DataFrame:
     for pid, proc in intervals.groupby("pid"):
         window_us = float(proc["end_us"].max() - proc["start_us"].min())
         held = proc[proc["state"].isin(HOLDING)]
-        busy_us = sum(e - s for s, e in _merged(held))
+        busy_us = union_us(held)
         serial_us = _held_while_waited_us(proc)
         dur = proc["end_us"] - proc["start_us"]
         work = dur[proc["state"].isin(("hold", "nogil_running"))].groupby(proc["tid"]).sum()
@@ -98,8 +99,8 @@ def sustained_concurrency(proc: pd.DataFrame, window_us: float) -> int:
 
 def _held_while_waited_us(proc: pd.DataFrame) -> float:
     """Time in which some thread held the GIL and another waited for it."""
-    held = _merged(proc[proc["state"].isin(HOLDING)])
-    waited = _merged(proc[proc["state"] == "wait"])
+    held = merged_spans(proc[proc["state"].isin(HOLDING)])
+    waited = merged_spans(proc[proc["state"] == "wait"])
     total, j = 0.0, 0
     for s, e in held:
         while j < len(waited) and waited[j][1] <= s:
@@ -109,13 +110,3 @@ def _held_while_waited_us(proc: pd.DataFrame) -> float:
             total += max(0.0, min(e, waited[k][1]) - max(s, waited[k][0]))
             k += 1
     return total
-
-
-def _merged(spans: pd.DataFrame) -> list[tuple[float, float]]:
-    out: list[tuple[float, float]] = []
-    for s, e in sorted(zip(spans["start_us"], spans["end_us"], strict=True)):
-        if out and s <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], e))
-        else:
-            out.append((float(s), float(e)))
-    return out

@@ -14,7 +14,13 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from profiler.analyse.perf_threads import INTERVAL_COLUMNS, tid_owner, tree_pids, union_us
+from profiler.analyse.perf_threads import (
+    INTERVAL_COLUMNS,
+    append_span,
+    tid_owner,
+    tree_pids,
+    union_us,
+)
 from profiler.schema import GIL_STATES as STATES
 
 Stream = list[tuple[int, str, int]]  # (t_ns, what, core the event happened on)
@@ -76,14 +82,7 @@ def thread_intervals(
     last_t = stream[0][0] if stream else t0_ns
 
     def emit(until: int) -> None:
-        start, end = max(last_t, t0_ns), min(until, t1_ns)
-        if end <= start:
-            return
-        state = _state(gil, bool(cores))
-        if out and out[-1][0] == state and out[-1][2] == start:
-            out[-1] = (state, out[-1][1], end)
-        else:
-            out.append((state, start, end))
+        append_span(out, _state(gil, bool(cores)), last_t, until, t0_ns, t1_ns)
 
     for t, what, core in stream:
         emit(t)

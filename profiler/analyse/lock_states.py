@@ -21,7 +21,13 @@ from collections import defaultdict
 
 import pandas as pd
 
-from profiler.analyse.perf_threads import INTERVAL_COLUMNS, tid_owner, tree_pids, union_us
+from profiler.analyse.perf_threads import (
+    INTERVAL_COLUMNS,
+    append_span,
+    tid_owner,
+    tree_pids,
+    union_us,
+)
 from profiler.schema import LOCK_STATES
 
 LOCK_KINDS = ("park", "unparked", "stw_start", "stw_end")
@@ -80,14 +86,7 @@ def thread_lock_intervals(stream: Stream, t0_ns: int, t1_ns: int) -> list[tuple[
     last_t = stream[0][0] if stream else t0_ns
 
     def emit(until: int) -> None:
-        start, end = max(last_t, t0_ns), min(until, t1_ns)
-        if end <= start:
-            return
-        state = _state(parked, on_cpu, off_state)
-        if out and out[-1][0] == state and out[-1][2] == start:
-            out[-1] = (state, out[-1][1], end)
-        else:
-            out.append((state, start, end))
+        append_span(out, _state(parked, on_cpu, off_state), last_t, until, t0_ns, t1_ns)
 
     for t, what, state in stream:
         emit(t)

@@ -30,19 +30,32 @@ def tid_owner(events: pd.DataFrame, pids: set[int]) -> dict[int, int]:
     return dict(zip(own["tid"].astype(int), own["pid"].astype(int), strict=True))
 
 
+def merged_spans(spans: pd.DataFrame) -> list[tuple[float, float]]:
+    """The union of [start_us, end_us) spans as disjoint spans, in time order."""
+    out: list[tuple[float, float]] = []
+    for s, e in sorted(zip(spans["start_us"], spans["end_us"], strict=True)):
+        if out and s <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], float(e)))
+        else:
+            out.append((float(s), float(e)))
+    return out
+
+
 def union_us(spans: pd.DataFrame) -> float:
     """Time covered by the union of [start_us, end_us) spans (overlaps counted once)."""
-    if spans.empty:
-        return 0.0
-    spans = spans.sort_values("start_us")
-    total, cur_s, cur_e = 0.0, None, None
-    for s, e in zip(spans["start_us"], spans["end_us"], strict=True):
-        if cur_e is None or s > cur_e:
-            if cur_e is not None and cur_s is not None:
-                total += cur_e - cur_s
-            cur_s, cur_e = s, e
-        else:
-            cur_e = max(cur_e, e)
-    if cur_e is not None and cur_s is not None:
-        total += cur_e - cur_s
-    return float(total)
+    return sum(e - s for s, e in merged_spans(spans))
+
+
+Span = tuple[str, int, int]  # (state, start_ns, end_ns)
+
+
+def append_span(out: list[Span], state: str, start: int, end: int, t0: int, t1: int) -> None:
+    """Add a thread's state from start to end, clipped to [t0, t1]; a span that continues
+    the last one in the same state extends it."""
+    start, end = max(start, t0), min(end, t1)
+    if end <= start:
+        return
+    if out and out[-1][0] == state and out[-1][2] == start:
+        out[-1] = (state, out[-1][1], end)
+    else:
+        out.append((state, start, end))
