@@ -34,14 +34,14 @@ def pyspy_tables(
     """`named`: pid, tid of every thread the runner named (a named thread never seen
     holding the GIL held it 0%); `last_seen_ns`: when each process ended (procfs);
     `switch_rate_hz`: each process's voluntary context switches per second (procfs)."""
-    samples = holding_samples(rec)
-    if samples is None or rec.pyspy is None:
+    holding = holding_samples(rec)
+    if holding is None or rec.pyspy is None:
         return None
     reference = rec.pyspy.samples["pid"] == rec.reference_pid
     in_window = reference & rec.pyspy.samples["leaf"].str.startswith(ROUND_FRAME)
     rounds = int(rec.pyspy.samples.loc[in_window, "samples"].sum())  # not its start-up
     unseen = named[["pid", "tid"]].assign(samples=0, leaf="", stack="")
-    samples = pd.concat([samples, unseen], ignore_index=True)
+    samples = pd.concat([holding, unseen], ignore_index=True)
     counted = rounds if rec.doc.gil_reference_ok else None
     window_s = rec.window_us / 1e6
     shares = pyspy_shares(samples, rec.pyspy.rate_hz, window_s, counted)
@@ -52,7 +52,7 @@ def pyspy_tables(
     )
     shares, busy = extrapolate(shares, busy, late)
     shares, busy = unmeasurable(shares, busy, switch_rate_hz or {})
-    return SourceTables("py-spy", threads=shares, processes=busy)
+    return SourceTables("py-spy", threads=shares, processes=busy, stacks=holding)
 
 
 HOOK_FRAME = r";[^;]*_concprof_named_start \([^;]*\)"

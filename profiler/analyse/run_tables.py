@@ -20,7 +20,7 @@ from profiler.analyse.claim_registry import judge
 from profiler.analyse.compare import compare
 from profiler.analyse.from_perf import perf_tables
 from profiler.analyse.from_procfs import procfs_tables
-from profiler.analyse.from_pyspy import holding_samples, pyspy_tables
+from profiler.analyse.from_pyspy import pyspy_tables
 from profiler.analyse.from_viztracer import viztracer_tables
 from profiler.analyse.source_tables import SourceTables
 from profiler.errors import RunFailed
@@ -81,7 +81,8 @@ def model_tables(rec: Recordings, cpu_count: int) -> tuple[dict[str, pd.DataFram
             out[name] = frame
     names = _thread_names(out.get("threads"))
     kinds = {key: blame.thread_kind(name) for key, name in names.items()}
-    out.update(blame_tables(out.get("gil_intervals"), holding_samples(rec), cpu_count, kinds))
+    stacks = pyspy.stacks if pyspy is not None else None
+    out.update(blame_tables(out.get("gil_intervals"), stacks, cpu_count, kinds))
     for name in ("gil_wait_matrix", "gil_blame"):
         if name in out:
             out[name] = _with_names(out[name], names)
