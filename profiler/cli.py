@@ -10,14 +10,18 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from profiler.cli_args import Parser, attach_arguments, profile_arguments, record_arguments
-from profiler.errors import RunFailed, UsageError
+from profiler.errors import RunFailed, Terminated, UsageError, terminate
 from profiler.layout import RunDir
+
+if TYPE_CHECKING:
+    from profiler.spine import ProgressFn, Recorded
 
 Command = Callable[[argparse.Namespace, Console], int]
 
@@ -152,8 +156,6 @@ def cmd_doctor(args: argparse.Namespace, console: Console) -> int:
 def cmd_record(args: argparse.Namespace, console: Console) -> int:
     """Record a command of yours (and every process it starts): threads, GIL, blame, cores."""
     from profiler.orchestrate.record import RecordConfig, record
-    from profiler.orchestrate.recorded import finish
-    from profiler.render.terminal import print_recording, step_display
 
     argv = list(args.command)
     if argv[:1] == ["--"]:
@@ -167,10 +169,7 @@ def cmd_record(args: argparse.Namespace, console: Console) -> int:
         python=args.python,
         timeout_s=args.timeout,
     )
-    with step_display(console) as on_progress:
-        recorded = record(config, on_progress)
-        tables = finish(recorded)
-    print_recording(console, recorded.run_dir, tables)
+    recorded = _recording(console, lambda progress: record(config, progress))
     if recorded.interrupted is not None:
         raise recorded.interrupted  # main() says so, exit 130 (the recording is kept)
     if recorded.exit_code:
@@ -184,8 +183,6 @@ def cmd_record(args: argparse.Namespace, console: Console) -> int:
 def cmd_attach(args: argparse.Namespace, console: Console) -> int:
     """Record a running process and its children for a while, without changing them."""
     from profiler.orchestrate.attach import AttachConfig, attach
-    from profiler.orchestrate.recorded import finish
-    from profiler.render.terminal import print_recording, step_display
 
     config = AttachConfig(
         pid=args.pid,
@@ -194,11 +191,20 @@ def cmd_attach(args: argparse.Namespace, console: Console) -> int:
         recorders=args.recorders,
         python=args.python,
     )
+    _recording(console, lambda progress: attach(config, progress))
+    return 0
+
+
+def _recording(console: Console, run: Callable[[ProgressFn], Recorded]) -> Recorded:
+    """A recording with its progress shown, then its tables and outputs, then its summary."""
+    from profiler.orchestrate.recorded import finish
+    from profiler.render.terminal import print_recording, step_display
+
     with step_display(console) as on_progress:
-        recorded = attach(config, on_progress)
+        recorded = run(on_progress)
         tables = finish(recorded)
     print_recording(console, recorded.run_dir, tables)
-    return 0
+    return recorded
 
 
 def cmd_view(args: argparse.Namespace, console: Console) -> int:
@@ -259,22 +265,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM or SIGHUP: handled like Ctrl-C (the run is stopped and kept, incomplete)."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signal.Signals(signum).name)
-        self.signum = signum
-
-
-def _terminate(signum: int, frame: object) -> None:
-    raise Terminated(signum)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     for stop in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(stop, _terminate)
+        signal.signal(stop, terminate)
     console = Console(stderr=False)
     if not console.is_terminal:  # piped or captured: do not squeeze tables into 80 columns
         console = Console(stderr=False, width=max(console.width, 120))

@@ -1,4 +1,4 @@
-"""The two kinds of failure the CLI turns into exit codes, and damaged input.
+"""The failures the CLI turns into exit codes (bad usage, a failed run, a signal); bad input.
 
 Loaders refuse a raw file that is cut off or unreadable, and say which one: a
 recorder killed mid-write, a full disk or a copy that stopped leaves a file
@@ -9,6 +9,7 @@ with one line naming the file (exit 2 from `concprof report`).
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -52,3 +53,16 @@ def reading(path: Path) -> Iterator[None]:
             f"{path}: truncated or unreadable ({type(exc).__name__}: {detail}); "
             "record the run again"
         ) from None
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP: handled like Ctrl-C (the run is stopped and kept, incomplete)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def terminate(signum: int, frame: object) -> None:
+    """The handler of SIGTERM and SIGHUP in the CLI."""
+    raise Terminated(signum)

@@ -31,6 +31,7 @@ from profiler.orchestrate.recording import (
     RECORD,
     name_of,
     record_manifest,
+    recording_recorders,
     result_doc,
 )
 from profiler.orchestrate.scenario import python_info
@@ -39,7 +40,6 @@ from profiler.record.base import RecorderFailed, Sampler, Target
 from profiler.record.perf import Perf
 from profiler.record.procfs import process_tree
 from profiler.record.pyspy import pyspy_binary
-from profiler.record.pyspy_attach import PySpyAttached
 from profiler.record.uprobes import mount_tracefs
 from profiler.rundir import check_free_space, create_run_dir
 from profiler.spine import Observed, ProgressFn, Recorded, Step
@@ -112,11 +112,8 @@ def attach(config: AttachConfig, progress: ProgressFn) -> Recorded:
         )
     started = time.time()
     chosen = select(config.recorders, python)
-    chosen.exclusive.clear()
-    samplers: list[Sampler] = list(chosen.samplers)
-    if any(w.name == "py-spy" for w in chosen.wrappers):
-        samplers.insert(0, PySpyAttached())
-    found = [w for w in chosen.wrappers if w.name == "perf"]
+    wrappers, samplers = recording_recorders(chosen)
+    found = [w for w in wrappers if w.name == "perf"]
     perf = cast(Perf, found[0]) if found else None
     check_free_space(config.reports, recording=bool(chosen.used))
     name = name_of("attach", argv or [str(config.pid)])

@@ -31,21 +31,20 @@ from profiler.orchestrate.recording import (
     PYTHON_NAME,
     RECORD,
     name_of,
-    real_python,
     record_manifest,
+    recording_recorders,
     result_doc,
     thread_notes,
     threads_of,
 )
 from profiler.orchestrate.scenario import python_info
 from profiler.record import select
-from profiler.record.base import Sampler, Target
+from profiler.record.base import Target
 from profiler.record.perf import Perf
-from profiler.record.pyspy_attach import PySpyAttached
 from profiler.record.uprobes import mount_tracefs
 from profiler.rundir import check_free_space, create_run_dir
 from profiler.spine import Observed, ProgressFn, Recorded, Step
-from profiler.workload.documents import RunError
+from profiler.workload.documents import PythonInfo, RunError
 
 
 @dataclass(frozen=True)
@@ -57,35 +56,40 @@ class RecordConfig:
     timeout_s: float | None = None  # end the command after this long (None: wait)
 
 
-def command_python(argv: Sequence[str], python: str | None) -> str:
-    """The interpreter whose libpython perf probes: --python, else the command itself when it
-    is a Python (python3, python3.12, python3.13t, a path to one), else concprof's own."""
+def resolve_command(argv: Sequence[str], python: str | None) -> tuple[list[str], str, PythonInfo]:
+    """The command with its interpreter resolved, the interpreter whose libpython perf
+    probes, and that interpreter as it reports itself (one run of it).
+
+    A Python command (python3, python3.13t, a path to one) runs as the interpreter it
+    reports (a pyenv shim is a script that execs it after a dozen helper processes, which
+    py-spy would give up on) and is the one probed, unless --python names another; for a
+    command that is not Python, --python or concprof's own interpreter is probed.
+    """
     if not argv:
         raise UsageError("no command to record: concprof record -- python app.py [args]")
     found = shutil.which(argv[0])
     if found is None:
         raise UsageError(f"command not found: {argv[0]} (give a program on PATH or a path to one)")
-    if python:
-        return resolve_python(python)
-    return real_python(found) if PYTHON_NAME.match(Path(found).name) else resolve_python(None)
+    if PYTHON_NAME.match(Path(found).name):
+        info = python_info(found)
+        real = info.executable or found
+        if not python:
+            return [real, *argv[1:]], real, info
+        command = [real, *argv[1:]]
+    else:
+        command = [found, *argv[1:]]
+    probed = resolve_python(python)
+    return command, probed, python_info(probed)
 
 
 def record(config: RecordConfig, progress: ProgressFn) -> Recorded:
     """Run the command under the recorders; the recording (orchestrate.recorded finishes it)."""
-    python = command_python(config.argv, config.python)
-    first = shutil.which(config.argv[0]) or config.argv[0]
-    is_python = bool(PYTHON_NAME.match(Path(first).name))
-    argv = [real_python(first) if is_python else first, *config.argv[1:]]
+    argv, python, info = resolve_command(config.argv, config.python)
     started = time.time()
     chosen = select(config.recorders, python)
-    chosen.exclusive.clear()  # viztracer needs a run of its own: a program runs once
-    samplers: list[Sampler] = list(chosen.samplers)
-    if any(w.name == "py-spy" for w in chosen.wrappers):  # beside the program, not in front
-        chosen.wrappers = [w for w in chosen.wrappers if w.name != "py-spy"]
-        samplers.insert(0, PySpyAttached())
+    wrappers, samplers = recording_recorders(chosen)
     check_free_space(config.reports, recording=bool(chosen.used))
     run_dir = create_run_dir(config.reports, name_of("record", config.argv), started)
-    info = python_info(python)
     manifest = record_manifest(
         "record", name_of("record", config.argv), argv, started, chosen, config.recorders, info
     )
@@ -108,7 +112,7 @@ def record(config: RecordConfig, progress: ProgressFn) -> Recorded:
     interrupted: KeyboardInterrupt | None = None
     launched = [-1]
     with closing_containment(contain, progress):
-        wrapped, applied = wrap_all(chosen.wrappers, argv, target, observed.recorders)
+        wrapped, applied = wrap_all(wrappers, argv, target, observed.recorders)
         started_samplers = []
 
         def attach(pid: int) -> None:

@@ -7,13 +7,13 @@ import json
 import os
 import platform
 import re
-import subprocess
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import profiler
-from profiler.record.base import Selection
+from profiler.record.base import Sampler, Selection, Wrapper
+from profiler.record.pyspy_attach import PySpyAttached
 from profiler.spine import Manifest, RecordersUsed, ScenarioRef, ToolInfo
 from profiler.workload.documents import PythonInfo, RunError, RunResult, ThreadRecord
 
@@ -105,20 +105,6 @@ def record_manifest(
     )
 
 
-def real_python(path: str) -> str:
-    """The interpreter a `python3.11` on PATH runs: a pyenv shim is a script that execs it
-    after a dozen helper processes, which py-spy would give up on."""
-    done = subprocess.run(
-        [path, "-c", "import sys; print(sys.executable)"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    found = done.stdout.strip()
-    return found if done.returncode == 0 and found else path
-
-
 def name_of(kind: str, argv: Sequence[str]) -> str:
     """<kind>-<script or module>: what the run directory is named after."""
     rest = list(argv[1:]) if PYTHON_NAME.match(Path(argv[0]).name) else list(argv)
@@ -126,3 +112,15 @@ def name_of(kind: str, argv: Sequence[str]) -> str:
         return f"{kind}-{rest[1]}"
     script = next((a for a in rest if not a.startswith("-")), argv[0])
     return f"{kind}-{Path(script).stem or 'command'}"
+
+
+def recording_recorders(chosen: Selection) -> tuple[list[Wrapper], list[Sampler]]:
+    """What a recording runs: perf around the program, py-spy beside it (`--pid`, so the
+    program's exit status is its own) and procfs; an exclusive recorder (viztracer) needs a
+    run of its own and a program runs once, so it is listed as not used, with that reason."""
+    for wrapper in chosen.exclusive:
+        chosen.not_used[wrapper.name] = "needs a run of its own; a recording runs the program once"
+    chosen.exclusive = []
+    wrappers = [w for w in chosen.wrappers if w.name != "py-spy"]
+    beside: list[Sampler] = [PySpyAttached()] if len(wrappers) < len(chosen.wrappers) else []
+    return wrappers, [*beside, *chosen.samplers]
