@@ -68,6 +68,7 @@ def cmd_claims(args: argparse.Namespace, console: Console) -> int:
     from profiler.orchestrate.claims_run import CLAIM_RUNS, run_claims
     from profiler.orchestrate.session import profile
     from profiler.render.claims import claims_markdown
+    from profiler.rundir import hand_over
     from profiler.spine import Step
 
     with Progress(
@@ -94,6 +95,7 @@ def cmd_claims(args: argparse.Namespace, console: Console) -> int:
     console.print(table)
     if args.doc:
         write_atomic(Path(args.doc), claims_markdown(result, args.size))
+        hand_over([Path(args.doc)])
         console.print(f"written: {args.doc}", markup=False)
     console.print(
         f"claims report: {result.out_dir / 'index.html'} ({result.duration_s:.0f} s)", markup=False
@@ -279,6 +281,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         err.print(f"concprof: {exc}", markup=False, highlight=False, soft_wrap=True)
         return 2
+    except PermissionError as exc:  # a path this user may not read or write
+        where = exc.filename or "a file"
+        err.print(
+            f"concprof: permission denied: {where} ({exc.strerror}); run as a user who may "
+            "use it, or choose another path (--out for the reports)",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+        return 2
     except RunFailed as exc:
         err.print(f"concprof: {exc}", markup=False, highlight=False, soft_wrap=True)
         return 1
@@ -292,3 +304,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             soft_wrap=True,
         )
         return 128 + int(signum)
+    finally:  # under sudo: the files belong to the user who ran it, not to root
+        from profiler.rundir import hand_over
+
+        hand_over()

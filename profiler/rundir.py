@@ -7,6 +7,7 @@ an interrupted run leaves whole files or none.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -61,6 +62,7 @@ def create_run_dir(reports: Path, scenario: str, now: float | None = None) -> Pa
     UsageError with one line.
     """
     base = reports / safe_name(scenario)
+    new = next((p for p in (*reversed(base.parents), base) if not p.exists()), None)
     try:
         base.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -78,8 +80,38 @@ def create_run_dir(reports: Path, scenario: str, now: float | None = None) -> Pa
         except OSError as exc:
             raise UsageError(f"cannot create {run}: {exc.strerror or exc}") from None
         link_latest(run)
+        CREATED.extend([new or run, base / "latest"])
         return run
     raise UsageError(f"cannot create a run directory under {base}: 999 runs this second")
+
+
+CREATED: list[Path] = []  # what this process made under --out, for hand_over
+
+
+def invoking_user() -> tuple[int, int] | None:
+    """(uid, gid) of the user who ran concprof through sudo; None otherwise."""
+    uid, gid = os.environ.get("SUDO_UID", ""), os.environ.get("SUDO_GID", "")
+    if os.geteuid() != 0 or not uid.isdigit() or not gid.isdigit() or int(uid) == 0:
+        return None
+    return int(uid), int(gid)
+
+
+def hand_over(paths: list[Path] | None = None) -> list[Path]:
+    """Give what a `sudo concprof ...` wrote to the user who ran sudo (SUDO_UID/SUDO_GID):
+    the run directories it created, whole, and their `latest` links; what was given."""
+    owner = invoking_user()
+    if owner is None:
+        return []
+    given = []
+    for top in CREATED if paths is None else paths:
+        if not top.is_symlink() and not top.exists():
+            continue
+        walked = [top] if top.is_symlink() or not top.is_dir() else [top, *top.rglob("*")]
+        for path in walked:
+            with contextlib.suppress(OSError):
+                os.chown(path, *owner, follow_symlinks=False)
+        given.append(top)
+    return given
 
 
 def link_latest(run: Path) -> None:

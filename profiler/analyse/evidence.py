@@ -155,9 +155,10 @@ def warnings_for(comparison: pd.DataFrame, timing: pd.DataFrame | None) -> list[
             which = ", ".join(f"{r.model} {r.recording_overhead:.2f}x" for r in slowed.itertuples())
             warnings.append(
                 f"the recorders slowed the observed run beyond {bound:g}x ({which}): "
-                "its GIL and core shares describe a slowed run (perf's uprobes cost a few "
-                "µs per GIL cycle; gil_stats.csv has the cycle rate); the speedups come from "
-                "unrecorded timing runs and are not affected"
+                "its GIL and core shares describe a slowed run (recorders cost time: perf's "
+                "uprobes a few µs per GIL cycle, py-spy CPU time for every process it "
+                "samples, on the same cores); the speedups come from unrecorded timing "
+                "runs and are not affected"
             )
     if "unprobed" in comparison.columns:
         for r in comparison[comparison["unprobed"].notna()].itertuples():

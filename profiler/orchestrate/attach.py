@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
 import signal
 import subprocess
 import time
@@ -39,7 +40,7 @@ from profiler.record import select
 from profiler.record.base import RecorderFailed, Sampler, Target
 from profiler.record.perf import Perf
 from profiler.record.procfs import process_tree
-from profiler.record.pyspy import pyspy_binary
+from profiler.record.pyspy import ptrace_scope, pyspy_binary
 from profiler.record.uprobes import mount_tracefs
 from profiler.rundir import check_free_space, create_run_dir
 from profiler.spine import Observed, ProgressFn, Recorded, Step
@@ -67,9 +68,37 @@ def target_of(pid: int, python: str | None) -> tuple[list[str], str]:
             f"no process {pid} to attach to (give the pid of a running process)"
         ) from None
     argv = [a.decode(errors="replace") for a in raw.split(b"\0") if a]
+    owner = Path(f"/proc/{pid}").stat().st_uid
+    if owner != os.geteuid() and os.geteuid() != 0:
+        raise UsageError(
+            f"process {pid} belongs to {_user(owner)}, not to you: attaching to another user's "
+            f"process needs root (sudo concprof attach {pid}) or CAP_SYS_PTRACE"
+        )
     if python:
         return argv, resolve_python(python)
     return argv, exe if PYTHON_NAME.match(Path(exe).name) else resolve_python(None)
+
+
+def _user(uid: int) -> str:
+    try:
+        return f"user {pwd.getpwuid(uid).pw_name}"
+    except KeyError:
+        return f"uid {uid}"
+
+
+def descendants_only(chosen_samplers: list[Sampler], not_used: dict[str, str]) -> list[Sampler]:
+    """Where the kernel lets a process trace only its descendants (Yama ptrace_scope 1),
+    py-spy cannot attach to a process concprof did not start: it is listed as not used."""
+    if ptrace_scope() != 1 or os.geteuid() == 0:
+        return chosen_samplers
+    for sampler in chosen_samplers:
+        if sampler.name == "py-spy":
+            not_used["py-spy"] = (
+                "kernel.yama.ptrace_scope is 1: only a process's ancestors may trace it; "
+                "fix: sudo concprof attach, setcap cap_sys_ptrace+ep on py-spy, or "
+                "concprof record -- <command> (concprof starts it, so py-spy may follow it)"
+            )
+    return [s for s in chosen_samplers if s.name != "py-spy"]
 
 
 def thread_names(pid: int) -> list[ThreadRecord]:
@@ -113,6 +142,7 @@ def attach(config: AttachConfig, progress: ProgressFn) -> Recorded:
     started = time.time()
     chosen = select(config.recorders, python)
     wrappers, samplers = recording_recorders(chosen)
+    samplers = descendants_only(samplers, chosen.not_used)
     found = [w for w in wrappers if w.name == "perf"]
     perf = cast(Perf, found[0]) if found else None
     check_free_space(config.reports, recording=bool(chosen.used))
@@ -123,7 +153,7 @@ def attach(config: AttachConfig, progress: ProgressFn) -> Recorded:
     layout = RunDir(run_dir)
     manifest.save(layout.manifest)
     mounted = mount_tracefs() if perf is not None else None
-    for note in [*leftovers(), *([mounted] if mounted else [])]:
+    for note in [*chosen.fallbacks, *leftovers(), *([mounted] if mounted else [])]:
         progress(Step("setup", "", 0, 0, 0, None, True, note))
     files = layout.model_raw(RECORD)
     files.logs.mkdir(parents=True, exist_ok=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import platform
+import shutil
+from pathlib import Path
 
 from profiler.orchestrate.interpreters import (
     built_root,
@@ -13,6 +15,8 @@ from profiler.orchestrate.interpreters import (
 )
 from profiler.record import availability_of
 from profiler.record.names import RECORDER_NAMES
+from profiler.record.pyspy import ptrace_scope
+from profiler.record.uprobes import TRACEFS, privilege_problem
 
 Row = tuple[str, bool, str]
 
@@ -36,7 +40,45 @@ def doctor_rows(python_spec: str | None) -> list[Row]:
         if not availability.ok and availability.fix:
             detail += f" — fix: {availability.fix}"
         rows.append((f"recorder {name}", availability.ok, detail))
+    rows += [_perf_privileges(), _ptrace()]
     return rows
+
+
+def _perf_privileges() -> Row:
+    """Whether this user may use perf's uprobes, and the ways to allow it (docs/recorders.md)."""
+    binary = shutil.which("perf") or "perf"
+    if os.geteuid() == 0:
+        return ("perf privileges", True, "root: uprobes and sched events allowed")
+    lacks = privilege_problem(binary)
+    if not lacks:
+        return ("perf privileges", True, "this user may add uprobes and record sched events")
+    real = os.path.realpath(binary)
+    ways = (
+        f"lacks: {lacks}. Ways, each enough here: (1) one run with sudo "
+        "(sudo .venv/bin/concprof profile ...; its files are handed back to you); "
+        f"(2) sudo setcap cap_perfmon,cap_sys_ptrace,cap_syslog+ep {real}, plus a group "
+        "owning tracefs: sudo groupadd tracing; sudo usermod -aG tracing $USER; "
+        "sudo mount -o remount,gid=$(getent group tracing | cut -d: -f3),mode=750 "
+        f"{TRACEFS}; sudo chmod g+w {TRACEFS}/uprobe_events. "
+        "kernel.perf_event_paranoid=-1 alone is not enough: creating uprobes still "
+        "needs write access to tracefs"
+    )
+    return ("perf privileges", False, ways)
+
+
+def _ptrace() -> Row:
+    """The kernel's rule for who may trace whom (py-spy reads other processes' memory)."""
+    scope = ptrace_scope()
+    rules = {
+        0: "a process may trace any process of its user (py-spy: profile, record, attach)",
+        1: "only a process's ancestors may trace it (Yama ptrace_scope 1): py-spy samples what "
+        "concprof starts (profile, record); attach to a running process needs sudo or "
+        "CAP_SYS_PTRACE on py-spy",
+        2: "only root may trace (Yama ptrace_scope 2): py-spy needs sudo",
+        3: "no process may trace (Yama ptrace_scope 3): py-spy cannot run",
+    }
+    where = "no Yama" if not Path("/proc/sys/kernel/yama").exists() else f"ptrace_scope {scope}"
+    return ("ptrace", scope in (0, 1) or os.geteuid() == 0, f"{where}: {rules.get(scope, '')}")
 
 
 def _free_threaded() -> Row:

@@ -50,10 +50,19 @@ def remove_stale_dirs() -> list[str]:
     removed = []
     for path in Path(tempfile.gettempdir()).glob(f"{TEMP_PREFIX}*-*"):
         pid = path.name.removeprefix(TEMP_PREFIX).split("-", 1)[0]
+        if not _owned(path):  # another user's run: not ours to judge or remove
+            continue
         if pid.isdigit() and not Path(f"/proc/{pid}").exists():
             shutil.rmtree(path, ignore_errors=True)
             removed.append(str(path))
     return removed
+
+
+def _owned(path: Path) -> bool:
+    try:
+        return path.lstat().st_uid == os.geteuid()
+    except OSError:
+        return False
 
 
 def runner_env(path_dir: str, extra: dict[str, str] | None = None) -> dict[str, str]:

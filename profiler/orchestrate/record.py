@@ -41,6 +41,7 @@ from profiler.orchestrate.scenario import python_info
 from profiler.record import select
 from profiler.record.base import Target
 from profiler.record.perf import Perf
+from profiler.record.pyspy import ptrace_scope
 from profiler.record.uprobes import mount_tracefs
 from profiler.rundir import check_free_space, create_run_dir
 from profiler.spine import Observed, ProgressFn, Recorded, Step
@@ -96,7 +97,7 @@ def record(config: RecordConfig, progress: ProgressFn) -> Recorded:
     layout = RunDir(run_dir)
     manifest.save(layout.manifest)
     mounted = mount_tracefs() if "perf" in chosen.used else None
-    for note in [*leftovers(), *([mounted] if mounted else [])]:
+    for note in [*chosen.fallbacks, *leftovers(), *([mounted] if mounted else [])]:
         progress(Step("setup", "", 0, 0, 0, None, True, note))
     files = layout.model_raw(RECORD)
     files.root.mkdir(parents=True, exist_ok=True)
@@ -171,4 +172,6 @@ def _env(notes_dir: Path) -> dict[str, str]:
     path = env.get("PYTHONPATH", "")
     env["PYTHONPATH"] = str(HOOK_DIR) + (os.pathsep + path if path else "")
     env["CONCPROF_THREADS_DIR"] = str(notes_dir)
+    if ptrace_scope() == 1:  # py-spy beside the program is not its ancestor: allow it
+        env["CONCPROF_PTRACER"] = str(os.getpid())
     return env

@@ -164,7 +164,7 @@ def profile(config: ProfileConfig, progress: ProgressFn) -> tuple[Path, RunTable
 
     save("running", None)
     mounted = mount_tracefs() if "perf" in chosen.used else None  # done while choosing
-    for note in [*leftovers(), *([mounted] if mounted else [])]:
+    for note in [*chosen.fallbacks, *leftovers(), *([mounted] if mounted else [])]:
         progress(Step("setup", "", 0, 0, 0, None, True, note))
     contain = Containment(RunDir(run_dir).manifest, Perf.group_of(os.getpid()))
     with package_path() as path_dir, closing_containment(contain, progress):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from profiler.errors import UsageError
 from profiler.record.base import Availability, Sampler, Selection, Wrapper
 from profiler.record.names import RECORDER_NAMES, parse_recorders
 from profiler.record.perf import Perf
@@ -25,6 +26,7 @@ def select(text: str, python: str) -> Selection:
     """Build the recorders RECORDERS asks for; the unavailable ones say why."""
     wanted = parse_recorders(text)
     chosen = Selection()
+    reasons: dict[str, str] = {}
     for name in RECORDER_NAMES:
         if wanted is not None and name not in wanted:
             chosen.not_used[name] = "not requested (RECORDERS)"
@@ -41,4 +43,29 @@ def select(text: str, python: str) -> Selection:
                 (chosen.exclusive if wrapper.exclusive else chosen.wrappers).append(wrapper)
         if not availability.ok:
             chosen.not_used[name] = availability.describe()
+            reasons[name] = availability.reason
+    if wanted and not chosen.used:  # asked for by name, and none of them can record here
+        raise UsageError(
+            "; ".join(f"{name} cannot record here: {chosen.not_used[name]}" for name in wanted)
+        )
+    chosen.fallbacks = fallback_notes(chosen, wanted, reasons)
     return chosen
+
+
+def fallback_notes(
+    chosen: Selection, wanted: list[str] | None, reasons: dict[str, str]
+) -> list[str]:
+    """One line for each recorder the user will miss: perf when chosen automatically (the
+    exact tier; what stands in for it is named), every one asked for by name."""
+    missing = [n for n in (wanted or ["perf"]) if n in reasons]
+    instead = (
+        "GIL shares from py-spy, sampled, with their error"
+        if "py-spy" in chosen.used
+        else "no GIL shares (py-spy cannot record either)"
+    )
+    return [
+        f"{name}: {reasons[name]}"
+        + (f": {instead}" if name == "perf" else "")
+        + "; `concprof doctor` says how to enable it"
+        for name in missing
+    ]

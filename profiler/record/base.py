@@ -89,6 +89,7 @@ class Selection:
     exclusive: list[Wrapper] = field(default_factory=list)  # each gets a run of its own
     samplers: list[Sampler] = field(default_factory=list)
     not_used: dict[str, str] = field(default_factory=dict)
+    fallbacks: list[str] = field(default_factory=list)  # one line each, for the terminal
 
     @property
     def used(self) -> list[str]:

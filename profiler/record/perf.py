@@ -44,12 +44,12 @@ from profiler.record.gil_trace import (
     budget_bytes,
 )
 from profiler.record.uprobes import (
-    CAP_PERFMON,
-    CAP_SYS_ADMIN,
     GIL_FUNCTIONS,
     LOCK_FUNCTIONS,
-    capabilities,
+    PRIVILEGE_FIX,
+    missing_symbols,
     mount_tracefs,
+    privilege_problem,
     probe_tag,
     python_library,
     symbols_present,
@@ -81,16 +81,13 @@ class Perf:
         self.note = ""
 
     def available(self, python: str) -> Availability:
-        if shutil.which("perf") is None:
+        binary = shutil.which("perf")
+        if binary is None:
             return Availability(False, "perf is not installed", "apt-get install linux-perf")
-        caps = capabilities()
-        if os.geteuid() != 0 and not caps & (1 << CAP_PERFMON | 1 << CAP_SYS_ADMIN):
-            return Availability(
-                False,
-                "not root and no CAP_PERFMON",
-                "run as root, or setcap cap_perfmon,cap_sys_ptrace+ep $(which perf)",
-            )
-        mounted = mount_tracefs()
+        mounted = mount_tracefs()  # root only: a fresh machine boots without it
+        denied = privilege_problem(binary)
+        if denied:
+            return Availability(False, f"not available to this user ({denied})", PRIVILEGE_FIX)
         if tracefs() is None:
             return Availability(
                 False,
@@ -101,14 +98,10 @@ class Perf:
         library = python_library(python)
         free_threaded = is_free_threaded(python)
         wanted = LOCK_FUNCTIONS if free_threaded else GIL_FUNCTIONS
-        missing = [f for f in wanted if f not in symbols_present(library)]
+        present = symbols_present(library)
+        missing = [f for f in wanted if f not in present]
         if missing:
-            return Availability(
-                False,
-                f"{library} has no symbols for {', '.join(missing)}",
-                "use an interpreter whose libpython keeps its symbol table (pyenv builds do; "
-                "distribution builds need their -dbg/-dbgsym package)",
-            )
+            return Availability(False, *missing_symbols(library, missing))
         what = (
             "a free-threaded build, no GIL: uprobes on _PyParkingLot_Park (lock waits) and "
             "stop_the_world/start_the_world"

@@ -63,7 +63,8 @@ def _may_raise_priority() -> bool:
     return bool(caps) and bool(int(caps[0], 16) >> 23 & 1)
 
 
-def _ptrace_scope() -> int:
+def ptrace_scope() -> int:
+    """Yama's rule (0: same user; 1: descendants only; 2: admin only; 3: none); 0 without Yama."""
     try:
         return int(Path("/proc/sys/kernel/yama/ptrace_scope").read_text())
     except (OSError, ValueError):
@@ -92,7 +93,7 @@ class PySpy:
                 "procfs gives the threads' CPU there; perf and py-spy the GIL twin's "
                 "(PYTHON=3.13.5)",
             )
-        if _ptrace_scope() >= 3 or (_ptrace_scope() == 2 and os.geteuid() != 0):
+        if ptrace_scope() >= 3 or (ptrace_scope() == 2 and os.geteuid() != 0):
             return Availability(
                 False,
                 "ptrace is restricted (kernel.yama.ptrace_scope)",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import struct
 import subprocess
 from functools import cache
 from pathlib import Path
@@ -39,14 +40,57 @@ def capabilities() -> int:
     return 0
 
 
+def file_capabilities(path: str) -> int:
+    """The permitted capabilities a file grants when executed (`setcap ...+ep`), as a mask.
+
+    The `security.capability` attribute is a vfs_cap_data: a magic word, then
+    (permitted, inheritable) pairs of 32-bit words, low word first.
+    """
+    try:
+        raw = os.getxattr(path, "security.capability")
+    except OSError:
+        return 0
+    words = struct.unpack(f"<{len(raw) // 4}I", raw[: len(raw) // 4 * 4])
+    permitted = words[1::2]  # after the magic word: permitted, inheritable, permitted, ...
+    return sum(word << (32 * i) for i, word in enumerate(permitted))
+
+
+def perf_event_paranoid() -> int:
+    try:
+        return int(Path("/proc/sys/kernel/perf_event_paranoid").read_text())
+    except (OSError, ValueError):
+        return 2
+
+
 TRACEFS = Path("/sys/kernel/tracing")
+TRACEFS_ROOTS = (TRACEFS, Path("/sys/kernel/debug/tracing"))
+
+
+def _has_uprobe_events(root: Path) -> bool:
+    try:
+        return (root / "uprobe_events").exists()
+    except OSError:  # mounted, but not readable by this user (mode 700 by default)
+        return False
 
 
 def tracefs() -> Path | None:
-    for root in (TRACEFS, Path("/sys/kernel/debug/tracing")):
-        if (root / "uprobe_events").exists():
-            return root
-    return None
+    """The tracefs mount this user can read uprobe_events in, or None."""
+    return next((root for root in TRACEFS_ROOTS if _has_uprobe_events(root)), None)
+
+
+def tracefs_mounted() -> bool:
+    """tracefs is mounted (whether or not this user may read it)."""
+    try:
+        mounts = Path("/proc/self/mounts").read_text().split()
+    except OSError:
+        return False
+    return "tracefs" in mounts
+
+
+def may_create_probes() -> bool:
+    """This user may add and remove uprobes: write access to tracefs's uprobe_events."""
+    root = tracefs()
+    return root is not None and os.access(root / "uprobe_events", os.W_OK)
 
 
 @cache
@@ -76,7 +120,7 @@ def probe_tag(pid: int) -> str:
 def stale_probe_groups() -> list[str]:
     """Probe groups `concprof<pid>` whose concprof process is gone."""
     root = tracefs()
-    if root is None:
+    if root is None or not may_create_probes():  # another user's probes are not ours to sweep
         return []
     try:
         text = (root / "uprobe_events").read_text()
@@ -115,3 +159,83 @@ def symbols_present(library: str) -> tuple[str, ...]:
     )
     found = set(done.stdout.split())
     return tuple(f for f in (*GIL_FUNCTIONS, *LOCK_FUNCTIONS) if f in found)
+
+
+PRIVILEGE_FIX = (
+    "run it with sudo, or give perf CAP_PERFMON and this user write access to tracefs "
+    "(`concprof doctor` lists the ways; docs/recorders.md)"
+)
+
+
+def privilege_problem(perf_binary: str) -> str:
+    """What this user lacks for perf's uprobes and sched events; "" when nothing.
+
+    Measured on Linux 6.x: creating a uprobe is a write to tracefs's
+    uprobe_events (root only by default: CAP_PERFMON alone does not do it);
+    recording tracepoints system-wide needs CAP_PERFMON (or CAP_SYS_ADMIN) in
+    perf, or kernel.perf_event_paranoid = -1; and perf reads each event's id
+    in tracefs, so the tracefs files must be readable too.
+    """
+    if os.geteuid() == 0:
+        return ""
+    lacks = []
+    root = tracefs()
+    if root is None:
+        mounted = tracefs_mounted()
+        lacks.append(
+            f"tracefs at {TRACEFS} is not readable by this user"
+            if mounted
+            else f"tracefs is not mounted at {TRACEFS} and only root may mount it"
+        )
+    elif not may_create_probes():
+        lacks.append(f"no write access to {root / 'uprobe_events'}")
+    wanted = 1 << CAP_PERFMON | 1 << CAP_SYS_ADMIN
+    if (
+        not (file_capabilities(perf_binary) | capabilities()) & wanted
+        and perf_event_paranoid() > -1
+    ):
+        lacks.append(
+            f"{perf_binary} has no CAP_PERFMON and kernel.perf_event_paranoid is "
+            f"{perf_event_paranoid()}, not -1"
+        )
+    return "; ".join(lacks)
+
+
+def missing_symbols(library: str, missing: list[str]) -> tuple[str, str]:
+    """(reason, fix) for an interpreter whose library perf cannot probe.
+
+    Measured on Debian 12: /usr/bin/python3.11 (libpython linked in, stripped) has
+    no symbols; `apt-get install python3.11-dbg` adds its detached debug file
+    (/usr/lib/debug/.build-id/), and perf then finds take_gil, but the build's
+    link-time optimisation inlined drop_gil into its callers: a probe on it saw 54
+    of 942 GIL releases, so the GIL states cannot be built from it.
+    """
+    named = symbols_named_like(library, tuple(missing))
+    reason = f"{library} has no symbols for {', '.join(missing)}"
+    if named:
+        reason += (
+            f" (only {', '.join(named)}: a link-time-optimised build whose inlined copies a "
+            "probe misses)"
+        )
+    fix = (
+        "profile with an interpreter whose libpython keeps its symbol table: pyenv's "
+        "(`pyenv install 3.11`, PYTHON=3.11), the project's own builds (`make python-ft`, "
+        "PYTHON=3.13.5) or any CPython built from source; distribution builds (Debian's "
+        "/usr/bin/python3.X, even with python3.X-dbg) cannot be traced exactly: py-spy "
+        "samples them instead"
+    )
+    return reason, fix
+
+
+@cache
+def symbols_named_like(library: str, functions: tuple[str, ...]) -> list[str]:
+    """Local symbols that are `function.<suffix>` (GCC's LTO and clone names)."""
+    done = subprocess.run(
+        ["perf", "probe", "-x", library, "-F", "--filter=*"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    names = done.stdout.split()
+    return sorted({n for n in names for f in functions if n.startswith(f + ".")})

@@ -4,7 +4,9 @@ Put on the program's PYTHONPATH (with CONCPROF_THREADS_DIR set), Python imports
 it at start-up in every interpreter of the program, forked or spawned. It appends
 one JSON line per thread start to <CONCPROF_THREADS_DIR>/<pid>.jsonl: pid, native
 tid, name, pthread ident, CLOCK_MONOTONIC ns. One os.write per thread start and
-nothing else: the program's own work is untouched. Standard library only; it must
+nothing else: the program's own work is untouched (where the kernel lets a
+process trace only its descendants, one prctl at start-up lets concprof's py-spy
+sample it). Standard library only; it must
 not import concprof (the program's interpreter may not have it). Another
 sitecustomize further along sys.path is still imported after it.
 """
@@ -52,6 +54,18 @@ def _install() -> None:
     os.register_at_fork(after_in_child=lambda: _note(threading.current_thread()))
 
 
+def _allow_tracer(pid: str) -> None:
+    """Let concprof (and py-spy, its child) trace this process where the kernel lets a
+    process trace only its descendants (Yama ptrace_scope 1): prctl(PR_SET_PTRACER)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(0x59616D61, int(pid), 0, 0, 0)  # PR_SET_PTRACER
+    except (OSError, ValueError, AttributeError):
+        pass  # py-spy will say it could not attach; the program goes on
+
+
 def _chain() -> None:
     """Import the sitecustomize this one shadows, if there is one further along the path."""
     here = os.path.dirname(os.path.abspath(__file__))
@@ -67,6 +81,8 @@ def _chain() -> None:
     spec.loader.exec_module(module)
 
 
+if os.environ.get("CONCPROF_PTRACER"):  # set only where ptrace_scope is 1
+    _allow_tracer(os.environ["CONCPROF_PTRACER"])
 if _DIR:
     _install()
 _chain()
