@@ -61,19 +61,22 @@ class AttachConfig:
 def target_of(pid: int, python: str | None) -> tuple[list[str], str]:
     """The process's command line and the interpreter perf probes; UsageError if it is gone."""
     try:
-        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
-        exe = os.path.realpath(f"/proc/{pid}/exe")
+        owner = Path(f"/proc/{pid}").stat().st_uid
     except OSError:
         raise UsageError(
             f"no process {pid} to attach to (give the pid of a running process)"
         ) from None
-    argv = [a.decode(errors="replace") for a in raw.split(b"\0") if a]
-    owner = Path(f"/proc/{pid}").stat().st_uid
     if owner != os.geteuid() and os.geteuid() != 0:
         raise UsageError(
             f"process {pid} belongs to {_user(owner)}, not to you: attaching to another user's "
             f"process needs root (sudo concprof attach {pid}) or CAP_SYS_PTRACE"
         )
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+        exe = os.path.realpath(f"/proc/{pid}/exe")
+    except OSError:
+        raise UsageError(f"process {pid} ended before it could be attached to") from None
+    argv = [a.decode(errors="replace") for a in raw.split(b"\0") if a]
     if python:
         return argv, resolve_python(python)
     return argv, exe if PYTHON_NAME.match(Path(exe).name) else resolve_python(None)
