@@ -18,14 +18,14 @@ CAP_SYS_ADMIN = 21
 
 
 def python_library(python: str) -> str:
-    """The file that holds the interpreter's ceval code: libpython, or the executable."""
+    """The file that holds the interpreter's ceval code: the libpython it maps, or the
+    executable (Debian's /usr/bin/python3.X links libpython in statically, though a
+    libpython3.X.so is installed beside it: only the maps say which one runs)."""
     code = (
-        "import sys, sysconfig, os\n"
-        "lib = sysconfig.get_config_var('INSTSONAME') or ''\n"
-        "d = sysconfig.get_config_var('LIBDIR') or ''\n"
-        "shared = sysconfig.get_config_var('Py_ENABLE_SHARED')\n"
-        "p = os.path.join(d, lib)\n"
-        "print(p if shared and os.path.exists(p) else os.path.realpath(sys.executable))\n"
+        "import os, sys\n"
+        "libs = [line.split()[-1] for line in open('/proc/self/maps')\n"
+        "        if os.path.basename(line.split()[-1]).startswith('libpython')]\n"
+        "print(libs[0] if libs else os.path.realpath(sys.executable))\n"
     )
     done = subprocess.run(
         [python, "-c", code], capture_output=True, text=True, timeout=60, check=False
