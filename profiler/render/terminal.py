@@ -180,8 +180,8 @@ def step_display(console: Console) -> Iterator[ProgressFn]:
         task_id = bar.add_task("timing runs", total=None, last="")
 
         def on_progress(step: Step) -> None:
-            if step.phase in ("setup", "interpreter"):
-                bar.console.print(f"  {step.note}", markup=False)
+            if step.phase in ("setup", "interpreter"):  # one line each; the terminal wraps
+                bar.console.print(f"  {step.note}", markup=False, soft_wrap=True)
                 return
             bar.update(task_id, description=f"{step.phase} runs")
             last = f"{step.model} r{step.rep}: " + (
