@@ -96,11 +96,12 @@ test: $(DEV_STAMP) ## Run the whole test suite (unit, integration, end-to-end)
 test-fast: $(DEV_STAMP) ## Run the unit tests only
 	MPLBACKEND=Agg $(PY) -m pytest -q tests/unit
 
-lint: $(DEV_STAMP) ## ruff and mypy --strict on profiler/ (the workload side also as Python 3.10)
+lint: $(DEV_STAMP) ## ruff, mypy --strict (the workload side also as Python 3.10), the layer contracts
 	$(PY) -m ruff check profiler tests bench
 	$(PY) -m ruff format --check profiler tests bench
 	$(PY) -m mypy
 	$(PY) -m mypy --python-version 3.10 --follow-imports=silent profiler/workload
+	$(VENV)/bin/lint-imports --no-cache
 
 python-ft: ## Build CPython 3.13.5 free-threaded (PYTHON=3.13t) and with the GIL (PYTHON=3.13.5)
 	bash tools/python-ft.sh

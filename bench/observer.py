@@ -17,11 +17,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from profiler.analyse.compare import DEFAULT_MAX_SLOWDOWN
 from profiler.load.run import load_run
 from profiler.orchestrate.scenario import builtin_names
 from profiler.orchestrate.session import profile
-from profiler.spine import ProfileConfig
+from profiler.spine import DEFAULT_MAX_SLOWDOWN, ProfileConfig
 
 SKIP = {"fanout", "spawn"}  # no sequential baseline / start-up only
 

@@ -1,7 +1,7 @@
 """The typed objects a run hands from stage to stage (DESIGN 6), and run.json (Manifest).
 
 ProfileConfig (what was asked) -> Plan (what will run) -> Observed (how each
-model's observed run went) -> tables -> Answer (profiler.analyse.answer);
+model's observed run went) -> tables -> Answer (profiler.answer);
 Step is what a stage reports as it goes; ClaimsResult what `concprof claims` made.
 """
 
@@ -16,9 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from profiler.analyse.answer import Answer
-from profiler.analyse.compare import DEFAULT_MARGIN, DEFAULT_MAX_SLOWDOWN
-from profiler.analyse.sampled import DEFAULT_SAMPLED_ERROR_PCT
+from profiler.answer import Answer
 from profiler.atomic import write_json
 from profiler.errors import UsageError, reading
 from profiler.workload import RUNNER
@@ -31,6 +29,14 @@ from profiler.workload.documents import (
 )
 
 DEFAULT_TIMEOUT_S = 600.0  # per model run; --timeout
+DEFAULT_MARGIN = 0.05  # practical equivalence (--margin): differences inside it are "same"
+DEFAULT_MAX_SLOWDOWN = 1.5  # observed / timing wall that exact probes may cause (--max-slowdown)
+DEFAULT_SAMPLED_ERROR_PCT = 5.0  # a sampled share less sure than this stays out of the answer
+FULL_TRACE_PCT = 99.5  # a GIL trace that covers less of the observed run says so
+DEFAULT_MARGIN = 0.05  # practical equivalence (--margin): differences inside it are "same"
+DEFAULT_MAX_SLOWDOWN = 1.5  # observed run / timing run that exact probes may cause (--max-slowdown)
+DEFAULT_SAMPLED_ERROR_PCT = 5.0  # a sampled share less sure than this stays out of the answer
+FULL_TRACE_PCT = 99.5  # a GIL trace that covers less of the observed run says so
 SIZES: dict[str, float] = {"quick": 0.25, "default": 1.0, "large": 4.0}
 
 

@@ -6,8 +6,7 @@ from dataclasses import replace
 
 import pandas as pd
 
-from profiler.analyse.answer import Answer
-from profiler.analyse.compare import DEFAULT_MARGIN, MIN_RUNS, no_interval
+from profiler.analyse.compare import MIN_RUNS, no_interval
 from profiler.analyse.evidence import (
     gil_evidence,
     known,
@@ -16,6 +15,8 @@ from profiler.analyse.evidence import (
     traced_note,
     warnings_for,
 )
+from profiler.answer import Answer
+from profiler.spine import DEFAULT_MARGIN
 
 SIMPLICITY = ("sequential", "asyncio", "threads", "processes")  # simpler first
 CPU_FLOOR_S = 0.01  # CPU times within a clock tick of each other are equal

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pandas as pd
 
 from profiler.analyse.claims import Claim, Runs, _missing, _row, _speedup_claim, _speedup_text
-from profiler.analyse.compare import BASELINE, DEFAULT_MARGIN, compare
+from profiler.analyse.compare import BASELINE, compare
+from profiler.spine import DEFAULT_MARGIN
 
 FT_CPU, GIL_CPU, FT_SHARED = "cpu@3.13t", "cpu@3.13.5", "shared@3.13t"
 

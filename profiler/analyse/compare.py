@@ -15,11 +15,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from profiler.spine import DEFAULT_MARGIN
+
 BASELINE = "sequential"
 BOOTSTRAP_RESAMPLES = 4000
 CONFIDENCE = 0.95
-DEFAULT_MARGIN = 0.05
-DEFAULT_MAX_SLOWDOWN = 1.5  # observed run / timing run that exact probes may cause (--max-slowdown)
 MIN_RUNS = 3  # fewer runs give no interval
 COMPARISON_COLUMNS = [
     "model",

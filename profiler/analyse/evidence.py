@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from profiler.analyse.answer import FULL_TRACE_PCT
-from profiler.analyse.compare import DEFAULT_MAX_SLOWDOWN, MIN_RUNS, used_runs
-from profiler.analyse.sampled import DEFAULT_SAMPLED_ERROR_PCT
+from profiler.analyse.compare import MIN_RUNS, used_runs
+from profiler.spine import DEFAULT_MAX_SLOWDOWN, DEFAULT_SAMPLED_ERROR_PCT, FULL_TRACE_PCT
 
 
 def known(value: object) -> bool:

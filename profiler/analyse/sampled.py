@@ -20,7 +20,6 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-DEFAULT_SAMPLED_ERROR_PCT = 5.0  # a sampled share less sure than this stays out of the answer
 ROUND_EFFICIENCY = 0.8  # py-spy's counted rounds per second / its nominal rate, under load
 MAX_PASSES = 20  # an observed run repeats a short model run at most this often
 

@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 import profiler
-from profiler.analyse.answer import Answer
+from profiler.answer import Answer
 from profiler.orchestrate.launch import RunTimeout
 from profiler.record.base import Selection
 from profiler.spine import Manifest, Observed, Plan, RecordersUsed, ScenarioRef, ToolInfo

@@ -8,12 +8,12 @@ from typing import Any
 
 import pandas as pd
 
-from profiler.analyse.answer import FULL_TRACE_PCT, Answer
+from profiler.answer import Answer
 from profiler.atomic import write_atomic
 from profiler.layout import RunDir
 from profiler.render.common import ENV
 from profiler.schema import THREAD_REPORT_COLUMNS
-from profiler.spine import Manifest
+from profiler.spine import FULL_TRACE_PCT, Manifest
 
 
 def _data_uri(path: Path) -> str:

@@ -11,10 +11,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from profiler.analyse.answer import Answer
-from profiler.analyse.compare import DEFAULT_MARGIN
+from profiler.answer import Answer
 from profiler.layout import RunDir
-from profiler.spine import AcrossResult, ProgressFn, Step
+from profiler.spine import DEFAULT_MARGIN, AcrossResult, ProgressFn, Step
 
 
 def _num(value: object, fmt: str) -> str:

@@ -65,7 +65,7 @@ def test_profile_io_completes_and_says_what_perf_would_add(tmp_path: Path) -> No
 
 
 def test_profile_cpu_threads_hold_the_gil_without_root(tmp_path: Path) -> None:
-    code, out, err = concprof(
+    code, _, err = concprof(
         "profile", "cpu", "--size", "quick", "--models", "threads", "--out", str(tmp_path)
     )
     assert code == 0, err
@@ -137,7 +137,7 @@ def test_report_rebuilds_a_run_as_this_user(tmp_path: Path) -> None:
     run = (tmp_path / "cpu" / "latest").resolve()
     before = pd.read_csv(run / "tables" / "comparison.csv")
     (run / "index.html").unlink()
-    code, out, err = concprof("report", str(run))
+    code, _, err = concprof("report", str(run))
     assert code == 0, err
     assert (run / "index.html").is_file()
     pd.testing.assert_frame_equal(pd.read_csv(run / "tables" / "comparison.csv"), before)

@@ -16,8 +16,8 @@ from pathlib import Path
 import pandas as pd
 from pandas.testing import assert_frame_equal
 
-from profiler.analyse.answer import Answer
 from profiler.analyse.run_tables import build_tables
+from profiler.answer import Answer
 from profiler.rundir import write_table
 from tests.conftest import DATA
 

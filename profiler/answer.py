@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-FULL_TRACE_PCT = 99.5  # a GIL trace that covers less of the observed run says so
 ADVICE_COLUMNS = ["kind", "model", "speedup", "ci_low", "ci_high", "verdict", "text"]
 
 
