@@ -105,18 +105,29 @@ def cmd_claims(args: argparse.Namespace, console: Console) -> int:
 
 def cmd_report(args: argparse.Namespace, console: Console) -> int:
     """Re-render tables, figures and index.html of a run directory from its raw/ files."""
+    from profiler.orchestrate.across import rebuild_across
+    from profiler.orchestrate.claims_run import rebuild_claims
     from profiler.orchestrate.recorded import rebuild_recording
     from profiler.orchestrate.session import rebuild
+    from profiler.rundir import read_json
     from profiler.spine import Manifest
 
-    run_dir = Path(args.run_dir)
-    if not RunDir(run_dir).manifest.is_file():
+    run_dir = Path(args.run_dir).resolve()
+    layout = RunDir(run_dir)
+    if not layout.manifest.is_file():
         raise UsageError(f"{run_dir} is not a run directory (no run.json); see reports/<scenario>/")
-    manifest = Manifest.load(RunDir(run_dir).manifest)
-    if manifest.kind == "profile":
-        rebuild(run_dir.resolve())
-    else:  # a recording: no models to compare
-        rebuild_recording(run_dir.resolve(), manifest)
+    saved = read_json(layout.manifest)
+    kind = saved.get("kind") if isinstance(saved, dict) else None
+    if kind is None and (layout.tables / "claims.csv").is_file():
+        kind = "claims"  # written before claims directories said what they are
+    if kind == "across":
+        rebuild_across(run_dir, saved)
+    elif kind == "claims":
+        rebuild_claims(run_dir, saved)
+    elif kind in ("record", "attach"):  # a recording: no models to compare
+        rebuild_recording(run_dir, Manifest.load(layout.manifest))
+    else:
+        rebuild(run_dir)
     console.print(f"report: {run_dir / 'index.html'}", markup=False)
     return 0
 

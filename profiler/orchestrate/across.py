@@ -11,6 +11,9 @@ from __future__ import annotations
 import dataclasses
 import time
 from pathlib import Path
+from typing import Any
+
+import pandas as pd
 
 from profiler.analyse.across import across, lines
 from profiler.atomic import write_atomic, write_json
@@ -49,20 +52,39 @@ def profile_across(
     )
     said = lines(table)
     out_dir = create_run_dir(config.reports, f"{Path(config.scenario).stem}-across", started)
-    write_table(out_dir, "across", table)
     result = AcrossResult(
         out_dir, labels, runs, table, said, time.time() - started, Path(config.scenario).stem
     )
+    save_across(result, config.scenario)
+    return result
+
+
+def save_across(result: AcrossResult, scenario: str) -> None:
+    """run.json, tables/across.csv and index.html of an across directory."""
+    write_table(result.out_dir, "across", result.table)
     write_json(
-        RunDir(out_dir).manifest,
+        RunDir(result.out_dir).manifest,
         {
             "kind": "across",
-            "scenario": config.scenario,
-            "interpreters": labels,
-            "runs": {k: str(v) for k, v in runs.items()},
-            "answer": said,
+            "scenario": scenario,
+            "interpreters": result.labels,
+            "runs": {k: str(v) for k, v in result.runs.items()},
+            "answer": result.lines,
             "duration_s": round(result.duration_s, 1),
         },
+    )
+    write_atomic(RunDir(result.out_dir).report, across_html(result))
+
+
+def rebuild_across(out_dir: Path, saved: dict[str, Any]) -> AcrossResult:
+    """`concprof report` on an across directory: its page again, from tables/across.csv and
+    run.json (the answer's lines recomputed from the table)."""
+    table = pd.read_csv(RunDir(out_dir).tables / "across.csv")
+    labels = [str(label) for label in saved.get("interpreters", [])]
+    runs = {str(k): Path(v) for k, v in dict(saved.get("runs", {})).items()}
+    scenario = Path(str(saved.get("scenario", ""))).stem
+    result = AcrossResult(
+        out_dir, labels, runs, table, lines(table), float(saved.get("duration_s", 0.0)), scenario
     )
     write_atomic(RunDir(out_dir).report, across_html(result))
     return result

@@ -72,10 +72,12 @@ def target_of(pid: int, python: str | None) -> tuple[list[str], str]:
             f"process needs root (sudo concprof attach {pid}) or CAP_SYS_PTRACE"
         )
     try:
+        if not alive(pid):
+            raise OSError
         raw = Path(f"/proc/{pid}/cmdline").read_bytes()
         exe = os.path.realpath(f"/proc/{pid}/exe")
     except OSError:
-        raise UsageError(f"process {pid} ended before it could be attached to") from None
+        raise UsageError(f"process {pid} has ended (give the pid of a running process)") from None
     argv = [a.decode(errors="replace") for a in raw.split(b"\0") if a]
     if python:
         return argv, resolve_python(python)
@@ -186,7 +188,8 @@ def attach(config: AttachConfig, progress: ProgressFn) -> Recorded:
             with _stoppable():
                 _wait(config.pid, config.duration_s)
             t1 = time.monotonic_ns()
-            names += thread_names(config.pid)  # threads started meanwhile
+            if alive(config.pid):
+                names += thread_names(config.pid)  # threads started meanwhile
         finally:
             for sampler in running:
                 sampler.stop()
@@ -207,5 +210,15 @@ def attach(config: AttachConfig, progress: ProgressFn) -> Recorded:
 
 def _wait(pid: int, duration_s: float | None) -> None:
     end = time.monotonic() + duration_s if duration_s else None
-    while Path(f"/proc/{pid}").exists() and (end is None or time.monotonic() < end):
+    while alive(pid) and (end is None or time.monotonic() < end):
         time.sleep(POLL_S)
+
+
+def alive(pid: int) -> bool:
+    """The process exists and has not ended: a zombie (ended, not yet reaped by its
+    parent) stays in /proc until its parent waits for it, but runs nothing more."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2 :][:1] not in ("Z", "X")

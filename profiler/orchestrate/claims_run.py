@@ -89,17 +89,33 @@ def run_claims(
         run_dirs[spec.key], runs[spec.key] = profile(config, progress)
     claims = judge(runs)
     out_dir = create_run_dir(reports, "claims", started)
-    write_table(out_dir, "claims", claims)
     result = ClaimsResult(out_dir, claims, run_dirs, time.time() - started, environment())
+    save_claims(result, size)
+    return result
+
+
+def save_claims(result: ClaimsResult, size: str) -> None:
+    """run.json, tables/claims.csv and index.html of a claims directory."""
+    write_table(result.out_dir, "claims", result.claims)
     write_json(
-        RunDir(out_dir).manifest,
+        RunDir(result.out_dir).manifest,
         {
+            "kind": "claims",
             "size": size,
             "duration_s": round(result.duration_s, 1),
             "environment": result.environment,
-            "runs": {k: str(v) for k, v in run_dirs.items()},
+            "runs": {k: str(v) for k, v in result.run_dirs.items()},
         },
     )
+    write_atomic(RunDir(result.out_dir).report, claims_html(result))
+
+
+def rebuild_claims(out_dir: Path, saved: dict[str, Any]) -> ClaimsResult:
+    """`concprof report` on a claims directory: its page again, from tables/claims.csv."""
+    claims = pd.read_csv(RunDir(out_dir).tables / "claims.csv")
+    runs = {str(k): Path(v) for k, v in dict(saved.get("runs", {})).items()}
+    environment = dict(saved.get("environment", {}))
+    result = ClaimsResult(out_dir, claims, runs, float(saved.get("duration_s", 0.0)), environment)
     write_atomic(RunDir(out_dir).report, claims_html(result))
     return result
 

@@ -215,6 +215,7 @@ def run_group(
     logs: Path | None = None,
     contain: Containment | None = None,
     gate: bool = False,
+    stdin: int | None = subprocess.DEVNULL,
 ) -> subprocess.CompletedProcess[str]:
     """Run argv in a new process group; end the group on exit, error or timeout.
 
@@ -225,7 +226,9 @@ def run_group(
     to attach a sampler). With `gate`, the command waits (in a `sh` that reads
     a pipe) until `on_start` has returned, so a recorder that attaches to the
     pid (perf -p, whose events its children inherit) misses nothing. A timeout
-    ends the group and raises RunTimeout.
+    ends the group and raises RunTimeout. `stdin=None` gives the command this
+    process's standard input (a recorded program reads its terminal or pipe as it
+    would without concprof); runners get /dev/null.
     """
     with contextlib.ExitStack() as stack:
         if logs is None:
@@ -244,7 +247,7 @@ def run_group(
             command,
             env=env,
             cwd=cwd,
-            stdin=subprocess.DEVNULL,
+            stdin=stdin,
             stdout=out,
             stderr=err,
             start_new_session=True,

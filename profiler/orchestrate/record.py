@@ -138,6 +138,7 @@ def record(config: RecordConfig, progress: ProgressFn) -> Recorded:
                 logs=files.logs / "command",
                 contain=contain,
                 gate=any(w.attaches for w in applied),
+                stdin=None,  # the program reads what it would without concprof
             )
             returncode, stderr = done.returncode, done.stderr + done.stdout
         except RunTimeout as exc:

@@ -4,6 +4,7 @@ and outputs written, and the run marked complete; `concprof report` redoes the o
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from profiler.analyse.run_tables import build_record_tables
@@ -12,19 +13,32 @@ from profiler.layout import RunDir
 from profiler.render import render_all
 from profiler.rundir import write_table
 from profiler.spine import Manifest, Recorded, RunTables
+from profiler.workload.documents import RunError
 
 
 def finish(recorded: Recorded) -> RunTables:
-    """Write the result document, the tables and the outputs; then mark the run complete."""
+    """Write the result document, the tables and the outputs, which show the run's final
+    status; only then is that status written to run.json (a run that fails to render
+    stays incomplete, with the reason)."""
     layout = RunDir(recorded.run_dir)
     manifest = recorded.manifest
     write_json(layout.model_raw(manifest.models[0]).observed, recorded.doc.to_json())
-    manifest.save(layout.manifest)
-    tables = rebuild_recording(recorded.run_dir, manifest)
+    manifest.save(layout.manifest)  # still "running"
     # an interrupted command's recording is whole up to the interrupt; the run is not
-    manifest.status = "incomplete" if recorded.interrupted else "complete"
-    manifest.duration_s = round(time.time() - recorded.started, 3)
-    manifest.save(layout.manifest)
+    final = replace(
+        manifest,
+        status="incomplete" if recorded.interrupted else "complete",
+        duration_s=round(time.time() - recorded.started, 3),
+    )
+    try:
+        tables = rebuild_recording(recorded.run_dir, final)
+    except BaseException as exc:
+        reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        manifest.status = "incomplete"
+        manifest.error = manifest.error or RunError("render", None, None, reason)
+        manifest.save(layout.manifest)
+        raise
+    final.save(layout.manifest)
     return tables
 
 
