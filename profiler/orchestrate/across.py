@@ -20,8 +20,9 @@ from profiler.atomic import write_atomic, write_json
 from profiler.errors import UsageError
 from profiler.layout import RunDir
 from profiler.orchestrate.interpreters import resolve_python
+from profiler.orchestrate.lifecycle import RunSession
 from profiler.render.across import across_html
-from profiler.rundir import create_run_dir, write_table
+from profiler.rundir import write_table
 from profiler.spine import AcrossResult, ProfileConfig, ProfileFn, ProgressFn, Step
 
 
@@ -51,7 +52,8 @@ def profile_across(
         config.margin,
     )
     said = lines(table)
-    out_dir = create_run_dir(config.reports, f"{Path(config.scenario).stem}-across", started)
+    name = f"{Path(config.scenario).stem}-across"
+    out_dir = RunSession(config.reports, name, progress, started=started).run_dir
     result = AcrossResult(
         out_dir, labels, runs, table, said, time.time() - started, Path(config.scenario).stem
     )

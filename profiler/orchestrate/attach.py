@@ -23,10 +23,8 @@ from pathlib import Path
 from typing import cast
 
 from profiler.errors import UsageError
-from profiler.layout import RunDir
-from profiler.orchestrate.cleanup import closing_containment, leftovers
-from profiler.orchestrate.containment import Containment
 from profiler.orchestrate.interpreters import resolve_python
+from profiler.orchestrate.lifecycle import RunSession
 from profiler.orchestrate.recording import (
     PYTHON_NAME,
     RECORD,
@@ -41,8 +39,6 @@ from profiler.record.base import RecorderFailed, Sampler, Target
 from profiler.record.perf import Perf
 from profiler.record.procfs import process_tree
 from profiler.record.pyspy import ptrace_scope, pyspy_binary
-from profiler.record.uprobes import mount_tracefs
-from profiler.rundir import check_free_space, create_run_dir
 from profiler.spine import Observed, ProgressFn, Recorded, Step
 from profiler.workload.documents import ThreadRecord
 
@@ -144,28 +140,22 @@ def attach(config: AttachConfig, progress: ProgressFn) -> Recorded:
         raise UsageError(
             f"duration must be a positive number of seconds, got {config.duration_s:g}"
         )
-    started = time.time()
     chosen = select(config.recorders, python)
     wrappers, samplers = recording_recorders(chosen)
     samplers = descendants_only(samplers, chosen.not_used)
     found = [w for w in wrappers if w.name == "perf"]
     perf = cast(Perf, found[0]) if found else None
-    check_free_space(config.reports, recording=bool(chosen.used))
     name = name_of("attach", argv or [str(config.pid)])
-    run_dir = create_run_dir(config.reports, name, started)
+    session = RunSession(config.reports, name, progress, chosen)
+    run_dir, layout, started = session.run_dir, session.layout, session.started
     info = python_info(python)
     manifest = record_manifest("attach", name, argv, started, chosen, config.recorders, info)
-    layout = RunDir(run_dir)
-    manifest.save(layout.manifest)
-    mounted = mount_tracefs() if perf is not None else None
-    for note in [*chosen.fallbacks, *leftovers(), *([mounted] if mounted else [])]:
-        progress(Step("setup", "", 0, 0, 0, None, True, note))
+    session.save(manifest)
     files = layout.model_raw(RECORD)
     files.logs.mkdir(parents=True, exist_ok=True)
     observed = Observed(model=RECORD)
-    contain = Containment(layout.manifest, Perf.group_of(os.getpid()))
     names = thread_names(config.pid)
-    with closing_containment(contain, progress):
+    with session.contained() as contain:
         target = Target(python=python, model=RECORD, raw_dir=files.root, track=contain.started)
         running: list[Sampler] = []
         try:

@@ -23,8 +23,9 @@ from profiler.atomic import write_atomic, write_json
 from profiler.errors import UsageError
 from profiler.layout import RunDir
 from profiler.orchestrate.interpreters import resolve_python
+from profiler.orchestrate.lifecycle import RunSession
 from profiler.render.claims import claims_html
-from profiler.rundir import create_run_dir, write_table
+from profiler.rundir import write_table
 from profiler.spine import ClaimsResult, ProfileConfig, ProfileFn, ProgressFn, Step
 
 OBSERVED = "perf,py-spy,procfs"
@@ -88,7 +89,7 @@ def run_claims(
             announce(Step("scenario", spec.key, 0, 0, 0, None, True))
         run_dirs[spec.key], runs[spec.key] = profile(config, progress)
     claims = judge(runs)
-    out_dir = create_run_dir(reports, "claims", started)
+    out_dir = RunSession(reports, "claims", progress, started=started).run_dir
     result = ClaimsResult(out_dir, claims, run_dirs, time.time() - started, environment())
     save_claims(result, size)
     return result

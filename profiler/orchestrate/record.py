@@ -20,11 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from profiler.errors import UsageError
-from profiler.layout import RunDir
-from profiler.orchestrate.cleanup import closing_containment, leftovers
-from profiler.orchestrate.containment import Containment
 from profiler.orchestrate.interpreters import resolve_python
 from profiler.orchestrate.launch import RunTimeout, run_group
+from profiler.orchestrate.lifecycle import RunSession
 from profiler.orchestrate.observe import finish_all, wrap_all
 from profiler.orchestrate.recording import (
     HOOK_DIR,
@@ -40,10 +38,7 @@ from profiler.orchestrate.recording import (
 from profiler.orchestrate.scenario import python_info
 from profiler.record import select
 from profiler.record.base import Target
-from profiler.record.perf import Perf
 from profiler.record.pyspy import ptrace_scope
-from profiler.record.uprobes import mount_tracefs
-from profiler.rundir import check_free_space, create_run_dir
 from profiler.spine import Observed, ProgressFn, Recorded, Step
 from profiler.workload.documents import PythonInfo, RunError
 
@@ -86,19 +81,13 @@ def resolve_command(argv: Sequence[str], python: str | None) -> tuple[list[str],
 def record(config: RecordConfig, progress: ProgressFn) -> Recorded:
     """Run the command under the recorders; the recording (orchestrate.recorded finishes it)."""
     argv, python, info = resolve_command(config.argv, config.python)
-    started = time.time()
     chosen = select(config.recorders, python)
     wrappers, samplers = recording_recorders(chosen)
-    check_free_space(config.reports, recording=bool(chosen.used))
-    run_dir = create_run_dir(config.reports, name_of("record", config.argv), started)
-    manifest = record_manifest(
-        "record", name_of("record", config.argv), argv, started, chosen, config.recorders, info
-    )
-    layout = RunDir(run_dir)
-    manifest.save(layout.manifest)
-    mounted = mount_tracefs() if "perf" in chosen.used else None
-    for note in [*chosen.fallbacks, *leftovers(), *([mounted] if mounted else [])]:
-        progress(Step("setup", "", 0, 0, 0, None, True, note))
+    name = name_of("record", config.argv)
+    session = RunSession(config.reports, name, progress, chosen)
+    run_dir, layout, started = session.run_dir, session.layout, session.started
+    manifest = record_manifest("record", name, argv, started, chosen, config.recorders, info)
+    session.save(manifest)
     files = layout.model_raw(RECORD)
     files.root.mkdir(parents=True, exist_ok=True)
     notes_dir = files.root / "threads"
@@ -107,12 +96,11 @@ def record(config: RecordConfig, progress: ProgressFn) -> Recorded:
     target = Target(python=python, model=RECORD, raw_dir=files.root)
     observed = Observed(model=RECORD)
     window = [0, 0]
-    contain = Containment(layout.manifest, Perf.group_of(os.getpid()))
     returncode: int | None = None
     error: RunError | None = None
     interrupted: KeyboardInterrupt | None = None
     launched = [-1]
-    with closing_containment(contain, progress):
+    with session.contained() as contain:
         wrapped, applied = wrap_all(wrappers, argv, target, observed.recorders)
         started_samplers = []
 

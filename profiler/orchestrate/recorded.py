@@ -3,17 +3,16 @@ and outputs written, and the run marked complete; `concprof report` redoes the o
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 from pathlib import Path
 
 from profiler.analyse.run_tables import build_record_tables
 from profiler.atomic import write_json
 from profiler.layout import RunDir
+from profiler.orchestrate.lifecycle import finish_run
 from profiler.render import render_all
 from profiler.rundir import write_table
 from profiler.spine import Manifest, Recorded, RunTables
-from profiler.workload.documents import RunError
 
 
 def finish(recorded: Recorded) -> RunTables:
@@ -25,21 +24,10 @@ def finish(recorded: Recorded) -> RunTables:
     write_json(layout.model_raw(manifest.models[0]).observed, recorded.doc.to_json())
     manifest.save(layout.manifest)  # still "running"
     # an interrupted command's recording is whole up to the interrupt; the run is not
-    final = replace(
-        manifest,
-        status="incomplete" if recorded.interrupted else "complete",
-        duration_s=round(time.time() - recorded.started, 3),
+    final = replace(manifest, status="incomplete" if recorded.interrupted else "complete")
+    return finish_run(
+        layout, final, recorded.started, lambda m: rebuild_recording(recorded.run_dir, m)
     )
-    try:
-        tables = rebuild_recording(recorded.run_dir, final)
-    except BaseException as exc:
-        reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        manifest.status = "incomplete"
-        manifest.error = manifest.error or RunError("render", None, None, reason)
-        manifest.save(layout.manifest)
-        raise
-    final.save(layout.manifest)
-    return tables
 
 
 def rebuild_recording(run_dir: Path, manifest: Manifest) -> RunTables:

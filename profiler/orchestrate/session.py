@@ -6,21 +6,17 @@ Owns the run directory. Reports progress through a callback and raises
 
 from __future__ import annotations
 
-import os
 import signal
 import statistics
-import time
 from pathlib import Path
-from typing import Any
 
 from profiler.analyse import disturbance
 from profiler.analyse.run_tables import build_tables
 from profiler.errors import RunFailed
 from profiler.layout import RunDir
 from profiler.load.runner_json import read_docs, read_result, timing_name
-from profiler.orchestrate.cleanup import closing_containment, leftovers
-from profiler.orchestrate.containment import Containment
 from profiler.orchestrate.launch import Launcher, RunTimeout, package_path
+from profiler.orchestrate.lifecycle import RunSession
 from profiler.orchestrate.manifest import (
     advice_doc,
     failure_message,
@@ -31,10 +27,9 @@ from profiler.orchestrate.manifest import (
 from profiler.orchestrate.plan import plan
 from profiler.orchestrate.within_bound import observe_within_bound
 from profiler.record import select
-from profiler.record.perf import Perf
-from profiler.record.uprobes import mount_tracefs
+from profiler.record.base import Selection
 from profiler.render import render_all
-from profiler.rundir import check_free_space, create_run_dir, write_table
+from profiler.rundir import write_table
 from profiler.spine import Manifest, Observed, Plan, ProfileConfig, ProgressFn, RunTables, Step
 from profiler.workload.documents import RunError, RunResult
 
@@ -148,72 +143,64 @@ def profile(config: ProfileConfig, progress: ProgressFn) -> tuple[Path, RunTable
     On a failing task the partial run is kept (status "incomplete") and
     RunFailed says what failed and where the results are.
     """
-    started = time.time()
     p = plan(config)
-    chosen = select(config.recorders, p.python)
+    session = RunSession(
+        config.reports, p.scenario.name, progress, select(config.recorders, p.python)
+    )
+    run_dir, chosen = session.run_dir, session.chosen
     observed: dict[str, Observed] = {}
-    check_free_space(config.reports, recording=bool(chosen.used))
-    run_dir = create_run_dir(config.reports, p.scenario.name, started)
 
-    advice: dict[str, Any] | None = None
+    def doc(status: str, error: RunError | None) -> Manifest:
+        return manifest(p, status, session.started, error, chosen, observed)
 
-    def save(status: str, error: RunError | None) -> None:
-        doc = manifest(p, status, started, error, chosen, observed)
-        doc.advice = advice
-        doc.save(RunDir(run_dir).manifest)
-
-    save("running", None)
-    mounted = mount_tracefs() if "perf" in chosen.used else None  # done while choosing
-    for note in [*chosen.fallbacks, *leftovers(), *([mounted] if mounted else [])]:
-        progress(Step("setup", "", 0, 0, 0, None, True, note))
-    contain = Containment(RunDir(run_dir).manifest, Perf.group_of(os.getpid()))
-    with package_path() as path_dir, closing_containment(contain, progress):
+    session.save(doc("running", None))
+    with package_path() as path_dir, session.contained() as contain:
         launcher = Launcher(path_dir, p.config.timeout_s, contain)
         try:
             error = timing_runs(p, run_dir, progress, launcher)
             error = error or check_results(RunDir(run_dir).timing)
             if error is None and chosen.used:
-                expected = timing_medians(RunDir(run_dir).timing)
-                for n, model in enumerate(p.models, 1):
-                    try:
-                        observed[model] = observe_within_bound(
-                            p,
-                            model,
-                            run_dir,
-                            chosen,
-                            launcher,
-                            expected.get(model),
-                            progress,
-                            (n, len(p.models)),
-                        )
-                    except RunTimeout as exc:
-                        error = timeout_error(model, "observed", exc, p.scenario.path)
-                        break
-                    o = observed[model]
-                    notes = "; ".join(
-                        f"{name} {status}"
-                        for name, status in o.recorders.items()
-                        if status.startswith("ok (")
-                    )
-                    progress(Step("observed", model, 1, n, len(p.models), o.wall_s, o.ok, notes))
-                    error = error or observed_error(model, o)
+                error = observed_runs(p, run_dir, chosen, launcher, observed, progress)
         except RunFailed as exc:  # a runner died without a result (crash, signal)
             error = RunError("runner", None, None, str(exc))
         except BaseException as exc:  # Ctrl-C, or a bug: keep what was recorded, say so
-            save("incomplete", RunError("interrupted", None, None, str(exc) or type(exc).__name__))
+            reason = str(exc) or type(exc).__name__
+            session.save(doc("incomplete", RunError("interrupted", None, None, reason)))
             raise
     status = "complete" if error is None else "incomplete"
     if not any(RunDir(run_dir).timing.glob("*.json")):
-        save(status, error)
+        session.save(doc(status, error))
         raise RunFailed(f"{error.exception if error else 'no result'}; see {run_dir}")
-    try:  # the status is written last: only a rendered run is complete
-        tables = rebuild(run_dir, manifest(p, status, started, error, chosen, observed))
-        advice = advice_doc(tables)
-    except BaseException as exc:
-        reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        save("incomplete", error or RunError("render", None, None, reason))
-        raise
-    save(status, error)
+    tables = session.finish(doc(status, error), lambda final: rebuild(run_dir, final))
     if error is not None:
         raise RunFailed(failure_message(error, run_dir))
     return run_dir, tables
+
+
+def observed_runs(
+    p: Plan,
+    run_dir: Path,
+    chosen: Selection,
+    launcher: Launcher,
+    observed: dict[str, Observed],
+    progress: ProgressFn,
+) -> RunError | None:
+    """Each model's observed run within the slowdown bound, in `observed`; the first
+    error (a timeout, a failed run or recorder), or None."""
+    error = None
+    expected = timing_medians(RunDir(run_dir).timing)
+    for n, model in enumerate(p.models, 1):
+        try:
+            observed[model] = observe_within_bound(
+                p, model, run_dir, chosen, launcher, expected.get(model), progress,
+                (n, len(p.models)),
+            )  # fmt: skip
+        except RunTimeout as exc:
+            return timeout_error(model, "observed", exc, p.scenario.path)
+        o = observed[model]
+        notes = "; ".join(
+            f"{name} {status}" for name, status in o.recorders.items() if status.startswith("ok (")
+        )
+        progress(Step("observed", model, 1, n, len(p.models), o.wall_s, o.ok, notes))
+        error = error or observed_error(model, o)
+    return error
