@@ -11,6 +11,7 @@ import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -143,6 +144,46 @@ class Plan:
         ]
 
 
+class RecorderState(str, Enum):
+    OK = "ok"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class RecorderStatus(Document):
+    """How a recorder did in an observed run: its state and what a user should know."""
+
+    state: str = RecorderState.OK.value  # a RecorderState value
+    detail: str = ""  # ok: a note ("" if nothing); failed: why
+
+    @classmethod
+    def ok(cls, detail: str = "") -> RecorderStatus:
+        return cls(RecorderState.OK.value, detail)
+
+    @classmethod
+    def failure(cls, detail: str) -> RecorderStatus:
+        return cls(RecorderState.FAILED.value, detail)
+
+    @property
+    def failed(self) -> bool:
+        return self.state == RecorderState.FAILED
+
+    def describe(self) -> str:
+        if self.failed:
+            return f"failed: {self.detail}"
+        return f"ok ({self.detail})" if self.detail else "ok"
+
+    @classmethod
+    def from_json(cls, doc: dict[str, Any] | str) -> RecorderStatus:
+        """A run.json written before statuses were typed holds "ok", "ok (note)" or
+        "failed: why" (read here once, for old runs; nothing else reads status text)."""
+        if isinstance(doc, dict):
+            return cls(str(doc.get("state", "ok")), str(doc.get("detail", "")))
+        if doc.startswith("failed"):
+            return cls.failure(doc.removeprefix("failed").lstrip(": "))
+        return cls.ok(doc.removeprefix("ok").strip().removeprefix("(").removesuffix(")"))
+
+
 @dataclass
 class Observed(Document):
     """How the observed runs of one model went."""
@@ -151,7 +192,7 @@ class Observed(Document):
     ok: bool = False
     wall_s: float | None = None
     error: str | None = None
-    recorders: dict[str, str] = field(default_factory=dict)  # name -> "ok" or "failed: ..."
+    recorders: dict[str, RecorderStatus] = field(default_factory=dict)
     traced: dict[str, dict[str, Any]] = field(default_factory=dict)  # exclusive runs
     passes: int = 1  # model runs in the observed window
     gil_trace_stopped: bool = False  # perf's GIL probes spent their budget before the end

@@ -25,6 +25,7 @@ from typing import cast
 from profiler.errors import UsageError
 from profiler.orchestrate.interpreters import resolve_python
 from profiler.orchestrate.lifecycle import RunSession
+from profiler.orchestrate.observe import finish_all, stop_all
 from profiler.orchestrate.recording import (
     PYTHON_NAME,
     RECORD,
@@ -39,7 +40,7 @@ from profiler.record.base import RecorderFailed, Sampler, Target
 from profiler.record.perf import Perf
 from profiler.record.procfs import process_tree
 from profiler.record.pyspy import ptrace_scope, pyspy_binary
-from profiler.spine import Observed, ProgressFn, Recorded, Step
+from profiler.spine import Observed, ProgressFn, Recorded, RecorderStatus, Step
 from profiler.workload.documents import ThreadRecord
 
 POLL_S = 0.1  # how often the wait checks the duration and whether the process lives
@@ -164,7 +165,7 @@ def attach(config: AttachConfig, progress: ProgressFn) -> Recorded:
                     perf.wrap([], target)  # the probes
                     perf.attach_all(process_tree(config.pid), target)
                 except RecorderFailed as exc:
-                    observed.recorders["perf"] = f"failed: {exc}"
+                    observed.recorders["perf"] = RecorderStatus.failure(str(exc))
                     perf.remove_probes()
                     perf = None
             for sampler in samplers:
@@ -181,15 +182,9 @@ def attach(config: AttachConfig, progress: ProgressFn) -> Recorded:
             if alive(config.pid):
                 names += thread_names(config.pid)  # threads started meanwhile
         finally:
-            for sampler in running:
-                sampler.stop()
-                observed.recorders[sampler.name] = getattr(sampler, "note", "") or "ok"
+            stop_all(running, observed.recorders)
             if perf is not None:
-                try:
-                    perf.finish(target, "")
-                    observed.recorders["perf"] = f"ok ({perf.note})" if perf.note else "ok"
-                except RecorderFailed as exc:
-                    observed.recorders["perf"] = f"failed: {exc}"
+                finish_all([perf], target, "", observed.recorders)
     unique = list({(t.pid, t.tid): t for t in names}.values())
     doc = result_doc(argv, config.pid, (t0, t1), unique, info, None)
     observed.ok, observed.wall_s = True, doc.wall_s

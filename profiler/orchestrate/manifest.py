@@ -82,10 +82,10 @@ def observed_error(model: str, o: Observed) -> RunError | None:
     """A failed observed run, or a recorder that failed in it, as a run error."""
     if not o.ok:
         return RunError("observed", model, None, o.error)
-    failed = {n: s for n, s in o.recorders.items() if s.startswith("failed")}
+    failed = {n: s for n, s in o.recorders.items() if s.failed}
     if failed:
         name, status = next(iter(failed.items()))
-        return RunError("recorder", model, None, f"{name} {status}")
+        return RunError("recorder", model, None, f"{name} {status.describe()}")
     return None
 
 

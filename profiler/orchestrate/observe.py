@@ -14,12 +14,12 @@ from profiler.analyse.sampled import passes_for
 from profiler.layout import RunDir
 from profiler.load.runner_json import read_doc, read_result
 from profiler.orchestrate.launch import Launcher
-from profiler.record.base import RecorderFailed, Selection, Target, Wrapper
-from profiler.spine import Observed, Plan
+from profiler.record.base import RecorderFailed, Sampler, Selection, Target, Wrapper
+from profiler.spine import Observed, Plan, RecorderStatus
 
 
 def wrap_all(
-    wrappers: list[Wrapper], argv: list[str], target: Target, status: dict[str, str]
+    wrappers: list[Wrapper], argv: list[str], target: Target, status: dict[str, RecorderStatus]
 ) -> tuple[list[str], list[Wrapper]]:
     """Innermost first (py-spy), outermost last (perf); a wrapper that cannot start is skipped."""
     applied: list[Wrapper] = []
@@ -28,17 +28,29 @@ def wrap_all(
             argv = wrapper.wrap(argv, target)
             applied.append(wrapper)
         except RecorderFailed as exc:
-            status[wrapper.name] = f"failed: {exc}"
+            status[wrapper.name] = RecorderStatus.failure(str(exc))
     return argv, applied
 
 
-def finish_all(applied: list[Wrapper], target: Target, stderr: str, status: dict[str, str]) -> None:
+def finish_all(
+    applied: list[Wrapper], target: Target, stderr: str, status: dict[str, RecorderStatus]
+) -> None:
     for wrapper in applied:
         try:
             wrapper.finish(target, stderr)
-            status.setdefault(wrapper.name, f"ok ({wrapper.note})" if wrapper.note else "ok")
+            status.setdefault(wrapper.name, RecorderStatus.ok(wrapper.note))
+        except RecorderFailed as exc:  # the first failure says most
+            status.setdefault(wrapper.name, RecorderStatus.failure(str(exc)))
+
+
+def stop_all(samplers: list[Sampler], status: dict[str, RecorderStatus]) -> None:
+    """Stop the samplers that were started; each one's status (one that fails is named)."""
+    for sampler in samplers:
+        try:
+            sampler.stop()
+            status[sampler.name] = RecorderStatus.ok()
         except RecorderFailed as exc:
-            status.setdefault(wrapper.name, f"failed: {exc}")  # the first failure says most
+            status[sampler.name] = RecorderStatus.failure(str(exc))
 
 
 def observe_model(
@@ -101,7 +113,7 @@ def observe_model(
                     try:
                         wrapper.attach(pid, target)
                     except RecorderFailed as exc:  # the run goes on without it
-                        result.recorders[wrapper.name] = f"failed: {exc}"
+                        result.recorders[wrapper.name] = RecorderStatus.failure(str(exc))
             for sampler in chosen.samplers:
                 sampler.start(pid, target)
                 started.append(sampler)
@@ -111,9 +123,7 @@ def observe_model(
             done = launcher.run(argv, files.logs / "observed", on_start=attach, gate=gate)
             stderr = done.stderr + done.stdout  # py-spy prints its sample/error counts on stdout
         finally:
-            for sampler in started:
-                sampler.stop()
-                result.recorders[sampler.name] = "ok"
+            stop_all(started, result.recorders)
             finish_all(applied, target, stderr, result.recorders)
         doc = read_result(files.observed)
         result.ok = bool(doc and doc.ok)
@@ -127,7 +137,7 @@ def observe_model(
 
     for wrapper in chosen.exclusive:
         doc_path = files.exclusive_run(wrapper.name)
-        status: dict[str, str] = {}
+        status: dict[str, RecorderStatus] = {}
         argv, applied = wrap_all(
             [wrapper], p.runner_argv(model, doc_path, task_times=True), target, status
         )

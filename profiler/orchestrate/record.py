@@ -23,7 +23,7 @@ from profiler.errors import UsageError
 from profiler.orchestrate.interpreters import resolve_python
 from profiler.orchestrate.launch import RunTimeout, run_group
 from profiler.orchestrate.lifecycle import RunSession
-from profiler.orchestrate.observe import finish_all, wrap_all
+from profiler.orchestrate.observe import finish_all, stop_all, wrap_all
 from profiler.orchestrate.recording import (
     HOOK_DIR,
     PYTHON_NAME,
@@ -138,9 +138,7 @@ def record(config: RecordConfig, progress: ProgressFn) -> Recorded:
             )
         finally:
             window[1] = time.monotonic_ns()
-            for sampler in started_samplers:
-                sampler.stop()
-                observed.recorders[sampler.name] = getattr(sampler, "note", "") or "ok"
+            stop_all(started_samplers, observed.recorders)
             finish_all(applied, target, stderr, observed.recorders)
     if returncode and interrupted is None:
         error = RunError("command", RECORD, None, f"the command exited with code {returncode}")

@@ -199,7 +199,9 @@ def observed_runs(
             return timeout_error(model, "observed", exc, p.scenario.path)
         o = observed[model]
         notes = "; ".join(
-            f"{name} {status}" for name, status in o.recorders.items() if status.startswith("ok (")
+            f"{name} {status.describe()}"
+            for name, status in o.recorders.items()
+            if not status.failed and status.detail
         )
         progress(Step("observed", model, 1, n, len(p.models), o.wall_s, o.ok, notes))
         error = error or observed_error(model, o)

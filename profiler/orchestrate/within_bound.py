@@ -26,7 +26,7 @@ from profiler.orchestrate.launch import Launcher
 from profiler.orchestrate.observe import observe_model
 from profiler.record.base import Selection
 from profiler.record.gil_trace import STOP_COST_S
-from profiler.spine import Observed, Plan, ProgressFn, Step
+from profiler.spine import Observed, Plan, ProgressFn, RecorderStatus, Step
 
 CLEARLY_LESS = 0.9  # the run without perf is used only if at least 10% less slowed
 
@@ -123,7 +123,9 @@ def observe_within_bound(
     recorders = {
         **o.recorders,
         **sampled.recorders,
-        "perf": f"ok ({why}: its trace is in raw/{model}-probed/, not used for the shares)",
+        "perf": RecorderStatus.ok(
+            f"{why}: its trace is in raw/{model}-probed/, not used for the shares"
+        ),
     }
     return replace(
         sampled,

@@ -14,7 +14,7 @@ from contextlib import suppress
 from pathlib import Path
 
 from profiler.layout import RawDir
-from profiler.record.base import Availability, RecorderFailed, Target
+from profiler.record.base import Availability, Target
 from profiler.record.pyspy import PySpy, priority_prefixes
 
 STOP_WAIT_S = 30.0  # py-spy writes its output after SIGINT; a large one takes a moment
@@ -63,8 +63,4 @@ class PySpyAttached:
                 self.proc.wait()
         log = RawDir(self.target.raw_dir).logs / "pyspy.err"
         text = log.read_text(errors="replace") if log.exists() else ""
-        try:
-            return self.spy.finish(self.target, text)
-        except RecorderFailed as exc:
-            self.note = f"failed: {exc}"
-            return []
+        return self.spy.finish(self.target, text)  # RecorderFailed: named in the run's status

@@ -98,3 +98,22 @@ def test_recorders_asked_for_by_name_that_cannot_record_are_refused_first(
     with pytest.raises(UsageError, match="viztracer cannot record here: viztracer is not"):
         select("viztracer", "/bin/false")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_recorder_status_is_typed_and_old_run_json_strings_still_load() -> None:
+    from profiler.spine import Observed, RecorderStatus
+
+    typed = Observed(
+        model="threads",
+        recorders={"perf": RecorderStatus.failure("probe"), "procfs": RecorderStatus.ok()},
+    )
+    again = Observed.from_json(json.loads(json.dumps(typed.to_json())))
+    assert again.recorders == typed.recorders
+    assert [n for n, s in again.recorders.items() if s.failed] == ["perf"]
+    old = Observed.from_json(
+        {"model": "threads", "recorders": {"perf": "ok (capped)", "py-spy": "failed: no output"}}
+    )
+    assert old.recorders == {
+        "perf": RecorderStatus.ok("capped"),
+        "py-spy": RecorderStatus.failure("no output"),
+    }
