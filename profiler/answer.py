@@ -109,3 +109,48 @@ class Answer:
 def _text(value: object) -> str:
     """A cell read back from CSV: empty cells come back as NaN."""
     return "" if value is None or value != value else str(value)
+
+
+@dataclass(frozen=True)
+class ThreadShare:
+    """One thread's share of the recorded window, and what measured it."""
+
+    pid: int
+    name: str
+    pct: float
+    source: str  # perf (exact) | py-spy (sampled) | procfs
+    err_pct: float | None = None  # a sampled share's 95% error, in points
+
+
+@dataclass(frozen=True)
+class Blamed:
+    """The function whose GIL holding made the other threads wait most."""
+
+    function: str
+    waited_s: float
+    share_pct: float  # of all the waiting the blame could place
+    samples: int  # py-spy's samples behind it
+
+
+@dataclass(frozen=True)
+class Ceiling:
+    """How much faster the GIL lets one process's threads run than one thread (Amdahl)."""
+
+    pid: int
+    held_pct: float  # of the threads' CPU work
+    speedup: float
+    threads_working: int
+    cores: int
+    blocked_s: float
+
+
+@dataclass(frozen=True)
+class RecordingAnswer:
+    """What a recording (`record`, `attach`) says first: who held the GIL, who waited for
+    it, the function that made them wait, and the ceiling (analyse.recording_answer)."""
+
+    window_s: float
+    holder: ThreadShare | None = None
+    waiter: ThreadShare | None = None
+    blamed: Blamed | None = None
+    ceiling: Ceiling | None = None

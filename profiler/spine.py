@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from profiler.answer import Answer
+from profiler.answer import Answer, RecordingAnswer
 from profiler.atomic import write_json
 from profiler.errors import UsageError, reading
 from profiler.workload import RUNNER
@@ -307,8 +307,11 @@ class RunTables(dict[str, pd.DataFrame]):
     """Every table of a run by name (tables/<name>.csv, docs/run-directory.md).
 
     A dict, so `tables["threads"]` and `tables.get("gil_intervals")` work as before;
-    the tables every run has are typed attributes, and `answer` is the saved advice.
+    the tables every run has are typed attributes, and `answer` is the saved advice;
+    a recording's `recording` answer is computed with its tables (not saved as one).
     """
+
+    recording: RecordingAnswer | None = None
 
     @property
     def timing(self) -> pd.DataFrame:

@@ -22,6 +22,7 @@ from profiler.analyse.from_perf import perf_tables
 from profiler.analyse.from_procfs import procfs_tables
 from profiler.analyse.from_pyspy import pyspy_tables
 from profiler.analyse.from_viztracer import viztracer_tables
+from profiler.analyse.recording_answer import recording_answer
 from profiler.analyse.source_tables import SourceTables
 from profiler.errors import RunFailed
 from profiler.layout import RunDir
@@ -264,6 +265,7 @@ def build_record_tables(run_dir: Path, manifest: Manifest) -> RunTables:
         tables["threads"] = tables["threads"].reindex(columns=THREAD_COLUMNS)
     if "processes" in tables:
         tables["processes"] = tables["processes"].reindex(columns=PROCESS_COLUMNS)
+    tables.recording = recording_answer(tables, doc.wall_s or 0.0)
     return tables
 
 

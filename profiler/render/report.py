@@ -12,8 +12,9 @@ from profiler.answer import Answer
 from profiler.atomic import write_atomic
 from profiler.layout import RunDir
 from profiler.render.common import ENV
+from profiler.render.wording import recording_lines
 from profiler.schema import THREAD_REPORT_COLUMNS
-from profiler.spine import FULL_TRACE_PCT, Manifest
+from profiler.spine import FULL_TRACE_PCT, Manifest, RunTables
 
 
 def _data_uri(path: Path) -> str:
@@ -149,9 +150,11 @@ def render_report(
         for p in run_dir.rglob("*")
         if p.is_file() and not p.name.startswith(".") and p.parent.name != "timing"
     )
+    said = tables.recording if isinstance(tables, RunTables) else None
     html = ENV.get_template("report.html").render(
         m=manifest,
         answer=answer,
+        recording=recording_lines(said) if said is not None else [],
         comparison_columns=list(comparison.columns),
         comparison_rows=_cells(comparison),
         images={name: _data_uri(paths[0]) for name, paths in figures.items()},

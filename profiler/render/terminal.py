@@ -13,7 +13,8 @@ from rich.table import Table
 
 from profiler.answer import Answer
 from profiler.layout import RunDir
-from profiler.spine import DEFAULT_MARGIN, AcrossResult, ProgressFn, Step
+from profiler.render.wording import recording_lines
+from profiler.spine import DEFAULT_MARGIN, AcrossResult, ProgressFn, RunTables, Step
 
 
 def _num(value: object, fmt: str) -> str:
@@ -111,8 +112,11 @@ def print_across(console: Console, result: AcrossResult) -> None:
 MAX_THREAD_ROWS = 20  # a server's thread per request would fill the screen
 
 
-def print_recording(console: Console, run_dir: Path, tables: dict[str, pd.DataFrame]) -> None:
-    """A recording's threads (best source) and what the GIL blame says."""
+def print_recording(console: Console, run_dir: Path, tables: RunTables) -> None:
+    """A recording's answer first, then its threads (best source) and the rest of the blame."""
+    if tables.recording is not None:
+        for line in recording_lines(tables.recording):
+            console.print(line, highlight=False, soft_wrap=True, markup=False)
     threads = tables.get("threads")
     if threads is not None and not threads.empty:
         best = threads[threads["best"].astype(bool)]
@@ -134,7 +138,7 @@ def print_recording(console: Console, run_dir: Path, tables: dict[str, pd.DataFr
                 str(r["source"]),
             )
         console.print(table)
-    for line in blame_lines(tables):
+    for line in blame_lines(tables)[1:]:  # the first is in the answer above
         console.print(f"  {line}", highlight=False, soft_wrap=True, markup=False)
     layout = RunDir(run_dir)
     console.print(f"run directory: {run_dir}", markup=False, highlight=False)
@@ -143,16 +147,8 @@ def print_recording(console: Console, run_dir: Path, tables: dict[str, pd.DataFr
 
 
 def blame_lines(tables: dict[str, pd.DataFrame], top: int = 3) -> list[str]:
-    """The ceiling per process, and the functions that made others wait most."""
+    """The functions that made others wait most (the ceiling is in the answer)."""
     lines = []
-    ceiling = tables.get("gil_ceiling")
-    for r in ceiling.to_dict("records") if ceiling is not None else []:
-        lines.append(
-            f"pid {r['pid']}: GIL held for {r['held_fraction'] * 100:.0f}% of the threads' CPU "
-            f"work: it can run at most {r['ceiling_speedup']:.2f}x faster than on one thread "
-            f"({r['threads_working']} working, {r['cores']} cores; they also blocked "
-            f"{r['blocked_s']:.2f} s; perf)"
-        )
     blamed, ranked = tables.get("gil_blame"), tables.get("gil_blame_functions")
     if blamed is not None and not blamed.empty and ranked is not None:
         ranked = ranked[ranked["holder_state"] == "any"].head(top)

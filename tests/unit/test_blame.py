@@ -82,3 +82,21 @@ def test_the_ceiling_is_between_one_and_the_cores(hog_tables: dict[str, pd.DataF
         assert (table["serialised_s"] <= table["gil_busy_s"] + 1e-9).all()
     hog = hog_tables["gil_ceiling"].iloc[0]
     assert hog["held_fraction"] > 0.5  # the hog's loop holds the GIL: little to gain
+
+
+def test_a_recording_answers_first_who_held_who_waited_and_why(
+    hog_tables: dict[str, pd.DataFrame],
+) -> None:
+    from profiler.analyse.recording_answer import recording_answer
+    from profiler.render.wording import recording_lines
+
+    answer = recording_answer(hog_tables, window_s=1.6)
+    assert answer.holder is not None and answer.holder.name == "hog"
+    assert answer.holder.source == "perf"
+    assert answer.waiter is not None and answer.waiter.name.startswith("io")
+    assert answer.blamed is not None and answer.blamed.function.startswith("hog")
+    assert answer.blamed.share_pct > 80  # measured 99.6%: the hog makes the I/O threads wait
+    assert answer.ceiling is not None and 1.0 <= answer.ceiling.speedup <= 2.0
+    lines = recording_lines(answer)
+    assert 2 <= len(lines) <= 3
+    assert lines[0].startswith("GIL held most by hog") and "(perf)" in lines[0]

@@ -1,0 +1,72 @@
+"""A recording's answer: who held the GIL most, who waited most, the function that made
+them wait, and the ceiling the GIL puts on the busiest process (from the tables analysis
+already built: threads, gil_blame, gil_blame_functions, gil_ceiling)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+
+from profiler.answer import Blamed, Ceiling, RecordingAnswer, ThreadShare
+
+
+def recording_answer(tables: Mapping[str, pd.DataFrame], window_s: float) -> RecordingAnswer:
+    threads = tables.get("threads")
+    best = (
+        threads[threads["best"].astype(bool)]
+        if threads is not None and not threads.empty
+        else pd.DataFrame()
+    )
+    return RecordingAnswer(
+        window_s=window_s,
+        holder=_most(best, "gil_hold_pct"),
+        waiter=_most(best, "gil_wait_pct"),
+        blamed=_blamed(tables.get("gil_blame"), tables.get("gil_blame_functions")),
+        ceiling=_ceiling(tables.get("gil_ceiling")),
+    )
+
+
+def _most(best: pd.DataFrame, column: str) -> ThreadShare | None:
+    """The thread with the largest share in `column` (a share that is not there: None)."""
+    if best.empty or column not in best.columns:
+        return None
+    known = best[best[column].notna() & (best[column] > 0)]
+    if known.empty:
+        return None
+    row = known.sort_values(column, ascending=False).iloc[0]
+    err = row.get("gil_hold_err_pct") if column == "gil_hold_pct" else None
+    return ThreadShare(
+        pid=int(row["pid"]),
+        name=str(row["thread_name"]),
+        pct=float(row[column]),
+        source=str(row["source"]),
+        err_pct=float(err) if err is not None and err == err else None,
+    )
+
+
+def _blamed(blame: pd.DataFrame | None, ranked: pd.DataFrame | None) -> Blamed | None:
+    if blame is None or blame.empty or ranked is None or ranked.empty:
+        return None
+    total = float(blame["waited_s"].sum())
+    top = ranked[ranked["holder_state"] == "any"]
+    if top.empty or total <= 0:
+        return None
+    row = top.iloc[0]
+    waited = float(row["waited_s"])
+    return Blamed(str(row["function"]), waited, waited / total * 100.0, int(row["samples"]))
+
+
+def _ceiling(ceiling: pd.DataFrame | None) -> Ceiling | None:
+    """The process whose GIL serialised most (its ceiling is the one that binds)."""
+    if ceiling is None or ceiling.empty:
+        return None
+    row = ceiling.sort_values("work_s", ascending=False).iloc[0]
+    return Ceiling(
+        pid=int(row["pid"]),
+        held_pct=float(row["held_fraction"]) * 100.0,
+        speedup=float(row["ceiling_speedup"]),
+        threads_working=int(row["threads_working"]),
+        cores=int(row["cores"]),
+        blocked_s=float(row["blocked_s"]),
+    )
