@@ -1,4 +1,4 @@
-"""The run directory: reports/<scenario>/<YYYYmmdd-HHMMSS>/ (DESIGN 3.3).
+"""The run directory: reports/<scenario>/<YYYYmmdd-HHMMSS>/ (docs/run-directory.md).
 
 Never overwritten (a suffix when the name is taken); `latest` points at the
 newest. Every file is written atomically (temporary name, then rename), so

@@ -1,4 +1,4 @@
-"""Column lists of the exported tables that more than one stage relies on (DESIGN 3.4)."""
+"""Column lists of the exported tables that more than one stage relies on (docs/run-directory.md)."""
 
 from __future__ import annotations
 

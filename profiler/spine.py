@@ -1,4 +1,4 @@
-"""The typed objects a run hands from stage to stage (DESIGN 6), and run.json (Manifest).
+"""The typed objects a run hands from stage to stage , and run.json (Manifest).
 
 ProfileConfig (what was asked) -> Plan (what will run) -> Observed (how each
 model's observed run went) -> tables -> Answer (profiler.answer);

@@ -1,6 +1,6 @@
 """Exact per-thread GIL states from perf events, and their shares of the window.
 
-A thread's state at any instant (DESIGN 4): `hold` (holds the GIL, on CPU),
+A thread's state at any instant (docs/measurement.md): `hold` (holds the GIL, on CPU),
 `hold_preempted` (holds it, descheduled), `wait` (in take_gil, not yet
 acquired), `nogil_running` (released it, on CPU), `blocked` (released it,
 off CPU). Built from perf events (profiler.load.perf): take = request,

@@ -64,3 +64,23 @@ def test_nothing_below_the_cli_prints_or_exits() -> None:
     assert calls_to_the_terminal(PACKAGE / "cli_args.py")  # the check sees real calls
     offenders = {name: calls_to_the_terminal(path) for name, path in below.items()}
     assert {name: calls for name, calls in offenders.items() if calls} == {}
+
+
+def test_every_module_is_in_the_architecture_doc() -> None:
+    """docs/architecture.md's module table names every module of the tree, and no other."""
+    doc = (PACKAGE.parent / "docs" / "architecture.md").read_text()
+    rows = [line for line in doc.splitlines() if line.startswith("| `")]
+    listed = set()
+    for row in rows:
+        cell = row.split("|")[1]
+        names = [n.strip() for n in cell.replace("`", "").split(",")]
+        folder = names[0].rsplit("/", 1)[0] + "/" if "/" in names[0] else ""
+        listed |= {n if "/" in n else folder + n for n in names}
+    tree = {
+        str(path.relative_to(PACKAGE))
+        for path in PACKAGE.rglob("*.py")
+        if "scenarios" not in path.relative_to(PACKAGE).parts
+        and not (path.name == "__init__.py" and path.stat().st_size < 200)
+    }
+    assert tree - listed == set(), "modules missing from docs/architecture.md"
+    assert {n for n in listed if n.endswith(".py")} - tree == set(), "modules that are gone"
