@@ -1,4 +1,5 @@
-"""Column lists of the exported tables that more than one stage relies on (docs/run-directory.md)."""
+"""Column lists of the exported tables that more than one stage relies on
+(docs/run-directory.md)."""
 
 from __future__ import annotations
 
