@@ -34,14 +34,15 @@ from profiler.orchestrate.launch import Launcher, package_path
 from profiler.orchestrate.observe import observe_model
 from profiler.orchestrate.plan import plan
 from profiler.orchestrate.session import profile, run_one
-from profiler.record import select
+from profiler.recorders import select
 from profiler.spine import ProfileConfig
 
 EVENTS = 500_000
 CALLS_SCRIPT = f"def f(x):\n    return x + 1\nfor i in range({EVENTS}):\n    f(i)\n"
 LOADERS = {
     "concprof (msgspec, typed)": (
-        "from profiler.load.viztracer import load_viztracer\nframe, _ = load_viztracer(PATH, 0)\n"
+        "from profiler.recorders.viztracer.load import load_viztracer\n"
+        "frame, _ = load_viztracer(PATH, 0)\n"
     ),
     "json.load + DataFrame(list of dicts)": (
         "import json, pandas as pd\n"
@@ -204,7 +205,7 @@ def bench_timeline(directory: Path, intervals: int = 200_000) -> pd.DataFrame:
 
     import numpy as np
 
-    from profiler.analyse.gil import STATES
+    from profiler.recorders.perf.gil import STATES
     from profiler.render.timeline import render_timeline
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository: tests/

@@ -27,6 +27,14 @@ def read_json(path: Path) -> Any:
         return orjson.loads(path.read_bytes())
 
 
+def read_doc(path: Path) -> dict[str, Any] | None:
+    """A recorder's JSON document; None if absent, DamagedInput if cut off."""
+    if not path.exists():
+        return None
+    doc: dict[str, Any] = read_json(path)
+    return doc
+
+
 def safe_name(name: str) -> str:
     """A scenario name as one harmless path part: no separators, no leading dots, UTF-8."""
     cleaned = re.sub(r"[^\w.+-]", "_", name.encode("utf-8", "replace").decode("utf-8"))

@@ -8,8 +8,8 @@ from typing import Literal
 # main: the runner; worker: a pool's process; server: started by setup(); program: not Python
 ProcessRole = Literal["main", "worker", "server", "program", "other"]
 
-# the states of gil_intervals (perf): a GIL build's (analyse.gil), perf's own time carved
-# out of them (analyse.observer), a free-threaded build's (analyse.lock_states)
+# the states of gil_intervals (perf): a GIL build's (recorders.perf.gil), perf's own time carved
+# out of them (recorders.perf.observer), a free-threaded build's (recorders.perf.lock_states)
 GIL_STATES = ("hold", "hold_preempted", "wait", "nogil_running", "blocked")
 PROBE = "probe"
 LOCK_STATES = ("running", "runnable", "parking", "lock_wait", "blocked")

@@ -27,7 +27,7 @@ def unavailable(reason: str) -> NoReturn:
 @pytest.fixture
 def perf_ok() -> None:
     """The test needs perf to record (root, tracefs, symbols): skip here, fail in CI."""
-    from profiler.record import availability_of
+    from profiler.recorders import availability_of
 
     availability = availability_of("perf", "python3")
     if not availability.ok:

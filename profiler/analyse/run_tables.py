@@ -18,12 +18,7 @@ from profiler.analyse import blame, ceiling, disturbance
 from profiler.analyse.advice import recommend
 from profiler.analyse.claim_registry import judge
 from profiler.analyse.compare import compare
-from profiler.analyse.from_perf import perf_tables
-from profiler.analyse.from_procfs import procfs_tables
-from profiler.analyse.from_pyspy import pyspy_tables
-from profiler.analyse.from_viztracer import viztracer_tables
 from profiler.analyse.recording_answer import recording_answer
-from profiler.analyse.source_tables import SourceTables
 from profiler.errors import RunFailed
 from profiler.layout import RunDir
 from profiler.load.model_dir import load_recordings
@@ -36,6 +31,11 @@ from profiler.load.runner_json import (
     read_result,
     task_rows,
 )
+from profiler.recorders.perf.tables import perf_tables
+from profiler.recorders.procfs.tables import procfs_tables
+from profiler.recorders.pyspy.tables import pyspy_tables
+from profiler.recorders.source_tables import SourceTables
+from profiler.recorders.viztracer.tables import viztracer_tables
 from profiler.schema import GIL_COLUMNS, PROCESS_COLUMNS, THREAD_COLUMNS
 from profiler.spine import Manifest, RunTables
 
@@ -48,12 +48,13 @@ SOURCE_RANK = {"perf": 0, "py-spy": 1, "procfs": 2}
 def model_tables(rec: Recordings, cpu_count: int) -> tuple[dict[str, pd.DataFrame], SourceTables]:
     """The model's tables, and perf's contribution (for what it says about its trace)."""
     ids, roles = identity(rec.doc), process_roles(rec.doc)
-    procfs = procfs_tables(rec, cpu_count)
+    procfs = procfs_tables(rec.procfs, rec, cpu_count)
     last_seen = procfs.last_seen_ns if procfs else {}
     switches = procfs.switch_rate_hz if procfs else {}
-    perf = perf_tables(rec, cpu_count)
-    pyspy = pyspy_tables(rec, ids, last_seen, switches)
-    parts = [p for p in (procfs, pyspy, perf, viztracer_tables(rec)) if p is not None]
+    perf = perf_tables(rec.perf, rec, cpu_count)
+    pyspy = pyspy_tables(rec.pyspy, rec, ids, last_seen, switches)
+    viztracer = viztracer_tables(rec.viztracer, rec)
+    parts = [p for p in (procfs, pyspy, perf, viztracer) if p is not None]
     commands: dict[int, str] = {}
     for part in parts:  # procfs's comm first, then perf's exit comm
         for pid, command in part.commands.items():

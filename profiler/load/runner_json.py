@@ -13,10 +13,10 @@ import re
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import orjson
 import pandas as pd
 
 from profiler.errors import reading
+from profiler.rundir import read_doc
 from profiler.schema import ProcessRole
 from profiler.workload.documents import RunResult
 
@@ -155,20 +155,6 @@ def identity(doc: RunResult) -> pd.DataFrame:
     roles = process_roles(doc)
     rows = [(t.pid, t.tid, roles.get(t.pid, "other"), t.name) for t in doc.threads]
     return pd.DataFrame(rows, columns=IDENTITY_COLUMNS).drop_duplicates(["pid", "tid"])
-
-
-def thread_idents(doc: RunResult) -> dict[tuple[int, int], int]:
-    """(pid, pthread ident) -> native tid, for every thread whose ident the runner noted."""
-    return {(t.pid, t.ident): t.tid for t in doc.threads if t.ident}
-
-
-def read_doc(path: Path) -> dict[str, Any] | None:
-    """A recorder's JSON document; None if absent, DamagedInput if cut off."""
-    if not path.exists():
-        return None
-    with reading(path):
-        doc: dict[str, Any] = orjson.loads(path.read_bytes())
-    return doc
 
 
 def read_result(path: Path) -> RunResult | None:

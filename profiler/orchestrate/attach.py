@@ -35,11 +35,11 @@ from profiler.orchestrate.recording import (
     result_doc,
 )
 from profiler.orchestrate.scenario import python_info
-from profiler.record import select
-from profiler.record.base import RecorderFailed, Sampler, Target
-from profiler.record.perf import Perf
-from profiler.record.procfs import process_tree
-from profiler.record.pyspy import ptrace_scope, pyspy_binary
+from profiler.recorders import select
+from profiler.recorders.base import RecorderFailed, Sampler, Target
+from profiler.recorders.perf.recorder import Perf
+from profiler.recorders.procfs.recorder import process_tree
+from profiler.recorders.pyspy.recorder import ptrace_scope, pyspy_binary
 from profiler.spine import Observed, ProgressFn, Recorded, RecorderStatus, Step
 from profiler.workload.documents import ThreadRecord
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from profiler.orchestrate.containment import Containment, remove_stale_groups
 from profiler.orchestrate.launch import remove_stale_dirs
-from profiler.record.uprobes import remove_stale_probes
+from profiler.recorders.perf.uprobes import remove_stale_probes
 from profiler.spine import ProgressFn, Step
 
 

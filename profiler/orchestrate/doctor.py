@@ -13,10 +13,10 @@ from profiler.orchestrate.interpreters import (
     pyenv_versions,
     resolve_python,
 )
-from profiler.record import availability_of
-from profiler.record.names import RECORDER_NAMES
-from profiler.record.pyspy import ptrace_scope
-from profiler.record.uprobes import TRACEFS, privilege_problem
+from profiler.recorders import availability_of
+from profiler.recorders.names import RECORDER_NAMES
+from profiler.recorders.perf.uprobes import TRACEFS, privilege_problem
+from profiler.recorders.pyspy.recorder import ptrace_scope
 
 Row = tuple[str, bool, str]
 

@@ -25,9 +25,9 @@ from typing import TypeVar
 from profiler.layout import RunDir
 from profiler.orchestrate.cleanup import closing_containment, leftovers
 from profiler.orchestrate.containment import Containment
-from profiler.record.base import Selection
-from profiler.record.perf import Perf
-from profiler.record.uprobes import mount_tracefs
+from profiler.recorders.base import Selection
+from profiler.recorders.perf.recorder import Perf
+from profiler.recorders.perf.uprobes import mount_tracefs
 from profiler.rundir import check_free_space, create_run_dir
 from profiler.spine import Manifest, ProgressFn, Step
 from profiler.workload.documents import RunError

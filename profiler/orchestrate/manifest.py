@@ -15,7 +15,7 @@ import pandas as pd
 import profiler
 from profiler.answer import Answer
 from profiler.orchestrate.launch import RunTimeout
-from profiler.record.base import Selection
+from profiler.recorders.base import Selection
 from profiler.spine import Manifest, Observed, Plan, RecordersUsed, ScenarioRef, ToolInfo
 from profiler.workload.documents import RunError
 from profiler.workload.models.base import printable

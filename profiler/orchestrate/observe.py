@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from profiler.analyse.sampled import passes_for
 from profiler.layout import RunDir
-from profiler.load.runner_json import read_doc, read_result
+from profiler.load.runner_json import read_result
 from profiler.orchestrate.launch import Launcher
-from profiler.record.base import RecorderFailed, Sampler, Selection, Target, Wrapper
+from profiler.recorders.base import RecorderFailed, Sampler, Selection, Target, Wrapper
+from profiler.recorders.sampling import passes_for
+from profiler.rundir import read_doc
 from profiler.spine import Observed, Plan, RecorderStatus
 
 

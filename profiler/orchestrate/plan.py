@@ -5,7 +5,7 @@ from __future__ import annotations
 from profiler.errors import UsageError
 from profiler.orchestrate.interpreters import resolve_python
 from profiler.orchestrate.scenario import load_scenario
-from profiler.record.names import parse_recorders
+from profiler.recorders.names import parse_recorders
 from profiler.spine import SIZES, Plan, ProfileConfig
 from profiler.workload import MODEL_NAMES, START_METHODS
 

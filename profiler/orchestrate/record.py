@@ -36,9 +36,9 @@ from profiler.orchestrate.recording import (
     threads_of,
 )
 from profiler.orchestrate.scenario import python_info
-from profiler.record import select
-from profiler.record.base import Target
-from profiler.record.pyspy import ptrace_scope
+from profiler.recorders import select
+from profiler.recorders.base import Target
+from profiler.recorders.pyspy.recorder import ptrace_scope
 from profiler.spine import Observed, ProgressFn, Recorded, Step
 from profiler.workload.documents import PythonInfo, RunError
 

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import profiler
-from profiler.record.base import Sampler, Selection, Wrapper
-from profiler.record.pyspy_attach import PySpyAttached
+from profiler.recorders.base import Sampler, Selection, Wrapper
+from profiler.recorders.pyspy.attached import PySpyAttached
 from profiler.spine import Manifest, RecordersUsed, ScenarioRef, ToolInfo
 from profiler.workload.documents import PythonInfo, RunError, RunResult, ThreadRecord
 

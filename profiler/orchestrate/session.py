@@ -26,8 +26,8 @@ from profiler.orchestrate.manifest import (
 )
 from profiler.orchestrate.plan import plan
 from profiler.orchestrate.within_bound import observe_within_bound
-from profiler.record import select
-from profiler.record.base import Selection
+from profiler.recorders import select
+from profiler.recorders.base import Selection
 from profiler.render import render_all
 from profiler.rundir import write_table
 from profiler.spine import Manifest, Observed, Plan, ProfileConfig, ProgressFn, RunTables, Step

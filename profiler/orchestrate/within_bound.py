@@ -1,6 +1,6 @@
 """Observed runs within the slowdown bound (--max-slowdown), or shares from a run without probes.
 
-perf's GIL probes stop at their budget (profiler.record.gil_trace). A model run
+perf's GIL probes stop at their budget (profiler.recorders.perf.gil_trace). A model run
 too short for the budget can still be slowed beyond the bound: stopping perf
 costs about STOP_COST_S with the probes in place. Then, in order:
 
@@ -20,12 +20,12 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
-from profiler.analyse.sampled import MAX_PASSES
 from profiler.layout import RawDir, RunDir
 from profiler.orchestrate.launch import Launcher
 from profiler.orchestrate.observe import observe_model
-from profiler.record.base import Selection
-from profiler.record.gil_trace import STOP_COST_S
+from profiler.recorders.base import Selection
+from profiler.recorders.perf.gil_trace import STOP_COST_S
+from profiler.recorders.sampling import MAX_PASSES
 from profiler.spine import Observed, Plan, ProgressFn, RecorderStatus, Step
 
 CLEARLY_LESS = 0.9  # the run without perf is used only if at least 10% less slowed

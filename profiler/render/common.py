@@ -18,7 +18,7 @@ STATE_COLOURS = {
     "nogil_running": "#2ca02c",
     "blocked": "#c7c7c7",
     "probe": "#9467bd",  # perf's own time: in the timelines, not in the shares
-    # a free-threaded build (no GIL): analyse.lock_states
+    # a free-threaded build (no GIL): recorders.perf.lock_states
     "running": "#1f77b4",
     "runnable": "#aec7e8",
     "parking": "#c49c94",

@@ -17,7 +17,7 @@ STATE_COLUMNS = {
     "hold_preempted": "gil_hold_preempted_pct",
     "wait": "gil_wait_pct",
     "nogil_running": "nogil_running_pct",
-    # a free-threaded build's rows (no GIL): analyse.lock_states
+    # a free-threaded build's rows (no GIL): recorders.perf.lock_states
     "running": "running_pct",
     "runnable": "runnable_pct",
     "lock_wait": "lock_wait_pct",

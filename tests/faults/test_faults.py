@@ -492,7 +492,7 @@ def test_what_a_dead_run_left_is_removed_with_a_line(tmp_path: Path) -> None:
     # GIVEN a probe group and a temporary directory of a concprof process that is gone
     dead = subprocess.Popen(["true"])
     dead.wait()
-    from profiler.record.uprobes import python_library
+    from profiler.recorders.perf.uprobes import python_library
 
     library = python_library(sys.executable)
     added = subprocess.run(
@@ -539,8 +539,8 @@ def test_what_a_dead_run_left_is_removed_with_a_line(tmp_path: Path) -> None:
 def test_perf_sched_recording_stops_at_its_cap_and_the_workload_goes_on(tmp_path: Path) -> None:
     # GIVEN perf's system-wide sched recording, capped at 1 MB, while two processes hand a
     # byte back and forth through pipes (tens of thousands of context switches a second)
-    from profiler.record.gil_trace import PerfRecording
-    from profiler.record.perf import SCHED_EVENTS
+    from profiler.recorders.perf.gil_trace import PerfRecording
+    from profiler.recorders.perf.recorder import SCHED_EVENTS
 
     trace = PerfRecording(
         ["-a"],

@@ -15,9 +15,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from profiler.analyse.lock_states import LOCK_STATES
 from profiler.load.run import load_run
 from profiler.orchestrate.interpreters import built_versions
+from profiler.recorders.perf.lock_states import LOCK_STATES
 from profiler.schema import GIL_COLUMNS
 from tests.conftest import concprof, needs_perf, unavailable
 

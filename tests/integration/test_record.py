@@ -22,7 +22,7 @@ import pytest
 
 from profiler.analyse.blame import by_function
 from profiler.load.run import load_run
-from profiler.record.uprobes import tracefs
+from profiler.recorders.perf.uprobes import tracefs
 from tests.conftest import concprof, needs_perf
 
 pytestmark = pytest.mark.integration

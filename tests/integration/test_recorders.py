@@ -17,11 +17,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from profiler.load.pyspy import load_pyspy
 from profiler.load.run import load_run
 from profiler.orchestrate.interpreters import pyenv_versions, resolve_python
-from profiler.record import availability_of
-from profiler.record.gil_trace import MAX_TRACE_BYTES
+from profiler.recorders import availability_of
+from profiler.recorders.perf.gil_trace import MAX_TRACE_BYTES
+from profiler.recorders.pyspy.load import load_pyspy
 from tests.conftest import concprof, needs_perf, unavailable
 
 pytestmark = pytest.mark.integration

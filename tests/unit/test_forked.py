@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from profiler.load.forked import run_parallel
+from profiler.recorders.viztracer.forked import run_parallel
 
 
 def test_results_come_back_in_order_from_other_processes() -> None:

@@ -10,13 +10,10 @@ import pandas as pd
 import pytest
 
 from profiler.analyse.evidence import traced_note, warnings_for
-from profiler.analyse.from_perf import gil_trace_end, sched_trace_end
-from profiler.analyse.gil import gil_intervals, process_shares, state_shares
-from profiler.analyse.gil_checks import check
-from profiler.analyse.sampled import MAX_PASSES
-from profiler.load.perf import load_perf
 from profiler.orchestrate.within_bound import longer_window
-from profiler.record.gil_trace import (
+from profiler.recorders.perf.checks import check
+from profiler.recorders.perf.gil import gil_intervals, process_shares, state_shares
+from profiler.recorders.perf.gil_trace import (
     EVENT_BYTES,
     MAX_TRACE_BYTES,
     MIN_TRACE_BYTES,
@@ -24,6 +21,9 @@ from profiler.record.gil_trace import (
     STOP_COST_S,
     budget_bytes,
 )
+from profiler.recorders.perf.load import load_perf
+from profiler.recorders.perf.tables import gil_trace_end, sched_trace_end
+from profiler.recorders.sampling import MAX_PASSES
 from profiler.spine import Observed
 from tests.conftest import DATA
 

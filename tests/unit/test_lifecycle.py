@@ -21,8 +21,8 @@ import pytest
 
 from profiler.errors import UsageError
 from profiler.orchestrate.lifecycle import RunSession
-from profiler.record import select
-from profiler.record.base import Selection
+from profiler.recorders import select
+from profiler.recorders.base import Selection
 from profiler.spine import Manifest, Step
 
 

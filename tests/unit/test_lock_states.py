@@ -15,8 +15,8 @@ import json
 
 import pandas as pd
 
-from profiler.analyse.lock_states import has_lock_events, lock_intervals, lock_shares
-from profiler.load.perf import load_perf
+from profiler.recorders.perf.load import load_perf
+from profiler.recorders.perf.lock_states import has_lock_events, lock_intervals, lock_shares
 from profiler.schema import LOCK_STATES
 from tests.conftest import DATA
 

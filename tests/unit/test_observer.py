@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from profiler.analyse.gil import process_shares, state_shares
-from profiler.analyse.observer import (
+from profiler.recorders.perf.gil import process_shares, state_shares
+from profiler.recorders.perf.observer import (
     correct_probe_cost,
     raw_shares_us,
     stalled_us,

@@ -9,15 +9,15 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from profiler.analyse.cores import cpu_spans_from_switches
-from profiler.analyse.gil import (
+from profiler.recorders.cores import cpu_spans_from_switches
+from profiler.recorders.perf.checks import check, gil_stats
+from profiler.recorders.perf.gil import (
     gil_intervals,
     process_shares,
     state_shares,
     thread_intervals,
 )
-from profiler.analyse.gil_checks import check, gil_stats
-from profiler.load.perf import load_perf, parse_line
+from profiler.recorders.perf.load import load_perf, parse_line
 from tests.conftest import DATA
 
 TRACE = DATA / "gil_threads"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from profiler.analyse.sampled import extrapolate, late_found
-from profiler.load.pyspy import sampling_starts
+from profiler.recorders.pyspy.load import sampling_starts
+from profiler.recorders.sampling import extrapolate, late_found
 from tests.conftest import DATA
 
 MS = 1_000_000

@@ -15,10 +15,10 @@ import json
 
 import pandas as pd
 
-from profiler.analyse.from_pyspy import HANDOFF_LIMIT_HZ
 from profiler.analyse.run_tables import model_tables
-from profiler.analyse.sampled import switch_rates_hz
 from profiler.load.model_dir import load_recordings
+from profiler.recorders.pyspy.tables import HANDOFF_LIMIT_HZ
+from profiler.recorders.sampling import switch_rates_hz
 from profiler.workload.documents import RunResult
 from tests.conftest import DATA
 

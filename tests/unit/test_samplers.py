@@ -10,13 +10,13 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from profiler.analyse.cores import cores_from_procfs
-from profiler.analyse.sampled import procfs_shares, pyspy_shares, subtree
-from profiler.load.forked import run_parallel
-from profiler.load.procfs import load_procfs
-from profiler.load.pyspy import load_pyspy, parse_line
-from profiler.load.viztracer import load_viztracer
-from profiler.record.procfs import parse_stat
+from profiler.recorders.cores import cores_from_procfs
+from profiler.recorders.procfs.load import load_procfs
+from profiler.recorders.procfs.recorder import parse_stat
+from profiler.recorders.pyspy.load import load_pyspy, parse_line
+from profiler.recorders.sampling import procfs_shares, pyspy_shares, subtree
+from profiler.recorders.viztracer.forked import run_parallel
+from profiler.recorders.viztracer.load import load_viztracer
 from tests.conftest import DATA
 
 TRACE = DATA / "gil_threads"
@@ -161,7 +161,7 @@ def test_viztracer_fork_fault_is_repaired(tmp_path: Path) -> None:
 def test_a_split_inside_a_string_falls_back_to_whole_decoding(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parts: int
 ) -> None:
-    import profiler.load.viztracer as viztracer
+    import profiler.recorders.viztracer.load as viztracer
 
     # GIVEN segments of one byte (in one process or three), and function names that
     # contain the cut marker "},{"
@@ -186,7 +186,7 @@ def test_a_split_inside_a_string_falls_back_to_whole_decoding(
 def test_parts_decoded_in_forked_processes_equal_one_decode(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import profiler.load.viztracer as viztracer
+    import profiler.recorders.viztracer.load as viztracer
 
     # GIVEN a real trace, loaded first in one process, in one piece
     path = DATA / "viztracer_fork" / "viztracer.json"

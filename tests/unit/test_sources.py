@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from profiler.analyse.from_perf import perf_tables
-from profiler.analyse.from_procfs import procfs_tables
-from profiler.analyse.from_pyspy import pyspy_tables
-from profiler.analyse.from_viztracer import viztracer_tables
 from profiler.analyse.run_tables import model_tables
 from profiler.load.model_dir import load_recordings
 from profiler.load.observed_run import Recordings
 from profiler.load.runner_json import identity
+from profiler.recorders.perf.tables import perf_tables
+from profiler.recorders.procfs.tables import procfs_tables
+from profiler.recorders.pyspy.tables import pyspy_tables
+from profiler.recorders.viztracer.tables import viztracer_tables
 from profiler.workload.documents import RunResult
 from tests.conftest import DATA
 
@@ -45,14 +45,14 @@ def test_every_recorder_of_the_run_is_loaded(threads_run: Recordings) -> None:
 
 
 def test_procfs_sees_the_workers_on_cpu_within_the_window(threads_run: Recordings) -> None:
-    procfs = procfs_tables(threads_run, cpu_count=2)
+    procfs = procfs_tables(threads_run.procfs, threads_run, cpu_count=2)
     assert procfs is not None and procfs.threads is not None
     assert procfs.threads["on_cpu_pct"].between(0, 100).all()
     assert threads_run.root_pid in procfs.last_seen_ns
 
 
 def test_pyspy_shares_of_one_process_stay_within_the_window(threads_run: Recordings) -> None:
-    pyspy = pyspy_tables(threads_run, identity(threads_run.doc), {})
+    pyspy = pyspy_tables(threads_run.pyspy, threads_run, identity(threads_run.doc), {})
     assert pyspy is not None and pyspy.threads is not None and pyspy.processes is not None
     total = pyspy.threads.groupby("pid")["gil_hold_pct"].sum()
     error = pyspy.processes.set_index("pid")["gil_busy_err_pct"]
@@ -60,7 +60,7 @@ def test_pyspy_shares_of_one_process_stay_within_the_window(threads_run: Recordi
 
 
 def test_perf_gives_exact_states_that_pass_their_checks(threads_run: Recordings) -> None:
-    perf = perf_tables(threads_run, cpu_count=2)
+    perf = perf_tables(threads_run.perf, threads_run, cpu_count=2)
     assert perf is not None and perf.threads is not None and perf.processes is not None
     assert bool(perf.extra["checks"]["ok"].iloc[0])
     assert perf.gil_traced_pct == pytest.approx(100.0)
@@ -70,7 +70,7 @@ def test_perf_gives_exact_states_that_pass_their_checks(threads_run: Recordings)
 
 
 def test_viztracer_spans_come_from_its_own_run(threads_run: Recordings) -> None:
-    viz = viztracer_tables(threads_run)
+    viz = viztracer_tables(threads_run.viztracer, threads_run)
     assert viz is not None
     spans = viz.extra["function_spans"]
     assert len(spans) > 0 and (spans["dur_us"] >= 0).all()

@@ -20,7 +20,7 @@ from profiler.orchestrate.launch import Launcher, package_path
 from profiler.orchestrate.observe import observe_model
 from profiler.orchestrate.plan import plan
 from profiler.orchestrate.within_bound import observe_within_bound
-from profiler.record.base import Availability, Selection, Target
+from profiler.recorders.base import Availability, Selection, Target
 from profiler.spine import Plan, ProfileConfig, Step
 
 SCENARIO = '''"""Call-heavy pure Python: a profiler hook on every call slows it several times."""

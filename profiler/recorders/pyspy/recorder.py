@@ -5,7 +5,7 @@ only samples in which a thread holds the GIL are kept, aggregated per
 (process, thread, stack). The raw (collapsed) format carries no timestamps,
 so py-spy gives shares, not timelines: a thread's GIL share is its
 GIL-holding samples / the sampling rounds in the model run, counted by
-profiler.workload.models.reference (profiler.analyse.sampled has the errors).
+profiler.workload.models.reference (profiler.recorders.sampling has the errors).
 Not chrometrace: it cannot close spans when the GIL moves and mixes up
 forked children.
 
@@ -32,7 +32,7 @@ from pathlib import Path
 
 from profiler.atomic import write_json
 from profiler.layout import RawDir
-from profiler.record.base import Availability, RecorderFailed, Target, is_free_threaded
+from profiler.recorders.base import Availability, RecorderFailed, Target, is_free_threaded
 
 DEFAULT_RATE_HZ = 250
 HIGHEST_NICE = -20

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from profiler.atomic import write_json, write_with
 from profiler.layout import RawDir
-from profiler.record.base import Availability, Target
+from profiler.recorders.base import Availability, Target
 
 THREAD_FIELDS = ["t_ns", "pid", "tid", "state", "cpu", "oncpu_ns", "runq_ns", "vcs", "nvcs"]
 PROCESS_FIELDS = ["t_ns", "pid", "ppid", "rss_kb", "comm"]

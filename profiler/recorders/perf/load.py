@@ -22,12 +22,24 @@ a=parent pid (tgid), b=child tid; exit a=tid.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from profiler.errors import require_whole_lines
+from profiler.layout import RawDir
+from profiler.rundir import read_doc
+
+
+@dataclass(frozen=True)
+class PerfTrace:
+    events: pd.DataFrame  # profiler.recorders.perf.load's columns
+    meta: dict[str, Any]  # perf_meta.json (the GIL and sched traces' budgets and stops)
+    exit_commands: dict[int, str]  # tid -> its command when it exited
+
 
 COLUMNS = ["t_ns", "pid", "tid", "cpu", "kind", "a", "b", "state"]
 _HEAD = re.compile(r"^\s*(\d+)/(\d+)\s+\[(\d+)\]\s+(\d+)\.(\d+):\s+(\S+):\s+(.*)$")
@@ -115,3 +127,11 @@ def load_perf(path: Path) -> pd.DataFrame:
     # impossible; a uretprobe occasionally reports one twice: keep one
     frame = frame.drop_duplicates(ignore_index=True)
     return frame.sort_values("t_ns", kind="stable", ignore_index=True)
+
+
+def perf_trace(raw: Path) -> PerfTrace | None:
+    files = RawDir(raw)
+    path = files.perf_txt
+    if not path.exists():
+        return None
+    return PerfTrace(load_perf(path), read_doc(files.perf_meta) or {}, exit_commands(path))

@@ -4,7 +4,7 @@ uprobes on CPython's `take_gil` (entry = request, return = acquired) and
 `drop_gil` (release) in the workload interpreter's libpython (or its
 executable when linked statically), plus `sched:sched_switch` and
 `sched:sched_process_fork/exit`, on CLOCK_MONOTONIC (`-k mono`), the
-runner's clock. Two standalone recordings (profiler.record.gil_trace), both
+runner's clock. Two standalone recordings (profiler.recorders.perf.gil_trace), both
 ready before the launched command, held at its start, goes on:
 - sched events system-wide (`-a`): recorded per task, sched_switch fires in
   the outgoing task's context, so a workload thread's switch-in is missed
@@ -36,14 +36,14 @@ from typing import TextIO
 
 from profiler.atomic import write_json
 from profiler.layout import RawDir
-from profiler.record.base import Availability, RecorderFailed, Target, is_free_threaded
-from profiler.record.gil_trace import (
+from profiler.recorders.base import Availability, RecorderFailed, Target, is_free_threaded
+from profiler.recorders.perf.gil_trace import (
     PROBE_HIT_COST_S,
     SCHED_CAP_BYTES,
     PerfRecording,
     budget_bytes,
 )
-from profiler.record.uprobes import (
+from profiler.recorders.perf.uprobes import (
     GIL_FUNCTIONS,
     LOCK_FUNCTIONS,
     PRIVILEGE_FIX,
@@ -119,7 +119,7 @@ class Perf:
 
     def probe_specs(self, python: str) -> list[str]:
         """GIL build: take_gil (entry, return), drop_gil. Free-threaded build: the parking
-        lot (entry, return) and the stop-the-world pair (profiler.analyse.lock_states)."""
+        lot (entry, return) and the stop-the-world pair (profiler.recorders.perf.lock_states)."""
         g, tag = self.group, self.tag
         if is_free_threaded(python):
             return [

@@ -10,6 +10,7 @@ Output times are microseconds from `t0_ns` (the model run's start): `t_us`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
@@ -17,7 +18,15 @@ import pandas as pd
 
 from profiler.errors import reading, require_whole_lines
 from profiler.layout import RawDir
-from profiler.load.recordings import ProcfsFrames
+
+
+@dataclass(frozen=True)
+class ProcfsFrames:
+    threads: pd.DataFrame
+    processes: pd.DataFrame
+    cores: pd.DataFrame
+    clock_ticks_per_s: int
+    interval_s: float
 
 
 def _read(path: Path, t0_ns: int) -> pd.DataFrame:

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import pandas as pd
 
-from profiler.analyse.sampled import (
+from profiler.recorders.pyspy.load import PyspyRecording
+from profiler.recorders.sampling import (
     extrapolate,
     late_found,
     native_tids,
     pyspy_process_shares,
     pyspy_shares,
 )
-from profiler.analyse.source_tables import SourceTables
-from profiler.load.observed_run import Recordings
-from profiler.load.runner_json import thread_idents
+from profiler.recorders.source_tables import SourceTables
+from profiler.recorders.window import Window
+from profiler.workload.documents import RunResult
 from profiler.workload.models.base import MEASURED_FRAME
 from profiler.workload.models.reference import ROUND_FRAME
 
@@ -26,7 +27,8 @@ HANDOFF_LIMIT_HZ = 5000.0
 
 
 def pyspy_tables(
-    rec: Recordings,
+    pyspy: PyspyRecording | None,
+    rec: Window,
     named: pd.DataFrame,
     last_seen_ns: dict[int, int],
     switch_rate_hz: dict[int, float] | None = None,
@@ -34,22 +36,20 @@ def pyspy_tables(
     """`named`: pid, tid of every thread the runner named (a named thread never seen
     holding the GIL held it 0%); `last_seen_ns`: when each process ended (procfs);
     `switch_rate_hz`: each process's voluntary context switches per second (procfs)."""
-    holding = holding_samples(rec)
-    if holding is None or rec.pyspy is None:
+    holding = holding_samples(pyspy, rec)
+    if holding is None or pyspy is None:
         return None
-    reference = rec.pyspy.samples["pid"] == rec.reference_pid
-    in_window = reference & rec.pyspy.samples["leaf"].str.startswith(ROUND_FRAME)
-    rounds = int(rec.pyspy.samples.loc[in_window, "samples"].sum())  # not its start-up
+    reference = pyspy.samples["pid"] == rec.reference_pid
+    in_window = reference & pyspy.samples["leaf"].str.startswith(ROUND_FRAME)
+    rounds = int(pyspy.samples.loc[in_window, "samples"].sum())  # not its start-up
     unseen = named[["pid", "tid"]].assign(samples=0, leaf="", stack="")
     samples = pd.concat([holding, unseen], ignore_index=True)
     counted = rounds if rec.doc.gil_reference_ok else None
     window_s = rec.window_us / 1e6
-    shares = pyspy_shares(samples, rec.pyspy.rate_hz, window_s, counted)
+    shares = pyspy_shares(samples, pyspy.rate_hz, window_s, counted)
     shares["wall_s"] = window_s
-    busy = pyspy_process_shares(samples, rec.pyspy.rate_hz, window_s, counted)
-    late = late_found(
-        rec.pyspy.found_ns, worker_starts_ns(rec), last_seen_ns, (rec.t0_ns, rec.t1_ns)
-    )
+    busy = pyspy_process_shares(samples, pyspy.rate_hz, window_s, counted)
+    late = late_found(pyspy.found_ns, worker_starts_ns(rec), last_seen_ns, (rec.t0_ns, rec.t1_ns))
     shares, busy = extrapolate(shares, busy, late)
     shares, busy = unmeasurable(shares, busy, switch_rate_hz or {})
     return SourceTables("py-spy", threads=shares, processes=busy, stacks=holding)
@@ -58,13 +58,13 @@ def pyspy_tables(
 HOOK_FRAME = r";[^;]*_concprof_named_start \([^;]*\)"
 
 
-def holding_samples(rec: Recordings) -> pd.DataFrame | None:
+def holding_samples(pyspy: PyspyRecording | None, rec: Window) -> pd.DataFrame | None:
     """py-spy's GIL-holding samples of the workload's threads in the window: pid, tid (native),
     samples, leaf, stack. Not the round counter, not helpers, and the runner's main thread
     only inside the model run."""
-    if rec.pyspy is None:
+    if pyspy is None:
         return None
-    samples = native_tids(rec.pyspy.samples, thread_idents(rec.doc))
+    samples = native_tids(pyspy.samples, thread_idents(rec.doc))
     # helpers (a server started by setup) live before and after the window, and raw
     # output has no timestamps: their samples cannot be placed in it, so no rows
     samples = samples[(samples["pid"] != rec.reference_pid) & ~samples["pid"].isin(rec.helper_pids)]
@@ -79,7 +79,12 @@ def holding_samples(rec: Recordings) -> pd.DataFrame | None:
     return samples[~main | samples["stack"].str.contains(MEASURED_FRAME, regex=False)]
 
 
-def worker_starts_ns(rec: Recordings) -> dict[int, int]:
+def thread_idents(doc: RunResult) -> dict[tuple[int, int], int]:
+    """(pid, pthread ident) -> native tid, for every thread whose ident the runner noted."""
+    return {(t.pid, t.ident): t.tid for t in doc.threads if t.ident}
+
+
+def worker_starts_ns(rec: Window) -> dict[int, int]:
     """pid -> when its first worker started (the runner's note), CLOCK_MONOTONIC ns."""
     started: dict[int, int] = {}
     for start in rec.doc.worker_starts:

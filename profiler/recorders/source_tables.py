@@ -1,4 +1,4 @@
-"""What one recorder contributes to a model's tables (profiler.analyse.from_*)."""
+"""What one recorder contributes to a model's tables (profiler.recorders.*.tables)."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ import subprocess
 from pathlib import Path
 
 from profiler.layout import RawDir
-from profiler.record.base import Availability, RecorderFailed, Target
+from profiler.recorders.base import Availability, RecorderFailed, Target
 
 # viztracer's ring buffer, per process: when it fills, the earliest calls are dropped (the
 # trace keeps the latest). 300,000 entries are about 40 MB of JSON per process.

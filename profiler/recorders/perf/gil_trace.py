@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from profiler.record.base import RecorderFailed
+from profiler.recorders.base import RecorderFailed
 
 PROBE_HIT_COST_S = 3e-6  # one uprobe hit, trap and record (docs/benchmarks.md, observer table)
 EVENT_BYTES = 83  # perf.data bytes per uprobe record, measured with -a -k mono

@@ -1,6 +1,6 @@
 """py-spy attached to a process that is already running (`concprof record`, `attach`).
 
-The same recording as the wrapper's (profiler.record.pyspy), started with
+The same recording as the wrapper's (profiler.recorders.pyspy.recorder), started with
 `--pid` beside the program instead of in front of it, so the program's exit
 status is its own and a py-spy that fails cannot take the program down. It
 ends when the program does, or on SIGINT (py-spy then writes what it has).
@@ -14,8 +14,8 @@ from contextlib import suppress
 from pathlib import Path
 
 from profiler.layout import RawDir
-from profiler.record.base import Availability, Target
-from profiler.record.pyspy import PySpy, priority_prefixes
+from profiler.recorders.base import Availability, Target
+from profiler.recorders.pyspy.recorder import PySpy, priority_prefixes
 
 STOP_WAIT_S = 30.0  # py-spy writes its output after SIGINT; a large one takes a moment
 

@@ -9,7 +9,7 @@ leaving it, perf's two probes included), else `running` (on CPU), `runnable`
 `blocked` (switched out asleep: I/O, sleep, a wait outside the parking lot).
 Shares: lock_wait_pct counts both parking states, on_cpu_pct running and
 parking. Built
-from perf events (profiler.load.perf): park / unparked = entry to and
+from perf events (profiler.recorders.perf.load): park / unparked = entry to and
 return from `_PyParkingLot_Park`; switch = on/off CPU with the outgoing
 task's state. Stop-the-world pauses are per process: from `stop_the_world`
 entered to `start_the_world` returned, in the thread that stopped it.
@@ -21,7 +21,7 @@ from collections import defaultdict
 
 import pandas as pd
 
-from profiler.analyse.perf_threads import (
+from profiler.recorders.perf.intervals import (
     INTERVAL_COLUMNS,
     append_span,
     tid_owner,

@@ -11,12 +11,23 @@ is the OS thread id (decimal, or 0x-hex in older py-spy versions).
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 
 from profiler.errors import require_whole_lines
+from profiler.layout import RawDir
+from profiler.rundir import read_doc
+
+
+@dataclass(frozen=True)
+class PyspyRecording:
+    samples: pd.DataFrame  # pid, tid (py-spy's ids), samples, leaf, stack
+    rate_hz: float
+    found_ns: dict[int, int]  # pid -> CLOCK_MONOTONIC ns py-spy began sampling it ({}: unknown)
+
 
 COLUMNS = ["pid", "tid", "samples", "leaf", "stack"]
 _LINE = re.compile(
@@ -47,7 +58,7 @@ def load_pyspy(path: Path) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-# py-spy's log (RUST_LOG info, profiler.record.pyspy): when it began sampling each process
+# py-spy's log (RUST_LOG info, recorders.pyspy.recorder): when it began sampling each process
 _STAMP = r"^\[(?P<second>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.(?P<fraction>\d+)Z"
 _MAPS = re.compile(_STAMP + r".*Got virtual memory maps from pid (?P<pid>\d+)")
 _FOUND = re.compile(_STAMP + r".*Found interpreter at")
@@ -80,3 +91,17 @@ def sampling_starts(log: str) -> dict[int, int]:
             if pending:
                 found[pending.pop(0)[0]] = now
     return found
+
+
+def pyspy_recording(raw: Path) -> PyspyRecording | None:
+    files = RawDir(raw)
+    path, meta = files.pyspy_txt, read_doc(files.pyspy_meta)
+    if not path.exists() or meta is None:
+        return None
+    log, offset = files.pyspy_log, meta.get("realtime_minus_monotonic_ns")
+    found = (
+        {pid: t - int(offset) for pid, t in sampling_starts(log.read_text()).items()}
+        if offset is not None and log.exists()
+        else {}
+    )
+    return PyspyRecording(load_pyspy(path), float(meta["rate_hz"]), found)

@@ -6,10 +6,13 @@ from typing import Any
 
 import pandas as pd
 
-from profiler.analyse import cores as cores_mod
-from profiler.analyse import gil, gil_checks, lock_states, observer, perf_threads
-from profiler.analyse.source_tables import SourceTables
-from profiler.load.observed_run import Recordings
+from profiler.recorders import cores as cores_mod
+from profiler.recorders.perf import checks as gil_checks
+from profiler.recorders.perf import gil, lock_states, observer
+from profiler.recorders.perf import intervals as perf_threads
+from profiler.recorders.perf.load import PerfTrace
+from profiler.recorders.source_tables import SourceTables
+from profiler.recorders.window import Window
 
 GIL_RENAMES = {
     "hold_pct": "gil_hold_pct",
@@ -18,12 +21,12 @@ GIL_RENAMES = {
 }
 
 
-def perf_tables(rec: Recordings, cpu_count: int) -> SourceTables | None:
-    if rec.perf is None:
+def perf_tables(perf: PerfTrace | None, rec: Window, cpu_count: int) -> SourceTables | None:
+    if perf is None:
         return None
-    events, meta = rec.perf.events, rec.perf.meta
-    out = SourceTables("perf", commands=dict(rec.perf.exit_commands))
-    # the GIL probes' trace ends where its budget was spent (profiler.record.gil_trace):
+    events, meta = perf.events, perf.meta
+    out = SourceTables("perf", commands=dict(perf.exit_commands))
+    # the GIL probes' trace ends where its budget was spent (profiler.recorders.perf.gil_trace):
     # GIL states are known from the window's start to there, sched events for all of it
     sched_end = sched_trace_end(meta, events, rec.t1_ns)
     gil_end = min(gil_trace_end(meta, rec.t1_ns), sched_end)
@@ -34,7 +37,7 @@ def perf_tables(rec: Recordings, cpu_count: int) -> SourceTables | None:
     out.gil_traced_pct = min(100.0, gil_window_us / rec.window_us * 100.0)
     out.cores, out.cores_timeline = _cores(rec, events, sched_end, cpu_count)
     if lock_states.has_lock_events(events):  # a free-threaded build: no GIL
-        return _lock_tables(out, rec, gil_end, gil_window_us)
+        return _lock_tables(out, events, rec, gil_end, gil_window_us)
     intervals = gil.gil_intervals(events, rec.root_pid, rec.t0_ns, gil_end)
     intervals = intervals[intervals["pid"] != rec.reference_pid]
     if intervals.empty:
@@ -42,7 +45,7 @@ def perf_tables(rec: Recordings, cpu_count: int) -> SourceTables | None:
     intervals, correction = observer.correct_probe_cost(
         intervals, gil.gil_events_us(events, rec.t0_ns, gil_end)
     )
-    # shares of the window less the time the probes stalled each process (analyse/observer)
+    # shares of the window less the time the probes stalled each process (perf/observer.py)
     windows_us = {
         pid: gil_window_us - correction.stall_us.get(pid, 0.0)
         for pid in intervals["pid"].astype(int).unique()
@@ -67,7 +70,7 @@ def perf_tables(rec: Recordings, cpu_count: int) -> SourceTables | None:
 
 
 def _cores(
-    rec: Recordings, events: pd.DataFrame, sched_end: int, cpu_count: int
+    rec: Window, events: pd.DataFrame, sched_end: int, cpu_count: int
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     spans = cores_mod.cpu_spans_from_switches(events, rec.t0_ns, sched_end)
     owner = perf_threads.tid_owner(events, perf_threads.tree_pids(events, rec.root_pid))
@@ -78,12 +81,10 @@ def _cores(
 
 
 def _lock_tables(
-    out: SourceTables, rec: Recordings, trace_end: int, window_us: float
+    out: SourceTables, events: pd.DataFrame, rec: Window, trace_end: int, window_us: float
 ) -> SourceTables:
-    """A free-threaded build's states (analyse.lock_states): no GIL columns; running,
+    """A free-threaded build's states (recorders.perf.lock_states): no GIL columns; running,
     runnable, lock_wait, blocked per thread; lock contention and stop-the-world per process."""
-    assert rec.perf is not None
-    events = rec.perf.events
     intervals = lock_states.lock_intervals(events, rec.root_pid, rec.t0_ns, trace_end)
     intervals = intervals[~intervals["pid"].isin(rec.helper_pids | {rec.reference_pid})]
     if intervals.empty:

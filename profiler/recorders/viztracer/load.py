@@ -19,7 +19,7 @@ segments of about SEGMENT_BYTES; a segment is decoded in place (its two
 boundary bytes are briefly made "[" and "]") and at once turned into
 columns, so only one segment of Python objects lives at a time. Decoding
 holds the GIL, so the segments are shared among up to PARTS processes
-(forked: the buffer is shared copy-on-write; profiler.load.forked), one
+(forked: the buffer is shared copy-on-write; profiler.recorders.viztracer.forked), one
 part per PART_MIN_BYTES of trace at least. A cut can only fall between two
 events, never inside a string: if a segment does not decode, the whole
 array is decoded at once instead, in this process.
@@ -42,7 +42,17 @@ import numpy as np
 import pandas as pd
 
 from profiler.errors import reading
-from profiler.load.forked import run_parallel
+from profiler.layout import RawDir
+from profiler.recorders.viztracer.forked import run_parallel
+from profiler.rundir import read_doc
+
+
+@dataclass(frozen=True)
+class VizRecording:
+    spans: pd.DataFrame  # pid, tid, name, start_us, dur_us from that run's own start
+    names: pd.DataFrame  # pid, tid, kind, name
+    window_us: float  # that run's model run length
+
 
 SPAN_COLUMNS = ["pid", "tid", "name", "start_us", "dur_us"]
 NAME_COLUMNS = ["pid", "tid", "kind", "name"]
@@ -219,3 +229,12 @@ def load_viztracer(path: Path, t0_ns: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     )
     name_frame = pd.DataFrame(events.meta, columns=NAME_COLUMNS)
     return repair_fork_tids(span_frame, name_frame)
+
+
+def viztracer_recording(raw: Path) -> VizRecording | None:
+    files = RawDir(raw)
+    path, doc = files.viztracer_json, read_doc(files.viztracer_run)
+    if not path.exists() or doc is None or "start_ns" not in doc:
+        return None
+    spans, names = load_viztracer(path, int(doc["start_ns"]))
+    return VizRecording(spans, names, (int(doc["end_ns"]) - int(doc["start_ns"])) / 1e3)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from profiler.errors import UsageError
-from profiler.record.base import Availability, Sampler, Selection, Wrapper
-from profiler.record.names import RECORDER_NAMES, parse_recorders
-from profiler.record.perf import Perf
-from profiler.record.procfs import ProcfsSampler
-from profiler.record.pyspy import PySpy
-from profiler.record.viztracer import VizTracer
+from profiler.recorders.base import Availability, Sampler, Selection, Wrapper
+from profiler.recorders.names import RECORDER_NAMES, parse_recorders
+from profiler.recorders.perf.recorder import Perf
+from profiler.recorders.procfs.recorder import ProcfsSampler
+from profiler.recorders.pyspy.recorder import PySpy
+from profiler.recorders.viztracer.recorder import VizTracer
 
 WRAPPERS: dict[str, Callable[[], Wrapper]] = {"perf": Perf, "py-spy": PySpy, "viztracer": VizTracer}
 SAMPLERS: dict[str, Callable[[], Sampler]] = {"procfs": ProcfsSampler}

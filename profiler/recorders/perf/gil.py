@@ -3,7 +3,7 @@
 A thread's state at any instant (docs/measurement.md): `hold` (holds the GIL, on CPU),
 `hold_preempted` (holds it, descheduled), `wait` (in take_gil, not yet
 acquired), `nogil_running` (released it, on CPU), `blocked` (released it,
-off CPU). Built from perf events (profiler.load.perf): take = request,
+off CPU). Built from perf events (profiler.recorders.perf.load): take = request,
 acquired = take_gil returned, drop = drop_gil entered; switch = on/off CPU.
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from profiler.analyse.perf_threads import (
+from profiler.recorders.perf.intervals import (
     INTERVAL_COLUMNS,
     append_span,
     tid_owner,

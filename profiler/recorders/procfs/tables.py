@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from profiler.analyse import cores as cores_mod
-from profiler.analyse.sampled import procfs_shares, subtree, switch_rates_hz
-from profiler.analyse.source_tables import SourceTables
-from profiler.load.observed_run import Recordings
+from profiler.recorders import cores as cores_mod
+from profiler.recorders.procfs.load import ProcfsFrames
+from profiler.recorders.sampling import procfs_shares, subtree, switch_rates_hz
+from profiler.recorders.source_tables import SourceTables
+from profiler.recorders.window import Window
 
 
-def procfs_tables(rec: Recordings, cpu_count: int) -> SourceTables | None:
-    frames = rec.procfs
+def procfs_tables(procfs: ProcfsFrames | None, rec: Window, cpu_count: int) -> SourceTables | None:
+    frames = procfs
     if frames is None:
         return None
     pids = subtree(frames.processes, rec.root_pid) - {rec.reference_pid}
