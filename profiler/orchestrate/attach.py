@@ -36,8 +36,7 @@ from profiler.orchestrate.recording import (
 )
 from profiler.orchestrate.scenario import python_info
 from profiler.recorders import select
-from profiler.recorders.base import RecorderFailed, Sampler, Target
-from profiler.recorders.perf.recorder import Perf
+from profiler.recorders.base import FollowsRunning, RecorderFailed, Sampler, Target
 from profiler.recorders.procfs.recorder import process_tree
 from profiler.recorders.pyspy.recorder import ptrace_scope, pyspy_binary
 from profiler.spine import Observed, ProgressFn, Recorded, RecorderStatus, Step
@@ -94,13 +93,13 @@ def descendants_only(chosen_samplers: list[Sampler], not_used: dict[str, str]) -
     if ptrace_scope() != 1 or os.geteuid() == 0:
         return chosen_samplers
     for sampler in chosen_samplers:
-        if sampler.name == "py-spy":
-            not_used["py-spy"] = (
+        if sampler.traits.traces:
+            not_used[sampler.name] = (
                 "kernel.yama.ptrace_scope is 1: only a process's ancestors may trace it; "
                 "fix: sudo concprof attach, setcap cap_sys_ptrace+ep on py-spy, or "
                 "concprof record -- <command> (concprof starts it, so py-spy may follow it)"
             )
-    return [s for s in chosen_samplers if s.name != "py-spy"]
+    return [s for s in chosen_samplers if not s.traits.traces]
 
 
 def thread_names(pid: int) -> list[ThreadRecord]:
@@ -144,8 +143,8 @@ def attach(config: AttachConfig, progress: ProgressFn) -> Recorded:
     chosen = select(config.recorders, python)
     wrappers, samplers = recording_recorders(chosen)
     samplers = descendants_only(samplers, chosen.not_used)
-    found = [w for w in wrappers if w.name == "perf"]
-    perf = cast(Perf, found[0]) if found else None
+    found = [w for w in wrappers if w.traits.follows_running]
+    perf = cast(FollowsRunning, found[0]) if found else None
     name = name_of("attach", argv or [str(config.pid)])
     session = RunSession(config.reports, name, progress, chosen)
     run_dir, layout, started = session.run_dir, session.layout, session.started
@@ -165,8 +164,8 @@ def attach(config: AttachConfig, progress: ProgressFn) -> Recorded:
                     perf.wrap([], target)  # the probes
                     perf.attach_all(process_tree(config.pid), target)
                 except RecorderFailed as exc:
-                    observed.recorders["perf"] = RecorderStatus.failure(str(exc))
-                    perf.remove_probes()
+                    observed.recorders[perf.name] = RecorderStatus.failure(str(exc))
+                    perf.abandon()
                     perf = None
             for sampler in samplers:
                 sampler.start(config.pid, target)

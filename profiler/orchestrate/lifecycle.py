@@ -64,7 +64,8 @@ class RunSession:
     def contained(self) -> Iterator[Containment]:
         """The run's processes contained (cgroup, watchdog) and ended at its end; tracefs
         mounted where perf records; what dead runs left removed; one line each."""
-        mounted = mount_tracefs() if "perf" in self.chosen.used else None
+        wanted = any(w.traits.needs_tracefs for w in self.chosen.wrappers)
+        mounted = mount_tracefs() if wanted else None
         for text in [*self.chosen.fallbacks, *leftovers(), *([mounted] if mounted else [])]:
             self.note(text)
         self.contain = Containment(self.layout.manifest, Perf.group_of(os.getpid()))

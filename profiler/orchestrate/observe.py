@@ -15,7 +15,6 @@ from profiler.load.runner_json import read_result
 from profiler.orchestrate.launch import Launcher
 from profiler.recorders.base import RecorderFailed, Sampler, Selection, Target, Wrapper
 from profiler.recorders.sampling import passes_for
-from profiler.rundir import read_doc
 from profiler.spine import Observed, Plan, RecorderStatus
 
 
@@ -73,10 +72,12 @@ def observe_model(
     files = RunDir(run_dir).model_raw(model)
     raw = files.root
     raw.mkdir(parents=True, exist_ok=True)
-    # py-spy's shares are the answer's only when perf (exact) is not recording
-    exact = any(w.name == "perf" for w in chosen.wrappers)
+    # a sampler's GIL shares are the answer's only when no exact recorder records the GIL
+    exact = any(w.traits.exact and "gil" in w.traits.measures for w in chosen.wrappers)
     sampler_hz = [
-        float(getattr(w, "rate_hz", 0)) for w in chosen.wrappers if w.name == "py-spy" and not exact
+        w.traits.rate_hz
+        for w in chosen.wrappers
+        if w.traits.rate_hz and "gil" in w.traits.measures and not exact
     ]
     passes = max(
         min_passes,
@@ -96,7 +97,7 @@ def observe_model(
     result = Observed(model=model)
 
     if chosen.wrappers or chosen.samplers:
-        counted = any(w.name == "py-spy" for w in chosen.wrappers)  # its round counter
+        counted = any(w.traits.counts_rounds for w in chosen.wrappers)
         argv, applied = wrap_all(
             chosen.wrappers,
             p.runner_argv(
@@ -130,8 +131,7 @@ def observe_model(
         result.ok = bool(doc and doc.ok)
         result.wall_s = doc.wall_s if doc else None
         result.passes = doc.passes if doc else 1
-        meta = read_doc(files.perf_meta) if "perf" in result.recorders else None
-        result.gil_trace_stopped = bool(((meta or {}).get("gil_trace") or {}).get("stopped_ns"))
+        result.gil_trace_stopped = any(w.stopped_part_way for w in applied)
         if not result.ok:
             said = doc.error.exception if doc and doc.error else None
             result.error = said or f"observed run wrote no result: {stderr.strip()[-300:]}"

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import profiler
 from profiler.recorders.base import Sampler, Selection, Wrapper
-from profiler.recorders.pyspy.attached import PySpyAttached
 from profiler.spine import Manifest, RecordersUsed, ScenarioRef, ToolInfo
 from profiler.workload.documents import PythonInfo, RunError, RunResult, ThreadRecord
 
@@ -121,6 +120,12 @@ def recording_recorders(chosen: Selection) -> tuple[list[Wrapper], list[Sampler]
     for wrapper in chosen.exclusive:
         chosen.not_used[wrapper.name] = "needs a run of its own; a recording runs the program once"
     chosen.exclusive = []
-    wrappers = [w for w in chosen.wrappers if w.name != "py-spy"]
-    beside: list[Sampler] = [PySpyAttached()] if len(wrappers) < len(chosen.wrappers) else []
+    wrappers: list[Wrapper] = []
+    beside: list[Sampler] = []
+    for wrapper in chosen.wrappers:
+        sampler = wrapper.beside()
+        if sampler is None:
+            wrappers.append(wrapper)
+        else:
+            beside.append(sampler)
     return wrappers, [*beside, *chosen.samplers]

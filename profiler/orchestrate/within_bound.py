@@ -91,10 +91,11 @@ def observe_within_bound(
             slowed_first=why,
         )
     slowed = o.slowdown(expected_wall_s)
+    costly = [w for w in chosen.wrappers if w.traits.costs_the_run]
     unprobed = replace(
-        chosen, wrappers=[w for w in chosen.wrappers if w.name != "perf"], exclusive=[]
+        chosen, wrappers=[w for w in chosen.wrappers if w not in costly], exclusive=[]
     )
-    probed = any(w.name == "perf" for w in chosen.wrappers)
+    probed = bool(costly)
     if slowed is None or slowed <= bound or not probed:
         return o
     if not (unprobed.wrappers or unprobed.samplers):
@@ -123,9 +124,12 @@ def observe_within_bound(
     recorders = {
         **o.recorders,
         **sampled.recorders,
-        "perf": RecorderStatus.ok(
-            f"{why}: its trace is in raw/{model}-probed/, not used for the shares"
-        ),
+        **{
+            w.name: RecorderStatus.ok(
+                f"{why}: its trace is in raw/{model}-probed/, not used for the shares"
+            )
+            for w in costly
+        },
     }
     return replace(
         sampled,

@@ -46,11 +46,28 @@ class Target:
     track: Callable[[int], None] | None = None  # a process a recorder started outside the run
 
 
+@dataclass(frozen=True)
+class Traits:
+    """What the rest of concprof needs to know of a recorder, declared by the recorder
+    (never guessed from its name)."""
+
+    exact: bool  # every state change as an event (perf) rather than samples or polls
+    measures: frozenset[str]  # of "gil", "stacks", "cpu", "cores", "functions", "threads"
+    rate_hz: float | None = None  # a sampler's rate
+    costs_the_run: bool = False  # its probes slow what it records: set aside beyond the bound
+    counts_rounds: bool = False  # its shares need the runner's round counter (GIL reference)
+    needs_tracefs: bool = False  # the run mounts tracefs for it (root)
+    traces: bool = False  # it reads other processes' memory (ptrace): Yama's rule applies
+    follows_running: bool = False  # it can join processes already running (attach)
+
+
 class Wrapper(Protocol):
     name: str
+    traits: Traits
     exclusive: bool
     note: str  # after finish: what a user should know about the recording ("" if nothing)
     attaches: bool  # attach() must run before the wrapped command may start
+    stopped_part_way: bool  # after finish: its trace ended before the run did (a budget)
 
     def attach(self, pid: int, target: Target) -> None:
         """Follow the process `pid` (started, held until this returns) and its children."""
@@ -66,9 +83,15 @@ class Wrapper(Protocol):
         """After the run: check the raw output (RecorderFailed if unusable); what was written."""
         ...
 
+    def beside(self) -> Sampler | None:
+        """The same recording started beside a program that is already running (record,
+        attach), when it cannot wrap it; None when it joins it as a wrapper."""
+        ...
+
 
 class Sampler(Protocol):
     name: str
+    traits: Traits
 
     def available(self, python: str) -> Availability: ...
 
@@ -79,6 +102,16 @@ class Sampler(Protocol):
 
 class RecorderFailed(Exception):
     """A recorder could not record; the run's other results are kept."""
+
+
+class FollowsRunning(Wrapper, Protocol):
+    """A wrapper that can also join processes that are already running (traits.follows_running)."""
+
+    def attach_all(self, pids: list[int], target: Target) -> None: ...
+
+    def abandon(self) -> None:
+        """Undo what wrap() set up, when joining failed part-way."""
+        ...
 
 
 @dataclass

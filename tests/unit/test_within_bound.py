@@ -1,7 +1,7 @@
 """The observed run's fallback decisions, in-process, with fake recorders (no root, no perf).
 
-GIVEN a tiny call-heavy scenario (sequential model) and a fake exact recorder named
-"perf" that really slows the run (it runs the runner under cProfile, whose hook on every
+GIVEN a tiny call-heavy scenario (sequential model) and a fake exact recorder that
+declares that it costs the run (Traits.costs_the_run, as perf does) and really slows it (it runs the runner under cProfile, whose hook on every
 call of the main thread costs several times the work here, as perf's probes slow a
 GIL-cycling workload) beside a fake sampler, WHEN the model's observed run is
 taken within the slowdown bound, THEN the run with "perf" is set aside in
@@ -20,7 +20,7 @@ from profiler.orchestrate.launch import Launcher, package_path
 from profiler.orchestrate.observe import observe_model
 from profiler.orchestrate.plan import plan
 from profiler.orchestrate.within_bound import observe_within_bound
-from profiler.recorders.base import Availability, Selection, Target
+from profiler.recorders.base import Availability, Selection, Target, Traits
 from profiler.spine import Plan, ProfileConfig, Step
 
 SCENARIO = '''"""Call-heavy pure Python: a profiler hook on every call slows it several times."""
@@ -42,9 +42,14 @@ class SlowPerf:
     """Stands in for perf: an exact recorder whose cost slows the workload."""
 
     name = "perf"
+    traits = Traits(exact=True, measures=frozenset({"gil"}), costs_the_run=True)
     exclusive = False
     note = ""
     attaches = False
+    stopped_part_way = False
+
+    def beside(self) -> None:
+        return None
 
     def available(self, python: str) -> Availability:
         return Availability(True, "fake")
@@ -65,6 +70,7 @@ class CountingSampler:
     """Stands in for procfs: started and stopped beside the run, records nothing."""
 
     name = "procfs"
+    traits = Traits(exact=False, measures=frozenset({"cpu"}), rate_hz=100.0)
 
     def __init__(self) -> None:
         self.starts = 0

@@ -36,7 +36,7 @@ from typing import TextIO
 
 from profiler.atomic import write_json
 from profiler.layout import RawDir
-from profiler.recorders.base import Availability, RecorderFailed, Target, is_free_threaded
+from profiler.recorders.base import Availability, RecorderFailed, Target, Traits, is_free_threaded
 from profiler.recorders.perf.gil_trace import (
     PROBE_HIT_COST_S,
     SCHED_CAP_BYTES,
@@ -63,9 +63,17 @@ SCRIPT_FIELDS = "pid,tid,cpu,time,event,trace"
 @cache
 class Perf:
     name = "perf"
+    traits = Traits(
+        exact=True,
+        measures=frozenset({"gil", "threads", "cores"}),
+        costs_the_run=True,  # a few µs per GIL cycle: --max-slowdown bounds it
+        needs_tracefs=True,
+        follows_running=True,
+    )
     exclusive = False
     note = ""
     attaches = True  # the GIL probes follow the launched command from its start
+    stopped_part_way = False
 
     @staticmethod
     def group_of(pid: int) -> str:
@@ -79,6 +87,10 @@ class Perf:
         self.gil: PerfRecording | None = None
         self.sched: PerfRecording | None = None
         self.note = ""
+        self.stopped_part_way = False
+
+    def beside(self) -> None:
+        return None  # it joins a running program itself (attach, attach_all)
 
     def available(self, python: str) -> Availability:
         binary = shutil.which("perf")
@@ -156,6 +168,9 @@ class Perf:
         ).stdout
         return sorted(set(re.findall(rf"{self.group}:\w+", listed)))
 
+    def abandon(self) -> None:
+        self.remove_probes()
+
     def remove_probes(self) -> None:
         self._probe(["-q", "-d", f"{self.group}:*"])
 
@@ -214,6 +229,7 @@ class Perf:
     def finish(self, target: Target, stderr: str) -> list[Path]:
         self.note = ""
         coverage = self.gil.stop() if self.gil is not None else None
+        self.stopped_part_way = bool(coverage and coverage.stopped_ns)
         sched = self.sched.stop() if self.sched is not None else None
         logs = "".join(t.log_text() for t in (self.gil, self.sched) if t is not None)
         self.gil = self.sched = None

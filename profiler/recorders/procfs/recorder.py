@@ -22,7 +22,7 @@ from pathlib import Path
 
 from profiler.atomic import write_json, write_with
 from profiler.layout import RawDir
-from profiler.recorders.base import Availability, Target
+from profiler.recorders.base import Availability, Target, Traits
 
 THREAD_FIELDS = ["t_ns", "pid", "tid", "state", "cpu", "oncpu_ns", "runq_ns", "vcs", "nvcs"]
 PROCESS_FIELDS = ["t_ns", "pid", "ppid", "rss_kb", "comm"]
@@ -109,6 +109,9 @@ class ProcfsSampler:
 
     def __init__(self, interval_s: float = 0.01) -> None:
         self.interval_s = interval_s
+        self.traits = Traits(
+            exact=False, measures=frozenset({"cpu", "cores", "threads"}), rate_hz=1.0 / interval_s
+        )
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.threads: list[tuple[object, ...]] = []

@@ -11,6 +11,7 @@ from __future__ import annotations
 import signal
 import subprocess
 from contextlib import suppress
+from dataclasses import replace
 from pathlib import Path
 
 from profiler.layout import RawDir
@@ -25,6 +26,7 @@ class PySpyAttached:
 
     def __init__(self) -> None:
         self.spy = PySpy()
+        self.traits = replace(self.spy.traits, counts_rounds=False, follows_running=True)
         self.proc: subprocess.Popen[bytes] | None = None
         self.target: Target | None = None
         self.note = ""

@@ -32,7 +32,14 @@ from pathlib import Path
 
 from profiler.atomic import write_json
 from profiler.layout import RawDir
-from profiler.recorders.base import Availability, RecorderFailed, Target, is_free_threaded
+from profiler.recorders.base import (
+    Availability,
+    RecorderFailed,
+    Sampler,
+    Target,
+    Traits,
+    is_free_threaded,
+)
 
 DEFAULT_RATE_HZ = 250
 HIGHEST_NICE = -20
@@ -76,10 +83,23 @@ class PySpy:
     exclusive = False
     note = ""
     attaches = False
+    stopped_part_way = False
 
     def __init__(self, rate_hz: int = DEFAULT_RATE_HZ) -> None:
         self.rate_hz = rate_hz
+        self.traits = Traits(
+            exact=False,
+            measures=frozenset({"gil", "stacks", "threads"}),
+            rate_hz=float(rate_hz),
+            counts_rounds=True,  # its shares are of the runner's counted rounds
+            traces=True,
+        )
         self.raised: list[str] = []
+
+    def beside(self) -> Sampler:
+        from profiler.recorders.pyspy.attached import PySpyAttached  # it builds on this class
+
+        return PySpyAttached()
 
     def available(self, python: str) -> Availability:
         binary = pyspy_binary()

@@ -14,7 +14,7 @@ import subprocess
 from pathlib import Path
 
 from profiler.layout import RawDir
-from profiler.recorders.base import Availability, RecorderFailed, Target
+from profiler.recorders.base import Availability, RecorderFailed, Target, Traits
 
 # viztracer's ring buffer, per process: when it fills, the earliest calls are dropped (the
 # trace keeps the latest). 300,000 entries are about 40 MB of JSON per process.
@@ -24,9 +24,14 @@ METADATA_TAIL_BYTES = 4096  # the combined trace ends with viztracer_metadata
 
 class VizTracer:
     name = "viztracer"
-    exclusive = True
+    traits = Traits(exact=True, measures=frozenset({"functions", "threads"}))
+    exclusive = True  # it slows call-heavy code several times: a run of its own
     note = ""
     attaches = False
+    stopped_part_way = False
+
+    def beside(self) -> None:
+        return None  # it needs a run of its own
 
     def available(self, python: str) -> Availability:
         probe = subprocess.run(
