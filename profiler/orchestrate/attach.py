@@ -113,11 +113,14 @@ def thread_names(pid: int) -> list[ThreadRecord]:
         threads = json.loads(done.stdout)
     except (subprocess.TimeoutExpired, ValueError):
         return []
-    return [
-        ThreadRecord(int(t["pid"]), int(t["os_thread_id"]), str(t["thread_name"]), t["thread_id"])
-        for t in threads
-        if t.get("os_thread_id") and t.get("thread_name")
-    ]
+    named = []
+    for t in threads:
+        pid, tid = int(t["pid"]), int(t.get("os_thread_id") or 0)
+        # a program that never imported threading has no name for its main thread
+        name = t.get("thread_name") or ("MainThread" if tid == pid else None)
+        if tid and name:
+            named.append(ThreadRecord(pid, tid, str(name), t["thread_id"]))
+    return named
 
 
 @contextmanager

@@ -39,6 +39,16 @@ def test_pyspy_line_grammar(line: str, expected: tuple[object, ...] | None) -> N
     assert (row[:4] if row else None) == expected
 
 
+def test_a_command_line_with_newlines_keeps_its_samples() -> None:
+    # GIVEN py-spy's raw output of `python3 -c "import time\nwhile True: ..."` (attach, as
+    # an ordinary user): the command line's newline splits the record over two lines
+    frame = load_pyspy(DATA / "pyspy_multiline_cmdline.txt")
+    # THEN it is one record: the thread and its 136 samples, none lost
+    assert frame[["pid", "tid", "samples", "leaf"]].to_dict("records") == [
+        {"pid": 12357, "tid": 12357, "samples": 136, "leaf": "<module> (<string>:2)"}
+    ]
+
+
 def test_pyspy_shares_over_counted_rounds_have_a_binomial_error() -> None:
     # GIVEN 60 and 15 GIL-holding samples of thread 2, and 100 rounds counted by the reference
     samples = pd.DataFrame(

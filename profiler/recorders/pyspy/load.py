@@ -51,10 +51,31 @@ def parse_line(line: str) -> tuple[int, int, int, str, str] | None:
     )
 
 
+_OPENED = re.compile(r'process \d+:"')
+_CLOSED = re.compile(r'";(?:process \d+:"|thread \()')
+
+
+def records(lines: list[str]) -> list[str]:
+    """The file's records: a process's command line may hold newlines (`python -c` with a
+    program of several lines), which split its record over several lines; those are
+    joined (with a space) until every `process N:"...` has its closing `";`."""
+    joined: list[str] = []
+    pending = ""
+    for line in lines:
+        text = f"{pending} {line}" if pending else line
+        if len(_OPENED.findall(text)) > len(_CLOSED.findall(text)):
+            pending = text
+            continue
+        joined.append(text)
+        pending = ""
+    return [*joined, *([pending] if pending else [])]
+
+
 def load_pyspy(path: Path) -> pd.DataFrame:
     """One row per (pid, tid, stack) with its GIL-holding sample count."""
     require_whole_lines(path)
-    rows = [row for line in path.read_text().splitlines() if (row := parse_line(line))]
+    lines = records(path.read_text().splitlines())
+    rows = [row for line in lines if (row := parse_line(line))]
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
