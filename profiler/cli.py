@@ -109,23 +109,19 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
     from profiler.orchestrate.claims_run import rebuild_claims
     from profiler.orchestrate.recorded import rebuild_recording
     from profiler.orchestrate.session import rebuild
-    from profiler.rundir import read_json
-    from profiler.spine import Manifest
+    from profiler.spine import AcrossManifest, ClaimsManifest, load_manifest
 
     run_dir = Path(args.run_dir).resolve()
     layout = RunDir(run_dir)
     if not layout.manifest.is_file():
         raise UsageError(f"{run_dir} is not a run directory (no run.json); see reports/<scenario>/")
-    saved = read_json(layout.manifest)
-    kind = saved.get("kind") if isinstance(saved, dict) else None
-    if kind is None and (layout.tables / "claims.csv").is_file():
-        kind = "claims"  # written before claims directories said what they are
-    if kind == "across":
+    saved = load_manifest(layout.manifest)
+    if isinstance(saved, AcrossManifest):
         rebuild_across(run_dir, saved)
-    elif kind == "claims":
+    elif isinstance(saved, ClaimsManifest):
         rebuild_claims(run_dir, saved)
-    elif kind in ("record", "attach"):  # a recording: no models to compare
-        rebuild_recording(run_dir, Manifest.load(layout.manifest))
+    elif saved.kind in ("record", "attach"):  # a recording: no models to compare
+        rebuild_recording(run_dir, saved)
     else:
         rebuild(run_dir)
     console.print(f"report: {run_dir / 'index.html'}", markup=False)

@@ -270,6 +270,56 @@ class Manifest(Document):
 
 
 @dataclass
+class AcrossManifest(Document):
+    """run.json of an across directory (`profile --python A,B`): the interpreters, the run
+    directory of each, the answer's lines."""
+
+    kind: str = "across"
+    status: str = "complete"  # written once, after its page
+    scenario: str = ""
+    interpreters: list[str] = field(default_factory=list)
+    runs: dict[str, str] = field(default_factory=dict)  # interpreter -> its run directory
+    answer: list[str] = field(default_factory=list)
+    duration_s: float = 0.0
+
+    def save(self, path: Path) -> Path:
+        return write_json(path, self.to_json())
+
+
+@dataclass
+class ClaimsManifest(Document):
+    """run.json of a claims directory (`concprof claims`): the size, the runs, the machine."""
+
+    kind: str = "claims"
+    status: str = "complete"  # written once, after its page
+    size: str = "quick"
+    runs: dict[str, str] = field(default_factory=dict)  # claim run -> its run directory
+    environment: dict[str, Any] = field(default_factory=dict)
+    duration_s: float = 0.0
+
+    def save(self, path: Path) -> Path:
+        return write_json(path, self.to_json())
+
+
+AnyManifest = Manifest | AcrossManifest | ClaimsManifest
+
+
+def load_manifest(path: Path) -> AnyManifest:
+    """Any run.json concprof writes, as its type (by its `kind`; a claims run.json written
+    before it said so is known by its `environment`)."""
+    with reading(path):
+        doc = json.loads(path.read_text())
+    if not isinstance(doc, dict):
+        raise UsageError(f"{path}: not a run.json (a JSON object)")
+    kind = doc.get("kind") or ("claims" if "environment" in doc else "profile")
+    if kind == "across":
+        return AcrossManifest.from_json(doc)
+    if kind == "claims":
+        return ClaimsManifest.from_json(doc)
+    return Manifest.from_json(doc)
+
+
+@dataclass
 class ClaimsResult:
     out_dir: Path
     claims: pd.DataFrame

@@ -11,19 +11,18 @@ from __future__ import annotations
 import dataclasses
 import time
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
 from profiler.analyse.across import across, lines
-from profiler.atomic import write_atomic, write_json
+from profiler.atomic import write_atomic
 from profiler.errors import UsageError
 from profiler.layout import RunDir
 from profiler.orchestrate.interpreters import resolve_python
 from profiler.orchestrate.lifecycle import RunSession
 from profiler.render.across import across_html
 from profiler.rundir import write_table
-from profiler.spine import AcrossResult, ProfileConfig, ProfileFn, ProgressFn, Step
+from profiler.spine import AcrossManifest, AcrossResult, ProfileConfig, ProfileFn, ProgressFn, Step
 
 
 def interpreters(spec: str | None) -> list[str]:
@@ -64,29 +63,24 @@ def profile_across(
 def save_across(result: AcrossResult, scenario: str) -> None:
     """run.json, tables/across.csv and index.html of an across directory."""
     write_table(result.out_dir, "across", result.table)
-    write_json(
-        RunDir(result.out_dir).manifest,
-        {
-            "kind": "across",
-            "scenario": scenario,
-            "interpreters": result.labels,
-            "runs": {k: str(v) for k, v in result.runs.items()},
-            "answer": result.lines,
-            "duration_s": round(result.duration_s, 1),
-        },
-    )
     write_atomic(RunDir(result.out_dir).report, across_html(result))
+    AcrossManifest(
+        scenario=scenario,
+        interpreters=result.labels,
+        runs={k: str(v) for k, v in result.runs.items()},
+        answer=result.lines,
+        duration_s=round(result.duration_s, 1),
+    ).save(RunDir(result.out_dir).manifest)
 
 
-def rebuild_across(out_dir: Path, saved: dict[str, Any]) -> AcrossResult:
+def rebuild_across(out_dir: Path, saved: AcrossManifest) -> AcrossResult:
     """`concprof report` on an across directory: its page again, from tables/across.csv and
     run.json (the answer's lines recomputed from the table)."""
     table = pd.read_csv(RunDir(out_dir).tables / "across.csv")
-    labels = [str(label) for label in saved.get("interpreters", [])]
-    runs = {str(k): Path(v) for k, v in dict(saved.get("runs", {})).items()}
-    scenario = Path(str(saved.get("scenario", ""))).stem
+    runs = {k: Path(v) for k, v in saved.runs.items()}
+    scenario = Path(saved.scenario).stem
     result = AcrossResult(
-        out_dir, labels, runs, table, lines(table), float(saved.get("duration_s", 0.0)), scenario
+        out_dir, saved.interpreters, runs, table, lines(table), saved.duration_s, scenario
     )
     write_atomic(RunDir(out_dir).report, across_html(result))
     return result

@@ -19,14 +19,14 @@ from typing import Any
 import pandas as pd
 
 from profiler.analyse.claim_registry import judge
-from profiler.atomic import write_atomic, write_json
+from profiler.atomic import write_atomic
 from profiler.errors import UsageError
 from profiler.layout import RunDir
 from profiler.orchestrate.interpreters import resolve_python
 from profiler.orchestrate.lifecycle import RunSession
 from profiler.render.claims import claims_html
 from profiler.rundir import write_table
-from profiler.spine import ClaimsResult, ProfileConfig, ProfileFn, ProgressFn, Step
+from profiler.spine import ClaimsManifest, ClaimsResult, ProfileConfig, ProfileFn, ProgressFn, Step
 
 OBSERVED = "perf,py-spy,procfs"
 
@@ -98,25 +98,20 @@ def run_claims(
 def save_claims(result: ClaimsResult, size: str) -> None:
     """run.json, tables/claims.csv and index.html of a claims directory."""
     write_table(result.out_dir, "claims", result.claims)
-    write_json(
-        RunDir(result.out_dir).manifest,
-        {
-            "kind": "claims",
-            "size": size,
-            "duration_s": round(result.duration_s, 1),
-            "environment": result.environment,
-            "runs": {k: str(v) for k, v in result.run_dirs.items()},
-        },
-    )
     write_atomic(RunDir(result.out_dir).report, claims_html(result))
+    ClaimsManifest(
+        size=size,
+        runs={k: str(v) for k, v in result.run_dirs.items()},
+        environment=result.environment,
+        duration_s=round(result.duration_s, 1),
+    ).save(RunDir(result.out_dir).manifest)
 
 
-def rebuild_claims(out_dir: Path, saved: dict[str, Any]) -> ClaimsResult:
+def rebuild_claims(out_dir: Path, saved: ClaimsManifest) -> ClaimsResult:
     """`concprof report` on a claims directory: its page again, from tables/claims.csv."""
     claims = pd.read_csv(RunDir(out_dir).tables / "claims.csv")
-    runs = {str(k): Path(v) for k, v in dict(saved.get("runs", {})).items()}
-    environment = dict(saved.get("environment", {}))
-    result = ClaimsResult(out_dir, claims, runs, float(saved.get("duration_s", 0.0)), environment)
+    runs = {k: Path(v) for k, v in saved.runs.items()}
+    result = ClaimsResult(out_dir, claims, runs, saved.duration_s, saved.environment)
     write_atomic(RunDir(out_dir).report, claims_html(result))
     return result
 
