@@ -86,7 +86,7 @@ def test_perf_gives_thread_and_lock_states_without_a_gil(
     code, _, err = concprof(
         "profile", str(scenario), "--python", "3.13t", "--models", "threads", "--workers",
         "2", "--repeat", "1", "--recorders", "perf,procfs", "--out", str(tmp_path),
-        "--max-slowdown", "50",  # two probe hits per lock wait: keep perf's run whatever it costs
+        "--max-slowdown", "100",  # the largest allowed: two probe hits per lock wait on a 20 ms run (measured 58x once): keep perf's run whatever it costs
     )  # fmt: skip
     assert code == 0, err
     tables = load_run(tmp_path / "shared_small" / "latest")
