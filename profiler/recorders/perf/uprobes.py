@@ -147,9 +147,9 @@ def remove_stale_probes() -> list[str]:
 
 
 @cache
-def symbols_present(library: str) -> tuple[str, ...]:
-    """Which of GIL_FUNCTIONS and LOCK_FUNCTIONS perf can probe in `library` (static
-    symbols count; perf's default filter hides names that start with `_`)."""
+def probe_functions(library: str) -> tuple[str, ...]:
+    """Every function perf can probe in `library` (static symbols count; perf's default
+    filter hides names that start with `_`, so it is widened)."""
     done = subprocess.run(
         ["perf", "probe", "-x", library, "-F", "--filter=*"],
         capture_output=True,
@@ -157,7 +157,13 @@ def symbols_present(library: str) -> tuple[str, ...]:
         timeout=120,
         check=False,
     )
-    found = set(done.stdout.split())
+    return tuple(done.stdout.split())
+
+
+@cache
+def symbols_present(library: str) -> tuple[str, ...]:
+    """Which of GIL_FUNCTIONS and LOCK_FUNCTIONS perf can probe in `library`."""
+    found = set(probe_functions(library))
     return tuple(f for f in (*GIL_FUNCTIONS, *LOCK_FUNCTIONS) if f in found)
 
 
@@ -227,15 +233,7 @@ def missing_symbols(library: str, missing: list[str]) -> tuple[str, str]:
     return reason, fix
 
 
-@cache
 def symbols_named_like(library: str, functions: tuple[str, ...]) -> list[str]:
     """Local symbols that are `function.<suffix>` (GCC's LTO and clone names)."""
-    done = subprocess.run(
-        ["perf", "probe", "-x", library, "-F", "--filter=*"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    names = done.stdout.split()
+    names = probe_functions(library)
     return sorted({n for n in names for f in functions if n.startswith(f + ".")})
