@@ -52,7 +52,6 @@ class RunSession:
         check_free_space(reports, recording=bool(self.chosen.used))
         self.run_dir = create_run_dir(reports, name, self.started)
         self.layout = RunDir(self.run_dir)
-        self.contain: Containment | None = None
 
     def note(self, text: str) -> None:
         self.progress(Step("setup", "", 0, 0, 0, None, True, text))
@@ -68,9 +67,9 @@ class RunSession:
         mounted = mount_tracefs() if wanted else None
         for text in [*self.chosen.fallbacks, *leftovers(), *([mounted] if mounted else [])]:
             self.note(text)
-        self.contain = Containment(self.layout.manifest, Perf.group_of(os.getpid()))
-        with closing_containment(self.contain, self.progress):
-            yield self.contain
+        contain = Containment(self.layout.manifest, Perf.group_of(os.getpid()))
+        with closing_containment(contain, self.progress):
+            yield contain
 
     def finish(self, manifest: Manifest, render: Callable[[Manifest], T]) -> T:
         return finish_run(self.layout, manifest, self.started, render)
