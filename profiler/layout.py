@@ -27,61 +27,9 @@ class RawDir:
     def logs(self) -> Path:
         return self.root / "logs"
 
-    @property
-    def perf_data(self) -> Path:  # sched events, the whole run
-        return self.root / "perf.data"
-
-    @property
-    def perf_gil_data(self) -> Path:  # the GIL probes, up to their budget
-        return self.root / "perf_gil.data"
-
-    @property
-    def perf_txt(self) -> Path:  # perf script of both
-        return self.root / "perf.txt"
-
-    @property
-    def perf_meta(self) -> Path:
-        return self.root / "perf_meta.json"
-
-    @property
-    def pyspy_txt(self) -> Path:
-        return self.root / "pyspy.txt"
-
-    @property
-    def pyspy_log(self) -> Path:
-        return self.root / "pyspy.log"
-
-    @property
-    def pyspy_meta(self) -> Path:
-        return self.root / "pyspy_meta.json"
-
-    @property
-    def viztracer_json(self) -> Path:
-        return self.root / "viztracer.json"
-
-    @property
-    def viztracer_run(self) -> Path:  # the runner's result of viztracer's own run
-        return self.root / "viztracer_run.json"
-
     def exclusive_run(self, recorder: str) -> Path:
         """The runner's result of the run an exclusive recorder had to itself."""
         return self.root / f"{recorder}_run.json"
-
-    @property
-    def procfs_threads(self) -> Path:
-        return self.root / "procfs_threads.csv"
-
-    @property
-    def procfs_processes(self) -> Path:
-        return self.root / "procfs_processes.csv"
-
-    @property
-    def procfs_cores(self) -> Path:
-        return self.root / "procfs_cores.csv"
-
-    @property
-    def procfs_meta(self) -> Path:
-        return self.root / "procfs_meta.json"
 
 
 @dataclass(frozen=True)

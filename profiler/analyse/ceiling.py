@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from profiler.analyse.blame import HOLDING
-from profiler.recorders.perf.intervals import merged_spans, union_us
+from profiler.spans import merged_spans, union_us
 
 CEILING_COLUMNS = [
     "pid",

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from profiler.recorders import EXACT
+
 Tables = dict[str, pd.DataFrame]
 Runs = dict[str, Tables]
 CLAIM_COLUMNS = ["claim_id", "claim", "scenario", "evidence", "measured", "threshold", "verdict"]
@@ -241,7 +243,7 @@ def claim_9(runs: Runs) -> Claim:
             evidence.append(f"{scenario}: {len(checks)} exact traces checked")
     if not sources:
         return _missing(9, text, "cpu, gil", "GIL shares (no recorder ran)")
-    exact = "perf" in sources
+    exact = bool(sources & EXACT)
     tolerance = 0.5 if exact else 10.0
     verdict = "refuted" if overlaps or worst > 100 + tolerance else "holds"
     return Claim(

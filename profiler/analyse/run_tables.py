@@ -31,30 +31,29 @@ from profiler.load.runner_json import (
     read_result,
     task_rows,
 )
-from profiler.recorders.perf.tables import perf_tables
-from profiler.recorders.procfs.tables import procfs_tables
-from profiler.recorders.pyspy.tables import pyspy_tables
-from profiler.recorders.source_tables import SourceTables
-from profiler.recorders.viztracer.tables import viztracer_tables
+from profiler.recorders import SOURCE_RANK, SOURCES
+from profiler.recorders.source_tables import SourceTables, TableContext
 from profiler.schema import GIL_COLUMNS, PROCESS_COLUMNS, THREAD_COLUMNS
 from profiler.spine import Manifest, RunTables
 
 OBSERVED_REP = 0  # tasks.csv: the observed run's tasks (timing runs do not time each task)
 
 
-SOURCE_RANK = {"perf": 0, "py-spy": 1, "procfs": 2}
+def source_parts(rec: Recordings, cpu_count: int, ids: pd.DataFrame) -> list[SourceTables]:
+    """Each registered recorder's part of the model's tables, in the registry's order."""
+    parts: list[SourceTables] = []
+    for source in SOURCES:
+        context = TableContext(cpu_count, ids, tuple(parts))
+        part = source.tables(rec.of(source.name), rec, context)
+        if part is not None:
+            parts.append(part)
+    return parts
 
 
-def model_tables(rec: Recordings, cpu_count: int) -> tuple[dict[str, pd.DataFrame], SourceTables]:
-    """The model's tables, and perf's contribution (for what it says about its trace)."""
+def model_tables(rec: Recordings, cpu_count: int) -> tuple[dict[str, pd.DataFrame], float | None]:
+    """The model's tables, and how much of its window a GIL trace covers (None: no trace)."""
     ids, roles = identity(rec.doc), process_roles(rec.doc)
-    procfs = procfs_tables(rec.procfs, rec, cpu_count)
-    last_seen = procfs.last_seen_ns if procfs else {}
-    switches = procfs.switch_rate_hz if procfs else {}
-    perf = perf_tables(rec.perf, rec, cpu_count)
-    pyspy = pyspy_tables(rec.pyspy, rec, ids, last_seen, switches)
-    viztracer = viztracer_tables(rec.viztracer, rec)
-    parts = [p for p in (procfs, pyspy, perf, viztracer) if p is not None]
+    parts = source_parts(rec, cpu_count, ids)
     commands: dict[int, str] = {}
     for part in parts:  # procfs's comm first, then perf's exit comm
         for pid, command in part.commands.items():
@@ -83,7 +82,7 @@ def model_tables(rec: Recordings, cpu_count: int) -> tuple[dict[str, pd.DataFram
             out[name] = frame
     names = _thread_names(out.get("threads"))
     kinds = {key: blame.thread_kind(name) for key, name in names.items()}
-    stacks = pyspy.stacks if pyspy is not None else None
+    stacks = next((p.stacks for p in parts if p.stacks is not None), None)
     out.update(blame_tables(out.get("gil_intervals"), stacks, cpu_count, kinds))
     for name in ("gil_wait_matrix", "gil_blame"):
         if name in out:
@@ -97,7 +96,8 @@ def model_tables(rec: Recordings, cpu_count: int) -> tuple[dict[str, pd.DataFram
     tables = {
         name: frame.reset_index(drop=True).assign(model=rec.model) for name, frame in out.items()
     }
-    return tables, perf or SourceTables("perf")
+    traced = [p.gil_traced_pct for p in parts if p.gil_traced_pct is not None]
+    return tables, min(traced) if traced else None
 
 
 def blame_tables(
@@ -217,13 +217,13 @@ def build_tables(run_dir: Path, manifest: Manifest | None = None) -> RunTables:
         doc = read_result(files.observed)
         if doc is None or not doc.ok:
             continue
-        per_model, perf = model_tables(load_recordings(model, files.root, doc), cpu_count)
+        per_model, traced_pct = model_tables(load_recordings(model, files.root, doc), cpu_count)
         for name, frame in per_model.items():
             collected.setdefault(name, []).append(frame)
         overhead[model] = (doc.wall_s or float("nan")) / max(1, doc.passes)
         passes[model] = doc.passes
-        if perf.gil_traced_pct is not None:
-            traced[model] = perf.gil_traced_pct
+        if traced_pct is not None:
+            traced[model] = traced_pct
         observed_tasks.append(pd.DataFrame(task_rows(doc, OBSERVED_REP), columns=TASK_COLUMNS))
     medians = comparison.set_index("model")["wall_median_s"]
     comparison["recording_overhead"] = comparison["model"].map(

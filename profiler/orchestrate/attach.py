@@ -10,11 +10,9 @@ as for `concprof record` (reports/attach-<name>/<stamp>/).
 
 from __future__ import annotations
 
-import json
 import os
 import pwd
 import signal
-import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,12 +33,10 @@ from profiler.orchestrate.recording import (
     result_doc,
 )
 from profiler.orchestrate.scenario import python_info
-from profiler.recorders import select
+from profiler.recorders import named_threads, select
 from profiler.recorders.base import FollowsRunning, RecorderFailed, Sampler, Target
-from profiler.recorders.procfs.recorder import process_tree
-from profiler.recorders.pyspy.recorder import ptrace_scope, pyspy_binary
+from profiler.recorders.system import process_tree, ptrace_scope
 from profiler.spine import Observed, ProgressFn, Recorded, RecorderStatus, Step
-from profiler.workload.documents import ThreadRecord
 
 POLL_S = 0.1  # how often the wait checks the duration and whether the process lives
 
@@ -102,27 +98,6 @@ def descendants_only(chosen_samplers: list[Sampler], not_used: dict[str, str]) -
     return [s for s in chosen_samplers if not s.traits.traces]
 
 
-def thread_names(pid: int) -> list[ThreadRecord]:
-    """Every Python thread of the tree with its name (py-spy dump --json); [] if py-spy cannot."""
-    binary = pyspy_binary()
-    if binary is None:
-        return []
-    command = [binary, "dump", "--pid", str(pid), "--json", "--subprocesses", "--nonblocking"]
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=30, check=False)
-        threads = json.loads(done.stdout)
-    except (subprocess.TimeoutExpired, ValueError):
-        return []
-    named = []
-    for t in threads:
-        pid, tid = int(t["pid"]), int(t.get("os_thread_id") or 0)
-        # a program that never imported threading has no name for its main thread
-        name = t.get("thread_name") or ("MainThread" if tid == pid else None)
-        if tid and name:
-            named.append(ThreadRecord(pid, tid, str(name), t["thread_id"]))
-    return named
-
-
 @contextmanager
 def _stoppable() -> Iterator[None]:
     """Ctrl-C and SIGTERM end the wait (the recording is kept), not the command."""
@@ -157,7 +132,7 @@ def attach(config: AttachConfig, progress: ProgressFn) -> Recorded:
     files = layout.model_raw(RECORD)
     files.logs.mkdir(parents=True, exist_ok=True)
     observed = Observed(model=RECORD)
-    names = thread_names(config.pid)
+    names = named_threads(config.pid)
     with session.contained() as contain:
         target = Target(python=python, model=RECORD, raw_dir=files.root, track=contain.started)
         running: list[Sampler] = []
@@ -182,7 +157,7 @@ def attach(config: AttachConfig, progress: ProgressFn) -> Recorded:
                 _wait(config.pid, config.duration_s)
             t1 = time.monotonic_ns()
             if alive(config.pid):
-                names += thread_names(config.pid)  # threads started meanwhile
+                names += named_threads(config.pid)  # threads started meanwhile
         finally:
             stop_all(running, observed.recorders)
             if perf is not None:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from profiler.orchestrate.containment import Containment, remove_stale_groups
 from profiler.orchestrate.launch import remove_stale_dirs
-from profiler.recorders.perf.uprobes import remove_stale_probes
+from profiler.recorders import sweep
 from profiler.spine import ProgressFn, Step
 
 
@@ -26,7 +26,7 @@ def closing_containment(contain: Containment, progress: ProgressFn) -> Iterator[
 
 def leftovers() -> list[str]:
     """Remove what concprof processes that died left behind; one line per thing removed."""
-    notes = [f"removed perf probes left by a dead run: {g}" for g in remove_stale_probes()]
+    notes = sweep()
     notes += [f"removed a temporary directory left by a dead run: {d}" for d in remove_stale_dirs()]
     notes += remove_stale_groups()
     return notes

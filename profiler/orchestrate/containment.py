@@ -13,6 +13,7 @@ fall back to process groups and the watchdog still kills those.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import subprocess
 import sys
@@ -120,9 +121,15 @@ def remove_stale_groups() -> list[str]:
 class Watchdog:
     """A process that cleans up after concprof if concprof dies (see orchestrate/watchdog.py)."""
 
-    def __init__(self, cgroup: RunCgroup | None, probe_group: str, manifest: Path) -> None:
+    def __init__(self, cgroup: RunCgroup | None, teardown: list[list[str]], manifest: Path) -> None:
         read_end, self._write_end = os.pipe()
-        argv = [sys.executable, "-m", f"{__package__}.watchdog", str(read_end), probe_group]
+        argv = [
+            sys.executable,
+            "-m",
+            f"{__package__}.watchdog",
+            str(read_end),
+            json.dumps(teardown),
+        ]
         argv += [str(manifest), str(cgroup.path) if cgroup else "-", str(os.getpid())]
         self.process = subprocess.Popen(
             argv,
@@ -155,11 +162,12 @@ class Watchdog:
 class Containment:
     """What a run uses to keep track of its processes: a cgroup (when it can) and a watchdog."""
 
-    def __init__(self, manifest: Path, probe_group: str) -> None:
-        """`manifest`: the run's run.json, marked incomplete if concprof dies."""
+    def __init__(self, manifest: Path, teardown: list[list[str]] | None = None) -> None:
+        """`manifest`: the run's run.json, marked incomplete if concprof dies; `teardown`:
+        commands that undo what the recorders leave behind (their probes), run if it dies."""
         root = cgroup2_root()
         self.cgroup = RunCgroup(root, os.getpid()) if root is not None else None
-        self.watchdog = Watchdog(self.cgroup, probe_group, manifest)
+        self.watchdog = Watchdog(self.cgroup, teardown or [], manifest)
 
     @property
     def mechanism(self) -> str:

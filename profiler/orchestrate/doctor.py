@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import platform
-import shutil
 from pathlib import Path
 
 from profiler.orchestrate.interpreters import (
@@ -13,12 +12,11 @@ from profiler.orchestrate.interpreters import (
     pyenv_versions,
     resolve_python,
 )
-from profiler.recorders import availability_of
+from profiler.recorders import availability_of, machine_checks
 from profiler.recorders.names import RECORDER_NAMES
-from profiler.recorders.perf.uprobes import TRACEFS, privilege_problem
-from profiler.recorders.pyspy.recorder import ptrace_scope
+from profiler.recorders.system import ptrace_scope
 
-Row = tuple[str, bool, str]
+Row = tuple[str, bool, str]  # what, whether it works, the detail or how to enable it
 
 
 def doctor_rows(python_spec: str | None) -> list[Row]:
@@ -40,30 +38,8 @@ def doctor_rows(python_spec: str | None) -> list[Row]:
         if not availability.ok and availability.fix:
             detail += f" — fix: {availability.fix}"
         rows.append((f"recorder {name}", availability.ok, detail))
-    rows += [_perf_privileges(), _ptrace()]
+    rows += [*machine_checks(), _ptrace()]
     return rows
-
-
-def _perf_privileges() -> Row:
-    """Whether this user may use perf's uprobes, and the ways to allow it (docs/recorders.md)."""
-    binary = shutil.which("perf") or "perf"
-    if os.geteuid() == 0:
-        return ("perf privileges", True, "root: uprobes and sched events allowed")
-    lacks = privilege_problem(binary)
-    if not lacks:
-        return ("perf privileges", True, "this user may add uprobes and record sched events")
-    real = os.path.realpath(binary)
-    ways = (
-        f"lacks: {lacks}. Ways, each enough here: (1) one run with sudo "
-        "(sudo .venv/bin/concprof profile ...; its files are handed back to you); "
-        f"(2) sudo setcap cap_perfmon,cap_sys_ptrace,cap_syslog+ep {real}, plus a group "
-        "owning tracefs: sudo groupadd tracing; sudo usermod -aG tracing $USER; "
-        "sudo mount -o remount,gid=$(getent group tracing | cut -d: -f3),mode=750 "
-        f"{TRACEFS}; sudo chmod g+w {TRACEFS}/uprobe_events. "
-        "kernel.perf_event_paranoid=-1 alone is not enough: creating uprobes still "
-        "needs write access to tracefs"
-    )
-    return ("perf privileges", False, ways)
 
 
 def _ptrace() -> Row:

@@ -25,9 +25,8 @@ from typing import TypeVar
 from profiler.layout import RunDir
 from profiler.orchestrate.cleanup import closing_containment, leftovers
 from profiler.orchestrate.containment import Containment
+from profiler.recorders import prepare, teardowns
 from profiler.recorders.base import Selection
-from profiler.recorders.perf.recorder import Perf
-from profiler.recorders.perf.uprobes import mount_tracefs
 from profiler.rundir import check_free_space, create_run_dir
 from profiler.spine import Manifest, ProgressFn, Step
 from profiler.workload.documents import RunError
@@ -63,11 +62,9 @@ class RunSession:
     def contained(self) -> Iterator[Containment]:
         """The run's processes contained (cgroup, watchdog) and ended at its end; tracefs
         mounted where perf records; what dead runs left removed; one line each."""
-        wanted = any(w.traits.needs_tracefs for w in self.chosen.wrappers)
-        mounted = mount_tracefs() if wanted else None
-        for text in [*self.chosen.fallbacks, *leftovers(), *([mounted] if mounted else [])]:
+        for text in [*self.chosen.fallbacks, *leftovers(), *prepare(self.chosen)]:
             self.note(text)
-        contain = Containment(self.layout.manifest, Perf.group_of(os.getpid()))
+        contain = Containment(self.layout.manifest, teardowns(self.chosen, os.getpid()))
         with closing_containment(contain, self.progress):
             yield contain
 

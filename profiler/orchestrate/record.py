@@ -38,7 +38,7 @@ from profiler.orchestrate.recording import (
 from profiler.orchestrate.scenario import python_info
 from profiler.recorders import select
 from profiler.recorders.base import Target
-from profiler.recorders.pyspy.recorder import ptrace_scope
+from profiler.recorders.system import ptrace_scope
 from profiler.spine import Observed, ProgressFn, Recorded, Step
 from profiler.workload.documents import PythonInfo, RunError
 

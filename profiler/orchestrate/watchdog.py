@@ -1,11 +1,11 @@
-"""Cleans up after concprof: `python -m profiler.orchestrate.watchdog FD PROBE_GROUP RUN_JSON
-CGROUP OWNER_PID`.
+"""Cleans up after concprof: `python -m profiler.orchestrate.watchdog FD TEARDOWN RUN_JSON
+CGROUP OWNER_PID` (TEARDOWN: a JSON list of commands, each run until it exits 0).
 
 Reads lines from the pipe FD: `pgid N` (a process group the run started) and
 `done` (the run ended cleanly). At end-of-file without `done`, concprof died:
-end every process of the run (its cgroup, else its process groups), remove
-its perf probe group and its temporary directories, and mark run.json
-incomplete if it still says running.
+end every process of the run (its cgroup, else its process groups), run the
+recorders' teardown commands (removing their probes), remove its temporary
+directories, and mark run.json incomplete if it still says running.
 Standard library only; runs in a session of its own, so signals sent to
 concprof's group do not reach it.
 """
@@ -13,6 +13,7 @@ concprof's group do not reach it.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import shutil
@@ -48,14 +49,6 @@ def _mark_incomplete(run_json: Path) -> None:
 RETRY_S = 10.0  # a killed perf record releases its events, and a group empties, a little later
 
 
-def _probes_present(probe_group: str) -> bool:
-    try:
-        text = Path("/sys/kernel/tracing/uprobe_events").read_text()
-    except OSError:
-        return False
-    return f"{probe_group}/" in text
-
-
 def _until(done: Callable[[], bool], retry_s: float = RETRY_S) -> None:
     """Call `done` until it says so or retry_s passes (the kernel lets go of things late)."""
     deadline = time.monotonic() + retry_s
@@ -63,7 +56,23 @@ def _until(done: Callable[[], bool], retry_s: float = RETRY_S) -> None:
         time.sleep(0.05)
 
 
-def cleanup(cgroup: str, groups: list[int], probe_group: str, run_json: Path, owner: str) -> None:
+def _ran(command: list[str]) -> bool:
+    try:
+        done = subprocess.run(
+            command,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=RETRY_S,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
+
+
+def cleanup(
+    cgroup: str, groups: list[int], teardown: list[list[str]], run_json: Path, owner: str
+) -> None:
     for pgid in groups:
         with contextlib.suppress(OSError):
             os.killpg(pgid, signal.SIGKILL)
@@ -79,24 +88,15 @@ def cleanup(cgroup: str, groups: list[int], probe_group: str, run_json: Path, ow
 
         _until(removed)
 
-    def unprobed() -> bool:
-        if _probes_present(probe_group):
-            subprocess.run(
-                ["perf", "probe", "-q", "-d", f"{probe_group}:*"],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                check=False,
-            )
-        return not _probes_present(probe_group)
-
-    _until(unprobed)
+    for command in teardown:
+        _until(functools.partial(_ran, command))
     for path in Path(tempfile.gettempdir()).glob(f"concprof-path-{owner}-*"):
         shutil.rmtree(path, ignore_errors=True)
     _mark_incomplete(run_json)
 
 
 def main(argv: list[str]) -> int:
-    fd, probe_group, run_json, cgroup = int(argv[0]), argv[1], Path(argv[2]), argv[3]
+    fd, teardown, run_json, cgroup = int(argv[0]), json.loads(argv[1]), Path(argv[2]), argv[3]
     owner = argv[4]
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
@@ -108,7 +108,7 @@ def main(argv: list[str]) -> int:
                 return 0
             if word == "pgid" and value.isdigit():
                 groups.append(int(value))
-    cleanup(cgroup, groups, probe_group, run_json, owner)
+    cleanup(cgroup, groups, teardown, run_json, owner)
     return 0
 
 

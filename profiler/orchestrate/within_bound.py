@@ -1,8 +1,8 @@
 """Observed runs within the slowdown bound (--max-slowdown), or shares from a run without probes.
 
-perf's GIL probes stop at their budget (profiler.recorders.perf.gil_trace). A model run
+perf's GIL probes stop at their budget (its gil_trace module). A model run
 too short for the budget can still be slowed beyond the bound: stopping perf
-costs about STOP_COST_S with the probes in place. Then, in order:
+costs about its traits' stop_cost_s with the probes in place. Then, in order:
 
 1. observe again over more passes of the model run, so that the stop fits in
    the budget (the first attempt kept in raw/<model>-slowed/);
@@ -20,11 +20,10 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
-from profiler.layout import RawDir, RunDir
+from profiler.layout import RunDir
 from profiler.orchestrate.launch import Launcher
 from profiler.orchestrate.observe import observe_model
 from profiler.recorders.base import Selection
-from profiler.recorders.perf.gil_trace import STOP_COST_S
 from profiler.recorders.sampling import MAX_PASSES
 from profiler.spine import Observed, Plan, ProgressFn, RecorderStatus, Step
 
@@ -32,13 +31,17 @@ CLEARLY_LESS = 0.9  # the run without perf is used only if at least 10% less slo
 
 
 def longer_window(
-    o: Observed, expected_wall_s: float | None, max_slowdown: float, timeout_s: float
+    o: Observed,
+    expected_wall_s: float | None,
+    max_slowdown: float,
+    timeout_s: float,
+    stop_cost_s: float,
 ) -> int:
     """Passes for a second observed run, when the first was slowed beyond the bound; else 1.
 
     Only a run whose GIL trace stopped part-way (a workload cycling the GIL so
     often that it spent the probes' budget) and that was still too slow: on a
-    short run, stopping perf (STOP_COST_S, the probes costing all the while)
+    short run, stopping perf (`stop_cost_s`, the probes costing all the while)
     does not fit in the budget. The second window is long enough that it fits
     four times, at most MAX_PASSES model runs and half the timeout.
     """
@@ -46,7 +49,7 @@ def longer_window(
     if slowed is None or slowed <= max_slowdown or not o.gil_trace_stopped:
         return 1
     assert expected_wall_s is not None
-    window_s = 4 * STOP_COST_S / (max_slowdown - 1.0)
+    window_s = 4 * stop_cost_s / (max_slowdown - 1.0)
     wanted = math.ceil(window_s / expected_wall_s)
     affordable = max(1, int(timeout_s / 2 / expected_wall_s))
     passes = min(wanted, MAX_PASSES, affordable)
@@ -78,7 +81,8 @@ def observe_within_bound(
         progress(Step("observed", model, 1, step[0], step[1], None, True, note))
 
     o = observe_model(p, model, run_dir, chosen, launcher, expected_wall_s)
-    again = longer_window(o, expected_wall_s, bound, p.config.timeout_s)
+    stop_cost_s = max((w.traits.stop_cost_s for w in chosen.wrappers), default=0.0)
+    again = longer_window(o, expected_wall_s, bound, p.config.timeout_s, stop_cost_s)
     if again > 1:
         why = (
             f"observed run {o.slowdown(expected_wall_s) or 0.0:.2f}x slower than timed, "
@@ -118,9 +122,10 @@ def observe_within_bound(
         f"the observed run with perf was {slowed:.2f}x slower than timed{passes}, beyond "
         f"{bound:g}x; without perf {without:.2f}x"
     )
-    for exclusive in (RawDir(kept).viztracer_json, RawDir(kept).viztracer_run):
-        if exclusive.exists():  # viztracer's own run is not disturbed by perf: keep it
-            shutil.copy2(exclusive, raw / exclusive.name)
+    for own in chosen.exclusive:  # a run of its own is not disturbed by the probes: kept
+        for path in own.outputs(kept):
+            if path.exists():
+                shutil.copy2(path, raw / path.name)
     recorders = {
         **o.recorders,
         **sampled.recorders,

@@ -1,20 +1,71 @@
-"""Recorders, from exact to estimated: perf, py-spy, procfs, viztracer."""
+"""The registry of recorders: each package's Source, in the order their tables are built
+(procfs first: py-spy reads when each process was last seen). The only module outside a
+recorder's folder that names them; adding a recorder adds its package and one line here."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from profiler.errors import UsageError
+from profiler.recorders import perf, procfs, pyspy, viztracer
 from profiler.recorders.base import Availability, Sampler, Selection, Wrapper
 from profiler.recorders.names import RECORDER_NAMES, parse_recorders
-from profiler.recorders.perf.recorder import Perf
-from profiler.recorders.procfs.recorder import ProcfsSampler
-from profiler.recorders.pyspy.recorder import PySpy
-from profiler.recorders.viztracer.recorder import VizTracer
+from profiler.recorders.source_tables import AnySource
+from profiler.workload.documents import ThreadRecord
 
-WRAPPERS: dict[str, Callable[[], Wrapper]] = {"perf": Perf, "py-spy": PySpy, "viztracer": VizTracer}
-SAMPLERS: dict[str, Callable[[], Sampler]] = {"procfs": ProcfsSampler}
-assert set(WRAPPERS) | set(SAMPLERS) == set(RECORDER_NAMES)
+SOURCES: tuple[AnySource, ...] = (procfs.SOURCE, pyspy.SOURCE, perf.SOURCE, viztracer.SOURCE)
+assert {s.name for s in SOURCES} == set(RECORDER_NAMES)
+
+WRAPPERS: dict[str, Callable[[], Wrapper]] = {s.name: s.wrapper for s in SOURCES if s.wrapper}
+SAMPLERS: dict[str, Callable[[], Sampler]] = {s.name: s.sampler for s in SOURCES if s.sampler}
+# the row to prefer (`best`) when several recorders measured the same thing: exact first
+SOURCE_RANK: dict[str, int] = {name: rank for rank, name in enumerate(RECORDER_NAMES)}
+EXACT: frozenset[str] = frozenset(s.name for s in SOURCES if s.exact)
+
+
+def best_source(sources: Iterable[object]) -> str | None:
+    """The most exact of the recorders named in `sources` (e.g. a table's source column)."""
+    ranked = sorted({str(n) for n in sources} & set(SOURCE_RANK), key=SOURCE_RANK.__getitem__)
+    return ranked[0] if ranked else None
+
+
+def prepare(chosen: Selection) -> list[str]:
+    """What the chosen recorders set up on the machine before a run, a line each."""
+    used = set(chosen.used)
+    return [note for s in SOURCES if s.name in used and (note := s.prepare()) is not None]
+
+
+def sweep() -> list[str]:
+    """What dead concprof runs left behind (probes), removed; a line each."""
+    return [note for s in SOURCES for note in s.sweep()]
+
+
+def teardowns(chosen: Selection, owner_pid: int) -> list[list[str]]:
+    """The commands that undo what the chosen recorders leave if concprof (owner_pid) dies."""
+    used = set(chosen.used)
+    return [cmd for s in SOURCES if s.name in used and (cmd := s.teardown(owner_pid))]
+
+
+def machine_checks() -> list[tuple[str, bool, str]]:
+    """`concprof doctor`'s rows the recorders add (what this user may do with them)."""
+    return [row for s in SOURCES for row in s.checks()]
+
+
+def named_threads(pid: int) -> list[ThreadRecord]:
+    """Every Python thread of a running tree with its name, from the first recorder that can
+    name them ([] when none can)."""
+    for source in SOURCES:
+        if source.names_threads is not None and (named := source.names_threads(pid)):
+            return named
+    return []
+
+
+def how_measured(source: str | None, what: str) -> str:
+    """ "<recorder> (<how it measures what>)", for a report's caption."""
+    if source is None:
+        return "no recorder"
+    how = next((s.how.get(what, "") for s in SOURCES if s.name == source), "")
+    return f"{source} ({how})" if how else source
 
 
 def availability_of(name: str, python: str) -> Availability:

@@ -56,7 +56,7 @@ class Traits:
     rate_hz: float | None = None  # a sampler's rate
     costs_the_run: bool = False  # its probes slow what it records: set aside beyond the bound
     counts_rounds: bool = False  # its shares need the runner's round counter (GIL reference)
-    needs_tracefs: bool = False  # the run mounts tracefs for it (root)
+    stop_cost_s: float = 0.0  # what stopping it costs the run (its probes still in place)
     traces: bool = False  # it reads other processes' memory (ptrace): Yama's rule applies
     follows_running: bool = False  # it can join processes already running (attach)
 
@@ -81,6 +81,10 @@ class Wrapper(Protocol):
 
     def finish(self, target: Target, stderr: str) -> list[Path]:
         """After the run: check the raw output (RecorderFailed if unusable); what was written."""
+        ...
+
+    def outputs(self, raw: Path) -> list[Path]:
+        """The files it writes in raw/<model>/ (`raw`), whether or not they were written."""
         ...
 
     def beside(self) -> Sampler | None:

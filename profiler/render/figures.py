@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from profiler.atomic import write_with
+from profiler.recorders import best_source
 from profiler.render.blame_figures import icicle_figure
 from profiler.render.gil_figures import gil_states_figure, gil_timeline_figure, sampled_gil_figure
 from profiler.render.plotting import Figure, plt
@@ -77,7 +78,7 @@ def cores_figure(timeline: pd.DataFrame) -> Figure | None:
     """Per model: busy fraction of each core over time (best source)."""
     if timeline.empty:
         return None
-    source = "perf" if (timeline["source"] == "perf").any() else "procfs"
+    source = best_source(timeline["source"])
     timeline = timeline[timeline["source"] == source]
     models = list(dict.fromkeys(timeline["model"]))
     fig, axes = plt.subplots(

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.patches import Rectangle
 
+from profiler.recorders import EXACT
 from profiler.render.common import STATE_COLOURS
 from profiler.render.plotting import Figure, plt
 
@@ -89,7 +90,7 @@ def _thread_label(row: pd.Series) -> str:
 
 def gil_states_figure(threads: pd.DataFrame) -> Figure | None:
     """Per model, per thread: stacked bars of the five GIL states (perf rows only)."""
-    every = threads[threads["source"] == "perf"]
+    every = threads[threads["source"].isin(EXACT)]
     if every.empty:
         return None
     busy = ["gil_hold_pct", "gil_hold_preempted_pct", "gil_wait_pct", "on_cpu_pct"]
@@ -121,7 +122,8 @@ def gil_states_figure(threads: pd.DataFrame) -> Figure | None:
         total = int((every["model"] == model).sum())
         ax.set_title(f"{model}{_more(total)}", fontsize=10, loc="left")
     axes[-1, 0].set_xlabel(
-        "share of the model run, or of its traced part (gil_traced_pct)  —  source: perf (exact)"
+        "share of the model run, or of its traced part (gil_traced_pct)  —  source: "
+        f"{', '.join(sorted(set(every['source'])))} (exact)"
     )
     handles, labels = axes[0, 0].get_legend_handles_labels()
     fig.legend(handles, labels, ncol=5, fontsize=8, loc="outside upper left")
@@ -129,34 +131,40 @@ def gil_states_figure(threads: pd.DataFrame) -> Figure | None:
 
 
 def sampled_gil_figure(threads: pd.DataFrame) -> Figure | None:
-    """Without perf: GIL hold share (py-spy, with error bars) and on-CPU share (procfs)."""
-    rows = threads[threads["source"].isin(("py-spy", "procfs"))]
-    if rows.empty or (threads["source"] == "perf").any():
+    """Without an exact GIL trace: the sampled GIL hold share (with its error bars) beside
+    the on-CPU share of the recorder that measures CPU without the GIL."""
+    rows = threads[~threads["source"].isin(EXACT)]
+    if rows.empty or threads["source"].isin(EXACT).any():
         return None
-    wide = rows.pivot_table(
-        index=["model", "pid", "tid", "thread_name", "process_role"],
-        columns="source",
-        values=["gil_hold_pct", "gil_hold_err_pct", "on_cpu_pct"],
-        aggfunc="first",
+    keys = ["model", "pid", "tid", "thread_name", "process_role"]
+    gil = rows[rows["gil_hold_pct"].notna()]
+    cpu = rows[rows["gil_hold_pct"].isna() & rows["on_cpu_pct"].notna()]
+    wide = (
+        gil[[*keys, "gil_hold_pct", "gil_hold_err_pct"]]
+        .drop_duplicates(keys)
+        .merge(cpu[[*keys, "on_cpu_pct"]].drop_duplicates(keys), on=keys, how="outer")
     )
-    wide.columns = [f"{col[0]}:{col[1]}" for col in wide.columns]
-    wide = wide.reset_index()
     total = len(wide)
-    wide = _busiest(wide, ["gil_hold_pct:py-spy", "on_cpu_pct:procfs"], ["model"])
+    wide = _busiest(wide, ["gil_hold_pct", "on_cpu_pct"], ["model"])
     fig, ax = plt.subplots(figsize=(10, 1.0 + 0.3 * len(wide)), layout="constrained")
     y = np.arange(len(wide))
-    hold = wide.get("gil_hold_pct:py-spy", pd.Series(np.nan, index=wide.index)).to_numpy(float)
-    err = wide.get("gil_hold_err_pct:py-spy", pd.Series(0.0, index=wide.index)).to_numpy(float)
-    cpu = wide.get("on_cpu_pct:procfs", pd.Series(np.nan, index=wide.index)).to_numpy(float)
+    hold = wide["gil_hold_pct"].to_numpy(float)
+    err = wide["gil_hold_err_pct"].fillna(0.0).to_numpy(float)
     ax.barh(
         y - 0.2,
         hold,
         height=0.4,
         xerr=err,
         color=STATE_COLOURS["hold"],
-        label="holds GIL (py-spy, sampled, 95% error)",
+        label=f"holds GIL ({_named(gil)}, sampled, 95% error)",
     )
-    ax.barh(y + 0.2, cpu, height=0.4, color="#1f77b4", label="on CPU (procfs)")
+    ax.barh(
+        y + 0.2,
+        wide["on_cpu_pct"].to_numpy(float),
+        height=0.4,
+        color="#1f77b4",
+        label=f"on CPU ({_named(cpu)})",
+    )
     ax.set_yticks(
         y,
         [f"{r.model}: {r.thread_name} ({r.process_role} {r.pid})" for r in wide.itertuples()],
@@ -167,6 +175,10 @@ def sampled_gil_figure(threads: pd.DataFrame) -> Figure | None:
     ax.set_xlabel(f"share of the model run (%){_more(total)}")
     ax.legend(fontsize=8)
     return fig
+
+
+def _named(rows: pd.DataFrame) -> str:
+    return ", ".join(sorted(set(rows["source"].astype(str)))) or "no recorder"
 
 
 def gil_timeline_figure(intervals: pd.DataFrame, threads: pd.DataFrame) -> Figure | None:

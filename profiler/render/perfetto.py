@@ -17,6 +17,7 @@ import pandas as pd
 
 from profiler.atomic import write_atomic
 from profiler.layout import RunDir
+from profiler.recorders import best_source
 from profiler.render.common import table
 
 GAP_US = 500_000.0
@@ -83,7 +84,7 @@ def trace_events(models: list[str], tables: dict[str, pd.DataFrame]) -> list[dic
             end = max(end, float(start) + float(dur))
         per = cores[cores["model"] == model]
         if not per.empty:
-            source = "perf" if (per["source"] == "perf").any() else "procfs"
+            source = best_source(per["source"])
             per = per[per["source"] == source]
             cores_pid = CORES_PID_BASE + index
             events.append(_meta(cores_pid, 0, "process", f"{model} · cores ({source})"))

@@ -11,6 +11,7 @@ import pandas as pd
 from profiler.answer import Answer
 from profiler.atomic import write_atomic
 from profiler.layout import RunDir
+from profiler.recorders import best_source, how_measured
 from profiler.render.common import ENV
 from profiler.render.wording import recording_lines
 from profiler.schema import THREAD_REPORT_COLUMNS
@@ -128,10 +129,8 @@ def render_report(
         **_blame_tables(tables),
     }
     cores = tables.get("cores")
-    cores_source = (
-        "perf (system-wide sched_switch, exact)"
-        if cores is not None and (cores["source"] == "perf").any()
-        else "procfs (on-CPU time per poll, on the core last seen; /proc/stat for the rest)"
+    cores_source = how_measured(
+        best_source(cores["source"]) if cores is not None else None, "cores"
     )
     traced = {
         str(r["model"]): float(r["gil_traced_pct"])

@@ -17,6 +17,7 @@ from markupsafe import Markup
 
 from profiler.atomic import write_atomic
 from profiler.layout import RunDir
+from profiler.recorders import best_source
 from profiler.render.common import ENV, STATE_COLOURS, table
 from profiler.schema import LOCK_STATES, TRACE_STATES
 
@@ -57,7 +58,7 @@ def _gil_rows(intervals: pd.DataFrame, threads: pd.DataFrame) -> list[dict[str, 
 
 
 def _core_rows(timeline: pd.DataFrame) -> list[dict[str, Any]]:
-    source = "perf" if (timeline["source"] == "perf").any() else "procfs"
+    source = best_source(timeline["source"])
     timeline = timeline[timeline["source"] == source]
     rows = []
     for core, per in timeline.groupby("core", sort=True):

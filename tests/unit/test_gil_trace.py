@@ -117,16 +117,18 @@ def test_a_short_run_slowed_by_the_probes_is_observed_again_over_a_longer_window
     # a 0.27 s run observed in 0.43 s (1.6x, beyond 1.5x) whose GIL trace stopped part-way:
     # again over passes long enough that stopping perf (0.3 s) fits the budget four times
     window_s = 4 * STOP_COST_S / (1.5 - 1.0)
-    passes = longer_window(observed(0.43), 0.27, 1.5, 600.0)
+    passes = longer_window(observed(0.43), 0.27, 1.5, 600.0, STOP_COST_S)
     assert passes == math.ceil(window_s / 0.27) and passes > 1
     # within the bound, or a trace that covered the whole run: once is enough
-    assert longer_window(observed(0.40), 0.27, 1.5, 600.0) == 1
-    assert longer_window(observed(0.43, stopped=False), 0.27, 1.5, 600.0) == 1
+    assert longer_window(observed(0.40), 0.27, 1.5, 600.0, STOP_COST_S) == 1
+    assert longer_window(observed(0.43, stopped=False), 0.27, 1.5, 600.0, STOP_COST_S) == 1
     # never more than MAX_PASSES, never more than half the timeout allows
-    assert longer_window(observed(0.02), 0.01, 1.5, 600.0) == MAX_PASSES
-    assert longer_window(observed(0.43), 0.27, 1.5, 0.5) == 1  # 2 passes: beyond half of 0.5 s
+    assert longer_window(observed(0.02), 0.01, 1.5, 600.0, STOP_COST_S) == MAX_PASSES
+    assert (
+        longer_window(observed(0.43), 0.27, 1.5, 0.5, STOP_COST_S) == 1
+    )  # 2 passes: beyond half of 0.5 s
     # a run already that long is not repeated
-    assert longer_window(observed(0.43 * 9, passes=9), 0.27, 1.5, 600.0) == 1
+    assert longer_window(observed(0.43 * 9, passes=9), 0.27, 1.5, 600.0, STOP_COST_S) == 1
 
 
 def test_a_capped_sched_trace_ends_where_every_core_still_has_its_switches() -> None:

@@ -7,6 +7,7 @@ concept, so there is no line cap.
 from __future__ import annotations
 
 import ast
+import re
 import sys
 from pathlib import Path
 
@@ -89,3 +90,20 @@ def test_every_module_is_in_the_architecture_doc() -> None:
     }
     assert tree - listed == set(), "modules missing from docs/architecture.md"
     assert {n for n in listed if n.endswith(".py")} - tree == set(), "modules that are gone"
+
+
+RECORDER_REFERENCE = re.compile(
+    r"""profiler\.recorders\.(perf|pyspy|procfs|viztracer)\b|(["'])(perf|py-spy|procfs|viztracer)\2"""
+)
+
+
+def test_a_recorder_is_named_in_code_only_in_its_folder_and_the_registry() -> None:
+    """Adding a recorder touches its package and one registry line: no module outside
+    profiler/recorders/ imports a recorder's package or tests a recorder's name."""
+    outside = {
+        str(path.relative_to(PACKAGE)): RECORDER_REFERENCE.findall(path.read_text())
+        for path in PACKAGE.rglob("*.py")
+        if "recorders" not in path.relative_to(PACKAGE).parts
+    }
+    assert RECORDER_REFERENCE.findall('from profiler.recorders.perf.load import x; s == "perf"')
+    assert {module: hits for module, hits in outside.items() if hits} == {}

@@ -40,8 +40,8 @@ def test_switch_rates_separate_the_two_workloads() -> None:
         raw = DATA / name
         doc = RunResult.from_json(json.loads((raw / "observed.json").read_text()))
         rec = load_recordings("threads", raw, doc)
-        assert rec.procfs is not None
-        rates[name] = switch_rates_hz(rec.procfs.threads, rec.window_us)[doc.pid]
+        assert rec.of("procfs") is not None
+        rates[name] = switch_rates_hz(rec.of("procfs").threads, rec.window_us)[doc.pid]
     # each side of the limit by a factor of 2 at least: the recordings are not borderline
     assert rates["switches_syscalls311"] > 2 * HANDOFF_LIMIT_HZ
     assert rates["switches_gil311"] < HANDOFF_LIMIT_HZ / 2

@@ -19,9 +19,9 @@ from profiler.recorders.perf.intervals import (
     append_span,
     tid_owner,
     tree_pids,
-    union_us,
 )
 from profiler.schema import GIL_STATES as STATES
+from profiler.spans import union_us
 
 Stream = list[tuple[int, str, int]]  # (t_ns, what, core the event happened on)
 

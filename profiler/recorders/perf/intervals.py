@@ -1,4 +1,4 @@
-"""The runner's processes and threads in perf's events, and the time a set of intervals covers."""
+"""The runner's processes and threads in perf's events, and each thread's states as spans."""
 
 from __future__ import annotations
 
@@ -28,22 +28,6 @@ def tid_owner(events: pd.DataFrame, pids: set[int]) -> dict[int, int]:
     """OS tid -> pid for every thread of the given processes."""
     own = events[events["pid"].isin(pids)][["tid", "pid"]].drop_duplicates("tid")
     return dict(zip(own["tid"].astype(int), own["pid"].astype(int), strict=True))
-
-
-def merged_spans(spans: pd.DataFrame) -> list[tuple[float, float]]:
-    """The union of [start_us, end_us) spans as disjoint spans, in time order."""
-    out: list[tuple[float, float]] = []
-    for s, e in sorted(zip(spans["start_us"], spans["end_us"], strict=True)):
-        if out and s <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], float(e)))
-        else:
-            out.append((float(s), float(e)))
-    return out
-
-
-def union_us(spans: pd.DataFrame) -> float:
-    """Time covered by the union of [start_us, end_us) spans (overlaps counted once)."""
-    return sum(e - s for s, e in merged_spans(spans))
 
 
 Span = tuple[str, int, int]  # (state, start_ns, end_ns)

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from profiler.errors import require_whole_lines
-from profiler.layout import RawDir
+from profiler.recorders.perf.files import PerfFiles
 from profiler.rundir import read_doc
 
 
@@ -130,8 +130,8 @@ def load_perf(path: Path) -> pd.DataFrame:
 
 
 def perf_trace(raw: Path) -> PerfTrace | None:
-    files = RawDir(raw)
-    path = files.perf_txt
+    files = PerfFiles(raw)
+    path = files.txt
     if not path.exists():
         return None
-    return PerfTrace(load_perf(path), read_doc(files.perf_meta) or {}, exit_commands(path))
+    return PerfTrace(load_perf(path), read_doc(files.meta) or {}, exit_commands(path))

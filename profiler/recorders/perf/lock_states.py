@@ -26,9 +26,9 @@ from profiler.recorders.perf.intervals import (
     append_span,
     tid_owner,
     tree_pids,
-    union_us,
 )
 from profiler.schema import LOCK_STATES
+from profiler.spans import union_us
 
 LOCK_KINDS = ("park", "unparked", "stw_start", "stw_end")
 STW_COLUMNS = ["pid", "tid", "start_us", "end_us"]

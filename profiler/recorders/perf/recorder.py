@@ -37,9 +37,11 @@ from typing import TextIO
 from profiler.atomic import write_json
 from profiler.layout import RawDir
 from profiler.recorders.base import Availability, RecorderFailed, Target, Traits, is_free_threaded
+from profiler.recorders.perf.files import PerfFiles
 from profiler.recorders.perf.gil_trace import (
     PROBE_HIT_COST_S,
     SCHED_CAP_BYTES,
+    STOP_COST_S,
     PerfRecording,
     budget_bytes,
 )
@@ -67,7 +69,7 @@ class Perf:
         exact=True,
         measures=frozenset({"gil", "threads", "cores"}),
         costs_the_run=True,  # a few µs per GIL cycle: --max-slowdown bounds it
-        needs_tracefs=True,
+        stop_cost_s=STOP_COST_S,
         follows_running=True,
     )
     exclusive = False
@@ -88,6 +90,9 @@ class Perf:
         self.sched: PerfRecording | None = None
         self.note = ""
         self.stopped_part_way = False
+
+    def outputs(self, raw: Path) -> list[Path]:
+        return PerfFiles(raw).all()
 
     def beside(self) -> None:
         return None  # it joins a running program itself (attach, attach_all)
@@ -191,12 +196,11 @@ class Perf:
     def attach_all(self, pids: list[int], target: Target) -> None:
         """attach() on several processes already running (`concprof attach`: a process and
         its children); what they start later is followed too."""
-        raw = RawDir(target.raw_dir)
-        logs = raw.logs
+        logs = RawDir(target.raw_dir).logs
         self.sched = PerfRecording(
             ["-a"],
             list(SCHED_EVENTS),
-            RawDir(target.raw_dir).perf_data,
+            PerfFiles(target.raw_dir).data,
             logs / "perf_sched.err",
             None,
             target.track,
@@ -207,7 +211,7 @@ class Perf:
         self.gil = PerfRecording(
             ["-p", ",".join(str(pid) for pid in pids)],
             self.events,
-            RawDir(target.raw_dir).perf_gil_data,
+            PerfFiles(target.raw_dir).gil_data,
             logs / "perf_gil.err",
             budget_bytes(target.probe_budget_s),
             target.track,
@@ -242,14 +246,14 @@ class Perf:
                 f"sched events reached their {SCHED_CAP_BYTES / 2**20:g} MB cap: cores and GIL "
                 "states end where the trace does"
             )
-        data = RawDir(target.raw_dir).perf_data
-        gil_data = RawDir(target.raw_dir).perf_gil_data
+        data = PerfFiles(target.raw_dir).data
+        gil_data = PerfFiles(target.raw_dir).gil_data
         for path in (data, gil_data):
             if not path.exists() or path.stat().st_size == 0:
                 raise RecorderFailed(
                     f"perf wrote no {path.name}: {stderr.strip()[-200:] or 'no message'}"
                 )
-        script = RawDir(target.raw_dir).perf_txt
+        script = PerfFiles(target.raw_dir).txt
         partial = script.with_name(".perf.txt.partial")  # renamed only when whole
         try:
             with partial.open("w") as out:
@@ -278,4 +282,4 @@ class Perf:
             },
             "stderr": (stderr + notes).strip()[-2000:],
         }
-        return [data, gil_data, script, write_json(RawDir(target.raw_dir).perf_meta, meta)]
+        return [data, gil_data, script, write_json(PerfFiles(target.raw_dir).meta, meta)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import struct
 import subprocess
 from functools import cache
@@ -130,6 +131,14 @@ def stale_probe_groups() -> list[str]:
     return sorted(f"concprof{pid}" for pid in groups if not Path(f"/proc/{pid}").exists())
 
 
+def teardown_command(group: str) -> list[str]:
+    """A shell command that exits 0 once no probe of `group` is left, removing them if any
+    are (a watchdog runs it until it does: the kernel lets go of probes in use late)."""
+    events = TRACEFS / "uprobe_events"
+    left = f"grep -qs ':{group}/' {events}"
+    return ["sh", "-c", f"! {left} || {{ perf probe -q -d '{group}:*'; ! {left}; }}"]
+
+
 def remove_stale_probes() -> list[str]:
     """Remove the probe groups of dead concprof processes; the groups removed."""
     removed = []
@@ -237,3 +246,25 @@ def symbols_named_like(library: str, functions: tuple[str, ...]) -> list[str]:
     """Local symbols that are `function.<suffix>` (GCC's LTO and clone names)."""
     names = probe_functions(library)
     return sorted({n for n in names for f in functions if n.startswith(f + ".")})
+
+
+def privilege_row() -> tuple[str, bool, str]:
+    """Whether this user may use perf's uprobes, and the ways to allow it (docs/recorders.md)."""
+    binary = shutil.which("perf") or "perf"
+    if os.geteuid() == 0:
+        return ("perf privileges", True, "root: uprobes and sched events allowed")
+    lacks = privilege_problem(binary)
+    if not lacks:
+        return ("perf privileges", True, "this user may add uprobes and record sched events")
+    real = os.path.realpath(binary)
+    ways = (
+        f"lacks: {lacks}. Ways, each enough here: (1) one run with sudo "
+        "(sudo .venv/bin/concprof profile ...; its files are handed back to you); "
+        f"(2) sudo setcap cap_perfmon,cap_sys_ptrace,cap_syslog+ep {real}, plus a group "
+        "owning tracefs: sudo groupadd tracing; sudo usermod -aG tracing $USER; "
+        "sudo mount -o remount,gid=$(getent group tracing | cut -d: -f3),mode=750 "
+        f"{TRACEFS}; sudo chmod g+w {TRACEFS}/uprobe_events. "
+        "kernel.perf_event_paranoid=-1 alone is not enough: creating uprobes still "
+        "needs write access to tracefs"
+    )
+    return ("perf privileges", False, ways)

@@ -17,7 +17,7 @@ import orjson
 import pandas as pd
 
 from profiler.errors import reading, require_whole_lines
-from profiler.layout import RawDir
+from profiler.recorders.procfs.files import ProcfsFiles
 
 
 @dataclass(frozen=True)
@@ -36,18 +36,18 @@ def _read(path: Path, t0_ns: int) -> pd.DataFrame:
 
 
 def load_procfs(raw_dir: Path, t0_ns: int) -> ProcfsFrames | None:
-    files = RawDir(raw_dir)
-    if not files.procfs_threads.exists():
+    files = ProcfsFiles(raw_dir)
+    if not files.threads.exists():
         return None
-    meta_path = files.procfs_meta
+    meta_path = files.meta
     with reading(meta_path):  # cut off or not JSON: one line naming the file
         meta = orjson.loads(meta_path.read_bytes())
-    for path in (files.procfs_threads, files.procfs_processes, files.procfs_cores):
+    for path in (files.threads, files.processes, files.cores):
         require_whole_lines(path)
     return ProcfsFrames(
-        threads=_read(files.procfs_threads, t0_ns),
-        processes=_read(files.procfs_processes, t0_ns),
-        cores=_read(files.procfs_cores, t0_ns),
+        threads=_read(files.threads, t0_ns),
+        processes=_read(files.processes, t0_ns),
+        cores=_read(files.cores, t0_ns),
         clock_ticks_per_s=int(meta["clock_ticks_per_s"]),
         interval_s=float(meta["interval_s"]),
     )

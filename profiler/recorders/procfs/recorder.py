@@ -21,8 +21,9 @@ import time
 from pathlib import Path
 
 from profiler.atomic import write_json, write_with
-from profiler.layout import RawDir
 from profiler.recorders.base import Availability, Target, Traits
+from profiler.recorders.procfs.files import ProcfsFiles
+from profiler.recorders.system import process_tree
 
 THREAD_FIELDS = ["t_ns", "pid", "tid", "state", "cpu", "oncpu_ns", "runq_ns", "vcs", "nvcs"]
 PROCESS_FIELDS = ["t_ns", "pid", "ppid", "rss_kb", "comm"]
@@ -39,27 +40,6 @@ CORE_FIELDS = [
     "steal",
 ]
 STATUS_EVERY = 5
-
-
-def _children(pid: int) -> list[int]:
-    found: list[int] = []
-    try:
-        for tid in os.listdir(f"/proc/{pid}/task"):
-            with open(f"/proc/{pid}/task/{tid}/children", "rb") as fh:
-                found += [int(x) for x in fh.read().split()]
-    except (OSError, ValueError):
-        pass
-    return found
-
-
-def process_tree(root: int) -> list[int]:
-    """root and all its descendants (following /proc/*/task/*/children)."""
-    tree, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        tree.append(pid)
-        todo += _children(pid)
-    return tree
 
 
 def parse_stat(data: bytes) -> tuple[str, str, int, int]:
@@ -200,11 +180,11 @@ class ProcfsSampler:
         if self._thread is not None:
             self._thread.join()
         assert self._target is not None
-        files = RawDir(self._target.raw_dir)
+        files = ProcfsFiles(self._target.raw_dir)
         written = [
-            self._write(files.procfs_threads, THREAD_FIELDS, self.threads),
-            self._write(files.procfs_processes, PROCESS_FIELDS, self.processes),
-            self._write(files.procfs_cores, CORE_FIELDS, self.cores),
+            self._write(files.threads, THREAD_FIELDS, self.threads),
+            self._write(files.processes, PROCESS_FIELDS, self.processes),
+            self._write(files.cores, CORE_FIELDS, self.cores),
         ]
         meta = {
             "interval_s": self.interval_s,
@@ -213,7 +193,7 @@ class ProcfsSampler:
             "clock_ticks_per_s": os.sysconf("SC_CLK_TCK"),
             "cpu_count": os.cpu_count(),
         }
-        written.append(write_json(files.procfs_meta, meta))
+        written.append(write_json(files.meta, meta))
         return written
 
     @staticmethod

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from profiler.errors import require_whole_lines
-from profiler.layout import RawDir
+from profiler.recorders.pyspy.files import PyspyFiles
 from profiler.rundir import read_doc
 
 
@@ -115,11 +115,11 @@ def sampling_starts(log: str) -> dict[int, int]:
 
 
 def pyspy_recording(raw: Path) -> PyspyRecording | None:
-    files = RawDir(raw)
-    path, meta = files.pyspy_txt, read_doc(files.pyspy_meta)
+    files = PyspyFiles(raw)
+    path, meta = files.txt, read_doc(files.meta)
     if not path.exists() or meta is None:
         return None
-    log, offset = files.pyspy_log, meta.get("realtime_minus_monotonic_ns")
+    log, offset = files.log, meta.get("realtime_minus_monotonic_ns")
     found = (
         {pid: t - int(offset) for pid, t in sampling_starts(log.read_text()).items()}
         if offset is not None and log.exists()

@@ -31,7 +31,6 @@ import time
 from pathlib import Path
 
 from profiler.atomic import write_json
-from profiler.layout import RawDir
 from profiler.recorders.base import (
     Availability,
     RecorderFailed,
@@ -40,6 +39,8 @@ from profiler.recorders.base import (
     Traits,
     is_free_threaded,
 )
+from profiler.recorders.pyspy.files import PyspyFiles
+from profiler.recorders.system import ptrace_scope
 
 DEFAULT_RATE_HZ = 250
 HIGHEST_NICE = -20
@@ -70,14 +71,6 @@ def _may_raise_priority() -> bool:
     return bool(caps) and bool(int(caps[0], 16) >> 23 & 1)
 
 
-def ptrace_scope() -> int:
-    """Yama's rule (0: same user; 1: descendants only; 2: admin only; 3: none); 0 without Yama."""
-    try:
-        return int(Path("/proc/sys/kernel/yama/ptrace_scope").read_text())
-    except (OSError, ValueError):
-        return 0
-
-
 class PySpy:
     name = "py-spy"
     exclusive = False
@@ -95,6 +88,9 @@ class PySpy:
             traces=True,
         )
         self.raised: list[str] = []
+
+    def outputs(self, raw: Path) -> list[Path]:
+        return PyspyFiles(raw).all()
 
     def beside(self) -> Sampler:
         from profiler.recorders.pyspy.attached import PySpyAttached  # it builds on this class
@@ -150,15 +146,15 @@ class PySpy:
             "--format",
             "raw",
             "-o",
-            str(RawDir(target.raw_dir).pyspy_txt),
+            str(PyspyFiles(target.raw_dir).txt),
         ]
 
     def attach(self, pid: int, target: Target) -> None:
         """Nothing to attach: the command runs under this recorder from its start."""
 
     def finish(self, target: Target, stderr: str) -> list[Path]:
-        raw = RawDir(target.raw_dir)
-        out, log = raw.pyspy_txt, raw.pyspy_log
+        raw = PyspyFiles(target.raw_dir)
+        out, log = raw.txt, raw.log
         log.write_text(stderr)
         if not out.exists():
             last = [line for line in stderr.splitlines() if line.strip()]
@@ -174,4 +170,4 @@ class PySpy:
             # pyspy.log's times are CLOCK_REALTIME, the runner's CLOCK_MONOTONIC
             "realtime_minus_monotonic_ns": time.time_ns() - time.monotonic_ns(),
         }
-        return [out, log, write_json(raw.pyspy_meta, meta)]
+        return [out, log, write_json(raw.meta, meta)]

@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from profiler.errors import reading
-from profiler.layout import RawDir
+from profiler.recorders.viztracer.files import VizFiles
 from profiler.recorders.viztracer.forked import run_parallel
 from profiler.rundir import read_doc
 
@@ -232,8 +232,8 @@ def load_viztracer(path: Path, t0_ns: int) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def viztracer_recording(raw: Path) -> VizRecording | None:
-    files = RawDir(raw)
-    path, doc = files.viztracer_json, read_doc(files.viztracer_run)
+    files = VizFiles(raw)
+    path, doc = files.json, read_doc(files.run)
     if not path.exists() or doc is None or "start_ns" not in doc:
         return None
     spans, names = load_viztracer(path, int(doc["start_ns"]))

@@ -13,8 +13,8 @@ import re
 import subprocess
 from pathlib import Path
 
-from profiler.layout import RawDir
 from profiler.recorders.base import Availability, RecorderFailed, Target, Traits
+from profiler.recorders.viztracer.files import VizFiles
 
 # viztracer's ring buffer, per process: when it fills, the earliest calls are dropped (the
 # trace keeps the latest). 300,000 entries are about 40 MB of JSON per process.
@@ -29,6 +29,9 @@ class VizTracer:
     note = ""
     attaches = False
     stopped_part_way = False
+
+    def outputs(self, raw: Path) -> list[Path]:
+        return VizFiles(raw).all()
 
     def beside(self) -> None:
         return None  # it needs a run of its own
@@ -62,7 +65,7 @@ class VizTracer:
             "--tracer_entries",
             str(TRACER_ENTRIES),
             "-o",
-            str(RawDir(target.raw_dir).viztracer_json),
+            str(VizFiles(target.raw_dir).json),
             "-m",
             module,
             "--",
@@ -73,7 +76,7 @@ class VizTracer:
         """Nothing to attach: the command runs under this recorder from its start."""
 
     def finish(self, target: Target, stderr: str) -> list[Path]:
-        out = RawDir(target.raw_dir).viztracer_json
+        out = VizFiles(target.raw_dir).json
         if not out.exists() or out.stat().st_size == 0:
             last = [line for line in stderr.splitlines() if line.strip()]
             raise RecorderFailed(f"viztracer wrote no trace: {last[-1] if last else 'no message'}")
