@@ -109,7 +109,7 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
     from profiler.orchestrate.claims_run import rebuild_claims
     from profiler.orchestrate.recorded import rebuild_recording
     from profiler.orchestrate.session import rebuild
-    from profiler.spine import AcrossManifest, ClaimsManifest, load_manifest
+    from profiler.spine import AcrossManifest, ClaimsManifest, RecordingManifest, load_manifest
 
     run_dir = Path(args.run_dir).resolve()
     layout = RunDir(run_dir)
@@ -120,7 +120,7 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
         rebuild_across(run_dir, saved)
     elif isinstance(saved, ClaimsManifest):
         rebuild_claims(run_dir, saved)
-    elif saved.kind in ("record", "attach"):  # a recording: no models to compare
+    elif isinstance(saved, RecordingManifest):  # a recording: no models to compare
         rebuild_recording(run_dir, saved)
     else:
         rebuild(run_dir)

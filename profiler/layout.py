@@ -13,6 +13,9 @@ from pathlib import Path
 MANIFEST = "run.json"
 
 
+RECORDING = "record"  # a recording's folder in raw/ and the `model` column of its table rows
+
+
 @dataclass(frozen=True)
 class RawDir:
     """raw/<model>/: the observed run's result and each recorder's files."""
@@ -52,6 +55,10 @@ class RunDir:
 
     def model_raw(self, model: str) -> RawDir:
         return RawDir(self.raw / model)
+
+    @property
+    def recording(self) -> Path:  # a recording's program: raw/record/recording.json
+        return self.raw / RECORDING / "recording.json"
 
     @property
     def tables(self) -> Path:

@@ -25,17 +25,13 @@ from profiler.workload.documents import (
     Document,
     PythonInfo,
     RunError,
-    RunResult,
     ScenarioDescription,
+    ThreadRecord,
 )
 
 DEFAULT_TIMEOUT_S = 600.0  # per model run; --timeout
 DEFAULT_MARGIN = 0.05  # practical equivalence (--margin): differences inside it are "same"
 DEFAULT_MAX_SLOWDOWN = 1.5  # observed / timing wall that exact probes may cause (--max-slowdown)
-DEFAULT_SAMPLED_ERROR_PCT = 5.0  # a sampled share less sure than this stays out of the answer
-FULL_TRACE_PCT = 99.5  # a GIL trace that covers less of the observed run says so
-DEFAULT_MARGIN = 0.05  # practical equivalence (--margin): differences inside it are "same"
-DEFAULT_MAX_SLOWDOWN = 1.5  # observed run / timing run that exact probes may cause (--max-slowdown)
 DEFAULT_SAMPLED_ERROR_PCT = 5.0  # a sampled share less sure than this stays out of the answer
 FULL_TRACE_PCT = 99.5  # a GIL trace that covers less of the observed run says so
 SIZES: dict[str, float] = {"quick": 0.25, "default": 1.0, "large": 4.0}
@@ -228,9 +224,9 @@ class ToolInfo(Document):
 
 
 @dataclass
-class Manifest(Document):
-    """run.json: what a run says about itself (docs/run-directory.md). Every field has a
-    default so a run.json written by an older concprof still loads."""
+class RunManifest(Document):
+    """What every run.json of a run that records says (docs/run-directory.md). Every field has
+    a default so a run.json written by an older concprof still loads."""
 
     tool: ToolInfo = field(default_factory=ToolInfo)
     kind: str = "profile"  # profile | record (a command) | attach (a running process)
@@ -238,6 +234,21 @@ class Manifest(Document):
     error: RunError | None = None
     created: str = ""
     duration_s: float = 0.0
+    python: PythonInfo = field(default_factory=PythonInfo)
+    cpu_count: int | None = None
+    kernel: str = ""
+    machine: str = ""
+    recorders: RecordersUsed = field(default_factory=RecordersUsed)
+
+    def save(self, path: Path) -> Path:
+        """Written atomically (rundir.write_json): a reader never sees half of it."""
+        return write_json(path, self.to_json())
+
+
+@dataclass
+class Manifest(RunManifest):
+    """run.json of a profile: the scenario, the plan, how each model's observed run went."""
+
     scenario: ScenarioRef = field(default_factory=ScenarioRef)
     models: list[str] = field(default_factory=list)
     size: str = "default"
@@ -248,25 +259,54 @@ class Manifest(Document):
     max_slowdown: float = DEFAULT_MAX_SLOWDOWN
     sampled_error_pct: float = DEFAULT_SAMPLED_ERROR_PCT
     start_method: str = ""
-    python: PythonInfo = field(default_factory=PythonInfo)
-    cpu_count: int | None = None
-    kernel: str = ""
-    machine: str = ""
-    recorders: RecordersUsed = field(default_factory=RecordersUsed)
     observed: dict[str, Observed] = field(default_factory=dict)
     advice: dict[str, Any] | None = None  # the answer (tables/advice.csv has the same)
-    command: list[str] = field(default_factory=list)  # record: the command; attach: its cmdline
-    exit_code: int | None = None  # record: the command's exit status
 
-    def save(self, path: Path) -> Path:
-        """Written atomically (rundir.write_json): a reader never sees half of it."""
-        return write_json(path, self.to_json())
+    @property
+    def title(self) -> str:
+        return self.scenario.name
 
     @classmethod
     def load(cls, path: Path) -> Manifest:
-        """DamagedInput (one line naming the file) if it is cut off or not a run.json."""
-        with reading(path):
-            return cls.from_json(json.loads(path.read_text()))
+        """DamagedInput (one line naming the file) if it is cut off or not a run.json;
+        UsageError if it is the run.json of another kind of run."""
+        found = load_manifest(path)
+        if not isinstance(found, Manifest):
+            raise UsageError(f"{path}: the run.json of a {found.kind} run, not of a profile")
+        return found
+
+
+@dataclass
+class RecordingManifest(RunManifest):
+    """run.json of a recording (`concprof record` a command, `attach` to a running process)."""
+
+    kind: str = "record"
+    name: str = ""  # what the run directory is named after (<kind>-<script>)
+    command: list[str] = field(default_factory=list)  # record: the command; attach: its cmdline
+    pid: int | None = None  # the recorded process (attach: the one attached to)
+    exit_code: int | None = None  # record: the command's exit status
+    observed: Observed = field(default_factory=Observed)  # how its recorders did
+
+    @property
+    def title(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class Recording(Document):
+    """raw/record/recording.json: the recorded program as its recorders saw it: its root
+    process and children, its window on CLOCK_MONOTONIC, the threads the start-up hook (or
+    `py-spy dump`) named."""
+
+    pid: int = 0
+    start_ns: int = 0
+    end_ns: int = 0
+    threads: list[ThreadRecord] = field(default_factory=list)
+    children: list[int] = field(default_factory=list)  # every other Python process seen
+
+    @property
+    def wall_s(self) -> float:
+        return (self.end_ns - self.start_ns) / 1e9
 
 
 @dataclass
@@ -301,7 +341,7 @@ class ClaimsManifest(Document):
         return write_json(path, self.to_json())
 
 
-AnyManifest = Manifest | AcrossManifest | ClaimsManifest
+AnyManifest = Manifest | RecordingManifest | AcrossManifest | ClaimsManifest
 
 
 def load_manifest(path: Path) -> AnyManifest:
@@ -316,6 +356,8 @@ def load_manifest(path: Path) -> AnyManifest:
         return AcrossManifest.from_json(doc)
     if kind == "claims":
         return ClaimsManifest.from_json(doc)
+    if kind in ("record", "attach"):
+        return RecordingManifest.from_json(doc)
     return Manifest.from_json(doc)
 
 
@@ -333,8 +375,8 @@ class Recorded:
     """A recording that has ended (orchestrate.record / attach), before its tables."""
 
     run_dir: Path
-    manifest: Manifest
-    doc: RunResult  # the program as a runner result: its window, threads, error
+    manifest: RecordingManifest
+    recording: Recording  # the program: its window, processes, threads
     started: float  # time.time() when the recording began
     exit_code: int = 0  # record: the command's exit status
     interrupted: KeyboardInterrupt | None = None  # Ctrl-C / SIGTERM ended the command

@@ -19,9 +19,9 @@ from profiler.analyse.advice import recommend
 from profiler.analyse.claim_registry import judge
 from profiler.analyse.compare import compare
 from profiler.analyse.recording_answer import recording_answer
-from profiler.errors import RunFailed
+from profiler.errors import RunFailed, reading
 from profiler.layout import RunDir
-from profiler.load.model_dir import load_recordings
+from profiler.load.model_dir import load_recordings, recording_window, run_window
 from profiler.load.observed_run import Recordings
 from profiler.load.runner_json import (
     TASK_COLUMNS,
@@ -33,8 +33,9 @@ from profiler.load.runner_json import (
 )
 from profiler.recorders import SOURCE_RANK, SOURCES
 from profiler.recorders.source_tables import SourceTables, TableContext
+from profiler.rundir import read_doc
 from profiler.schema import GIL_COLUMNS, PROCESS_COLUMNS, THREAD_COLUMNS
-from profiler.spine import Manifest, RunTables
+from profiler.spine import Manifest, Recording, RecordingManifest, RunTables
 
 OBSERVED_REP = 0  # tasks.csv: the observed run's tasks (timing runs do not time each task)
 
@@ -52,7 +53,7 @@ def source_parts(rec: Recordings, cpu_count: int, ids: pd.DataFrame) -> list[Sou
 
 def model_tables(rec: Recordings, cpu_count: int) -> tuple[dict[str, pd.DataFrame], float | None]:
     """The model's tables, and how much of its window a GIL trace covers (None: no trace)."""
-    ids, roles = identity(rec.doc), process_roles(rec.doc)
+    ids, roles = identity(rec.program), process_roles(rec.program)
     parts = source_parts(rec, cpu_count, ids)
     commands: dict[int, str] = {}
     for part in parts:  # procfs's comm first, then perf's exit comm
@@ -217,7 +218,8 @@ def build_tables(run_dir: Path, manifest: Manifest | None = None) -> RunTables:
         doc = read_result(files.observed)
         if doc is None or not doc.ok:
             continue
-        per_model, traced_pct = model_tables(load_recordings(model, files.root, doc), cpu_count)
+        window = run_window(model, files.root, doc)
+        per_model, traced_pct = model_tables(load_recordings(files.root, window), cpu_count)
         for name, frame in per_model.items():
             collected.setdefault(name, []).append(frame)
         overhead[model] = (doc.wall_s or float("nan")) / max(1, doc.passes)
@@ -253,21 +255,31 @@ def build_tables(run_dir: Path, manifest: Manifest | None = None) -> RunTables:
     return tables
 
 
-def build_record_tables(run_dir: Path, manifest: Manifest) -> RunTables:
-    """Every table of a recording (`concprof record` / `attach`): its one observed run."""
-    (model,) = manifest.models
-    files = RunDir(run_dir).model_raw(model)
-    doc = read_result(files.observed)
-    if doc is None:
-        raise RunFailed(f"{run_dir} holds no recording ({files.observed} is missing)")
-    recordings = load_recordings(model, files.root, doc)
+def build_record_tables(run_dir: Path, manifest: RecordingManifest) -> RunTables:
+    """Every table of a recording (`concprof record` / `attach`): what it recorded."""
+    layout = RunDir(run_dir)
+    recording = read_recording(layout.recording)
+    if recording is None:
+        earlier = layout.recording.with_name("observed.json").exists()
+        why = "written by an earlier concprof: record it again" if earlier else "is missing"
+        raise RunFailed(f"{run_dir} holds no recording ({layout.recording} {why})")
+    recordings = load_recordings(layout.recording.parent, recording_window(recording))
     tables = RunTables(model_tables(recordings, manifest.cpu_count or 1)[0])
     if "threads" in tables:
         tables["threads"] = tables["threads"].reindex(columns=THREAD_COLUMNS)
     if "processes" in tables:
         tables["processes"] = tables["processes"].reindex(columns=PROCESS_COLUMNS)
-    tables.recording = recording_answer(tables, doc.wall_s or 0.0)
+    tables.recording = recording_answer(tables, recording.wall_s)
     return tables
+
+
+def read_recording(path: Path) -> Recording | None:
+    """raw/record/recording.json; None if absent, DamagedInput if cut off or not one."""
+    doc = read_doc(path)
+    if doc is None:
+        return None
+    with reading(path):
+        return Recording.from_json(doc)
 
 
 def _front(frame: pd.DataFrame, first: list[str]) -> pd.DataFrame:

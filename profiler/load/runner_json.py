@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 import pandas as pd
 
 from profiler.errors import reading
+from profiler.recorders.window import Program
 from profiler.rundir import read_doc
 from profiler.schema import ProcessRole
 from profiler.workload.documents import RunResult
@@ -143,17 +144,17 @@ def load_timing(timing_dir: Path) -> TimingRecords:
 IDENTITY_COLUMNS = ["pid", "tid", "process_role", "thread_name"]
 
 
-def process_roles(doc: RunResult) -> dict[int, ProcessRole]:
-    roles: dict[int, ProcessRole] = {doc.pid: "main"}
-    roles.update({p: "worker" for p in doc.worker_pids})
-    roles.update({p: "server" for p in doc.helper_pids})
+def process_roles(program: Program) -> dict[int, ProcessRole]:
+    roles: dict[int, ProcessRole] = {program.pid: "main"}
+    roles.update({p: "worker" for p in program.worker_pids})
+    roles.update({p: "server" for p in program.helper_pids})
     return roles
 
 
-def identity(doc: RunResult) -> pd.DataFrame:
-    """pid, tid, process_role, thread_name of every thread the runner named."""
-    roles = process_roles(doc)
-    rows = [(t.pid, t.tid, roles.get(t.pid, "other"), t.name) for t in doc.threads]
+def identity(program: Program) -> pd.DataFrame:
+    """pid, tid, process_role, thread_name of every thread the runner (or hook) named."""
+    roles = process_roles(program)
+    rows = [(t.pid, t.tid, roles.get(t.pid, "other"), t.name) for t in program.threads]
     return pd.DataFrame(rows, columns=IDENTITY_COLUMNS).drop_duplicates(["pid", "tid"])
 
 

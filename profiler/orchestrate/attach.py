@@ -21,22 +21,22 @@ from pathlib import Path
 from typing import cast
 
 from profiler.errors import UsageError
+from profiler.layout import RECORDING
 from profiler.orchestrate.interpreters import resolve_python
 from profiler.orchestrate.lifecycle import RunSession
 from profiler.orchestrate.observe import finish_all, stop_all
 from profiler.orchestrate.recording import (
     PYTHON_NAME,
-    RECORD,
     name_of,
     record_manifest,
+    recording_of,
     recording_recorders,
-    result_doc,
 )
 from profiler.orchestrate.scenario import python_info
 from profiler.recorders import named_threads, select
 from profiler.recorders.base import FollowsRunning, RecorderFailed, Sampler, Target
 from profiler.recorders.system import process_tree, ptrace_scope
-from profiler.spine import Observed, ProgressFn, Recorded, RecorderStatus, Step
+from profiler.spine import ProgressFn, Recorded, RecorderStatus, Step
 
 POLL_S = 0.1  # how often the wait checks the duration and whether the process lives
 
@@ -127,14 +127,16 @@ def attach(config: AttachConfig, progress: ProgressFn) -> Recorded:
     session = RunSession(config.reports, name, progress, chosen)
     run_dir, layout, started = session.run_dir, session.layout, session.started
     info = python_info(python)
-    manifest = record_manifest("attach", name, argv, started, chosen, config.recorders, info)
+    manifest = record_manifest(
+        "attach", name, argv, started, chosen, config.recorders, info, pid=config.pid
+    )
     session.save(manifest)
-    files = layout.model_raw(RECORD)
+    files = layout.model_raw(RECORDING)
     files.logs.mkdir(parents=True, exist_ok=True)
-    observed = Observed(model=RECORD)
+    observed = manifest.observed
     names = named_threads(config.pid)
     with session.contained() as contain:
-        target = Target(python=python, model=RECORD, raw_dir=files.root, track=contain.started)
+        target = Target(python=python, model=RECORDING, raw_dir=files.root, track=contain.started)
         running: list[Sampler] = []
         try:
             if perf is not None:
@@ -151,7 +153,9 @@ def attach(config: AttachConfig, progress: ProgressFn) -> Recorded:
             t0 = time.monotonic_ns()
             what = f"{config.duration_s:g} s" if config.duration_s else "until Ctrl-C"
             progress(
-                Step("attach", RECORD, 1, 0, 1, None, True, f"recording pid {config.pid}, {what}")
+                Step(
+                    "attach", RECORDING, 1, 0, 1, None, True, f"recording pid {config.pid}, {what}"
+                )
             )
             with _stoppable():
                 _wait(config.pid, config.duration_s)
@@ -163,11 +167,10 @@ def attach(config: AttachConfig, progress: ProgressFn) -> Recorded:
             if perf is not None:
                 finish_all([perf], target, "", observed.recorders)
     unique = list({(t.pid, t.tid): t for t in names}.values())
-    doc = result_doc(argv, config.pid, (t0, t1), unique, info, None)
-    observed.ok, observed.wall_s = True, doc.wall_s
-    manifest.observed = {RECORD: observed}
-    progress(Step("attach", RECORD, 1, 1, 1, doc.wall_s, True, "building tables"))
-    return Recorded(run_dir, manifest, doc, started)
+    recording = recording_of(config.pid, (t0, t1), unique)
+    observed.ok, observed.wall_s = True, recording.wall_s
+    progress(Step("attach", RECORDING, 1, 1, 1, recording.wall_s, True, "building tables"))
+    return Recorded(run_dir, manifest, recording, started)
 
 
 def _wait(pid: int, duration_s: float | None) -> None:

@@ -28,10 +28,11 @@ from profiler.orchestrate.containment import Containment
 from profiler.recorders import prepare, teardowns
 from profiler.recorders.base import Selection
 from profiler.rundir import check_free_space, create_run_dir
-from profiler.spine import Manifest, ProgressFn, Step
+from profiler.spine import ProgressFn, RunManifest, Step
 from profiler.workload.documents import RunError
 
 T = TypeVar("T")
+M = TypeVar("M", bound=RunManifest)  # the run.json of a profile or of a recording
 
 
 class RunSession:
@@ -55,7 +56,7 @@ class RunSession:
     def note(self, text: str) -> None:
         self.progress(Step("setup", "", 0, 0, 0, None, True, text))
 
-    def save(self, manifest: Manifest) -> None:
+    def save(self, manifest: RunManifest) -> None:
         manifest.save(self.layout.manifest)
 
     @contextmanager
@@ -68,13 +69,11 @@ class RunSession:
         with closing_containment(contain, self.progress):
             yield contain
 
-    def finish(self, manifest: Manifest, render: Callable[[Manifest], T]) -> T:
+    def finish(self, manifest: M, render: Callable[[M], T]) -> T:
         return finish_run(self.layout, manifest, self.started, render)
 
 
-def finish_run(
-    layout: RunDir, manifest: Manifest, started: float, render: Callable[[Manifest], T]
-) -> T:
+def finish_run(layout: RunDir, manifest: M, started: float, render: Callable[[M], T]) -> T:
     """Render with `manifest` (its final status, so what is rendered says it), then write
     it; if rendering fails, the run is written as incomplete, with the reason."""
     final = replace(manifest, duration_s=round(time.time() - started, 3))

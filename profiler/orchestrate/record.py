@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from profiler.errors import UsageError
+from profiler.layout import RECORDING
 from profiler.orchestrate.interpreters import resolve_python
 from profiler.orchestrate.launch import RunTimeout, run_group
 from profiler.orchestrate.lifecycle import RunSession
@@ -27,11 +28,10 @@ from profiler.orchestrate.observe import finish_all, stop_all, wrap_all
 from profiler.orchestrate.recording import (
     HOOK_DIR,
     PYTHON_NAME,
-    RECORD,
     name_of,
     record_manifest,
+    recording_of,
     recording_recorders,
-    result_doc,
     thread_notes,
     threads_of,
 )
@@ -39,7 +39,7 @@ from profiler.orchestrate.scenario import python_info
 from profiler.recorders import select
 from profiler.recorders.base import Target
 from profiler.recorders.system import ptrace_scope
-from profiler.spine import Observed, ProgressFn, Recorded, Step
+from profiler.spine import ProgressFn, Recorded, Step
 from profiler.workload.documents import PythonInfo, RunError
 
 
@@ -88,13 +88,13 @@ def record(config: RecordConfig, progress: ProgressFn) -> Recorded:
     run_dir, layout, started = session.run_dir, session.layout, session.started
     manifest = record_manifest("record", name, argv, started, chosen, config.recorders, info)
     session.save(manifest)
-    files = layout.model_raw(RECORD)
+    files = layout.model_raw(RECORDING)
     files.root.mkdir(parents=True, exist_ok=True)
     notes_dir = files.root / "threads"
     notes_dir.mkdir()
     files.logs.mkdir(parents=True, exist_ok=True)
-    target = Target(python=python, model=RECORD, raw_dir=files.root)
-    observed = Observed(model=RECORD)
+    target = Target(python=python, model=RECORDING, raw_dir=files.root)
+    observed = manifest.observed
     window = [0, 0]
     returncode: int | None = None
     error: RunError | None = None
@@ -114,7 +114,7 @@ def record(config: RecordConfig, progress: ProgressFn) -> Recorded:
                 started_samplers.append(sampler)
             window[0] = time.monotonic_ns()
 
-        progress(Step("record", RECORD, 1, 0, 1, None, True, f"recording: {' '.join(argv)}"))
+        progress(Step("record", RECORDING, 1, 0, 1, None, True, f"recording: {' '.join(argv)}"))
         stderr = ""
         try:
             done = run_group(
@@ -130,27 +130,26 @@ def record(config: RecordConfig, progress: ProgressFn) -> Recorded:
             )
             returncode, stderr = done.returncode, done.stderr + done.stdout
         except RunTimeout as exc:
-            error = RunError("timeout", RECORD, None, f"ended after {exc.timeout_s:g} s")
+            error = RunError("timeout", None, None, f"ended after {exc.timeout_s:g} s")
         except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: the command was ended; keep it
             interrupted = exc
             error = RunError(
-                "interrupted", RECORD, None, f"stopped by {exc.args[0] if exc.args else 'SIGINT'}"
+                "interrupted", None, None, f"stopped by {exc.args[0] if exc.args else 'SIGINT'}"
             )
         finally:
             window[1] = time.monotonic_ns()
             stop_all(started_samplers, observed.recorders)
             finish_all(applied, target, stderr, observed.recorders)
     if returncode and interrupted is None:
-        error = RunError("command", RECORD, None, f"the command exited with code {returncode}")
+        error = RunError("command", None, None, f"the command exited with code {returncode}")
     notes = thread_notes(notes_dir)
     root = launched[0]  # the gate's sh, exec'd into the command: the same pid
-    doc = result_doc(argv, root, (window[0], window[1]), threads_of(notes), info, error)
-    observed.ok, observed.wall_s = doc.ok, doc.wall_s
+    recording = recording_of(root, (window[0], window[1]), threads_of(notes))
+    observed.ok, observed.wall_s = error is None, recording.wall_s
     observed.error = error.exception if error else None
-    manifest.error, manifest.exit_code = error, returncode
-    manifest.observed = {RECORD: observed}
-    progress(Step("record", RECORD, 1, 1, 1, doc.wall_s, error is None, "building tables"))
-    return Recorded(run_dir, manifest, doc, started, returncode or 0, interrupted)
+    manifest.error, manifest.exit_code, manifest.pid = error, returncode, root
+    progress(Step("record", RECORDING, 1, 1, 1, recording.wall_s, error is None, "building tables"))
+    return Recorded(run_dir, manifest, recording, started, returncode or 0, interrupted)
 
 
 def _env(notes_dir: Path) -> dict[str, str]:

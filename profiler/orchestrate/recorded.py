@@ -12,7 +12,7 @@ from profiler.layout import RunDir
 from profiler.orchestrate.lifecycle import finish_run
 from profiler.render import render_all
 from profiler.rundir import write_table
-from profiler.spine import Manifest, Recorded, RunTables
+from profiler.spine import Recorded, RecordingManifest, RunTables
 
 
 def finish(recorded: Recorded) -> RunTables:
@@ -21,7 +21,7 @@ def finish(recorded: Recorded) -> RunTables:
     stays incomplete, with the reason)."""
     layout = RunDir(recorded.run_dir)
     manifest = recorded.manifest
-    write_json(layout.model_raw(manifest.models[0]).observed, recorded.doc.to_json())
+    write_json(layout.recording, recorded.recording.to_json())
     manifest.save(layout.manifest)  # still "running"
     # an interrupted command's recording is whole up to the interrupt; the run is not
     final = replace(manifest, status="incomplete" if recorded.interrupted else "complete")
@@ -30,7 +30,7 @@ def finish(recorded: Recorded) -> RunTables:
     )
 
 
-def rebuild_recording(run_dir: Path, manifest: Manifest) -> RunTables:
+def rebuild_recording(run_dir: Path, manifest: RecordingManifest) -> RunTables:
     """From raw/ to tables/ and the outputs."""
     tables = build_record_tables(run_dir, manifest)
     for name, frame in tables.items():

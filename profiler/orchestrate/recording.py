@@ -1,5 +1,6 @@
-"""What `record` and `attach` share: the program's thread names, its result document and
-its manifest (orchestrate.recorded turns a recording into tables and outputs)."""
+"""What `record` and `attach` share: the program's thread names, what was recorded
+(Recording) and its manifest (orchestrate.recorded turns a recording into tables and
+outputs)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,18 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import profiler
+from profiler.layout import RECORDING
 from profiler.recorders.base import Sampler, Selection, Wrapper
-from profiler.spine import Manifest, RecordersUsed, ScenarioRef, ToolInfo
-from profiler.workload.documents import PythonInfo, RunError, RunResult, ThreadRecord
+from profiler.spine import (
+    Observed,
+    RecordersUsed,
+    Recording,
+    RecordingManifest,
+    ToolInfo,
+)
+from profiler.workload.documents import PythonInfo, ThreadRecord
 
 PYTHON_NAME = re.compile(r"python(\d+(\.\d+)*t?)?$")  # python3, python3.13t: a Python
-RECORD = "record"  # the one "model" of a recording: raw/record/, the tables' model column
 HOOK_DIR = Path(profiler.__file__).resolve().parent / "workload" / "hook"  # sitecustomize.py
 
 
@@ -45,38 +52,14 @@ def threads_of(notes: list[dict[str, object]]) -> list[ThreadRecord]:
     return list(named.values())
 
 
-def result_doc(
-    argv: list[str],
-    root_pid: int,
-    window_ns: tuple[int, int],
-    threads: list[ThreadRecord],
-    python: PythonInfo,
-    error: RunError | None,
-) -> RunResult:
-    """The recording as a runner result document, so the observed run's loaders read it.
-
-    Every other Python process whose threads are known is a `worker` (a pool's, or any
-    child the program started); processes that are not Python are named by their command.
-    """
+def recording_of(
+    root_pid: int, window_ns: tuple[int, int], threads: list[ThreadRecord]
+) -> Recording:
+    """What was recorded: the root process, its window, its threads; every other Python
+    process whose threads are known is one of its children (a pool's, or any it started)."""
     t0, t1 = window_ns
     children = sorted({t.pid for t in threads} - {root_pid})
-    return RunResult(
-        scenario=" ".join(argv),
-        model=RECORD,
-        tasks=0,
-        workers=0,
-        pid=root_pid,
-        main_tid=root_pid,
-        python=python,
-        start_ns=t0,
-        end_ns=t1,
-        wall_s=(t1 - t0) / 1e9,
-        threads=threads,
-        worker_pids=children,
-        error=error,
-        ok=error is None,
-        whole_process=True,
-    )
+    return Recording(pid=root_pid, start_ns=t0, end_ns=t1, threads=threads, children=children)
 
 
 def record_manifest(
@@ -87,20 +70,22 @@ def record_manifest(
     chosen: Selection,
     requested: str,
     python: PythonInfo,
-) -> Manifest:
-    return Manifest(
+    pid: int | None = None,
+) -> RecordingManifest:
+    return RecordingManifest(
         tool=ToolInfo("concprof", profiler.__version__),
         kind=kind,
         status="running",
         created=time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
-        scenario=ScenarioRef(name=name, summary=" ".join(argv)),
-        models=[RECORD],
+        name=name,
+        command=list(argv),
+        pid=pid,
         python=python,
         cpu_count=os.cpu_count(),
         kernel=platform.release(),
         machine=platform.machine(),
         recorders=RecordersUsed(requested, chosen.used, chosen.not_used),
-        command=list(argv),
+        observed=Observed(model=RECORDING),
     )
 
 

@@ -15,12 +15,12 @@ from typing import Any
 
 import pandas as pd
 
-from profiler.layout import RunDir
+from profiler.layout import RECORDING, RunDir
 from profiler.render.figures import render_figures
 from profiler.render.perfetto import render_trace
 from profiler.render.report import render_report
 from profiler.render.timeline import render_timeline
-from profiler.spine import Manifest
+from profiler.spine import Manifest, RecordingManifest
 
 
 @dataclass
@@ -28,20 +28,22 @@ class RenderContext:
     """What every renderer reads (tables and the manifest only) and what they wrote."""
 
     run_dir: Path
-    manifest: Manifest
+    manifest: Manifest | RecordingManifest
     tables: dict[str, pd.DataFrame]
     outputs: dict[str, Any] = field(default_factory=dict)  # name -> path(s), in render order
 
     @property
     def title(self) -> str:
         m = self.manifest
-        if m.kind != "profile":
-            return f"{m.scenario.name}: {' '.join(m.command)}"[:120]
+        if isinstance(m, RecordingManifest):
+            return f"{m.name}: {' '.join(m.command)}"[:120]
         return f"{m.scenario.name}: {m.tasks} tasks, {m.workers} workers"
 
     @property
     def models(self) -> list[str]:
-        return list(self.manifest.models)
+        """The `model` values of the tables' rows: the models, or a recording's one label."""
+        m = self.manifest
+        return [RECORDING] if isinstance(m, RecordingManifest) else list(m.models)
 
 
 Renderer = Callable[[RenderContext], None]
@@ -71,7 +73,7 @@ RENDERERS: tuple[Renderer, ...] = (figures, timeline, trace, report)
 
 
 def render_all(
-    run_dir: Path, manifest: Manifest, tables: dict[str, pd.DataFrame]
+    run_dir: Path, manifest: Manifest | RecordingManifest, tables: dict[str, pd.DataFrame]
 ) -> dict[str, Any]:
     """Every output; returns {name: path(s)} of what was written."""
     ctx = RenderContext(run_dir, manifest, tables)

@@ -10,12 +10,12 @@ import pandas as pd
 
 from profiler.answer import Answer
 from profiler.atomic import write_atomic
-from profiler.layout import RunDir
+from profiler.layout import RECORDING, RunDir
 from profiler.recorders import best_source, how_measured
 from profiler.render.common import ENV
 from profiler.render.wording import recording_lines
 from profiler.schema import THREAD_REPORT_COLUMNS
-from profiler.spine import FULL_TRACE_PCT, Manifest, RunTables
+from profiler.spine import FULL_TRACE_PCT, Manifest, RecordingManifest, RunTables
 
 
 def _data_uri(path: Path) -> str:
@@ -112,7 +112,7 @@ def _assumptions(ceiling: pd.DataFrame | None) -> str:
 
 def render_report(
     run_dir: Path,
-    manifest: Manifest,
+    manifest: Manifest | RecordingManifest,
     tables: dict[str, pd.DataFrame],
     figures: dict[str, list[Path]],
 ) -> Path:
@@ -152,6 +152,10 @@ def render_report(
     said = tables.recording if isinstance(tables, RunTables) else None
     html = ENV.get_template("report.html").render(
         m=manifest,
+        profile=isinstance(manifest, Manifest),
+        observed=manifest.observed
+        if isinstance(manifest, Manifest)
+        else {RECORDING: manifest.observed},
         answer=answer,
         recording=recording_lines(said) if said is not None else [],
         comparison_columns=list(comparison.columns),

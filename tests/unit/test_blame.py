@@ -20,8 +20,8 @@ import pytest
 
 from profiler.analyse import blame, ceiling
 from profiler.analyse.run_tables import model_tables
-from profiler.load.model_dir import load_recordings
-from profiler.workload.documents import RunResult
+from profiler.load.model_dir import load_recordings, recording_window
+from profiler.spine import Recording
 from tests.conftest import DATA
 
 
@@ -31,8 +31,8 @@ def hog_tables(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pd.DataFra
     for path in (DATA / "record_hog").iterdir():
         shutil.copy(path, raw / path.name)
     (raw / "perf.txt").write_bytes(gzip.decompress((raw / "perf.txt.gz").read_bytes()))
-    doc = RunResult.from_json(json.loads((raw / "observed.json").read_text()))
-    return model_tables(load_recordings("record", raw, doc), cpu_count=2)[0]
+    recording = Recording.from_json(json.loads((raw / "recording.json").read_text()))
+    return model_tables(load_recordings(raw, recording_window(recording)), cpu_count=2)[0]
 
 
 def golden_intervals() -> pd.DataFrame:

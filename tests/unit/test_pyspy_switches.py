@@ -16,7 +16,7 @@ import json
 import pandas as pd
 
 from profiler.analyse.run_tables import model_tables
-from profiler.load.model_dir import load_recordings
+from profiler.load.model_dir import load_model_run
 from profiler.recorders.pyspy.tables import HANDOFF_LIMIT_HZ
 from profiler.recorders.sampling import switch_rates_hz
 from profiler.workload.documents import RunResult
@@ -26,7 +26,7 @@ from tests.conftest import DATA
 def tables(name: str) -> tuple[RunResult, dict[str, pd.DataFrame]]:
     raw = DATA / name
     doc = RunResult.from_json(json.loads((raw / "observed.json").read_text()))
-    built, _perf = model_tables(load_recordings("threads", raw, doc), cpu_count=2)
+    built, _perf = model_tables(load_model_run("threads", raw, doc), cpu_count=2)
     return doc, built
 
 
@@ -39,7 +39,7 @@ def test_switch_rates_separate_the_two_workloads() -> None:
     for name in ("switches_syscalls311", "switches_gil311"):
         raw = DATA / name
         doc = RunResult.from_json(json.loads((raw / "observed.json").read_text()))
-        rec = load_recordings("threads", raw, doc)
+        rec = load_model_run("threads", raw, doc)
         assert rec.of("procfs") is not None
         rates[name] = switch_rates_hz(rec.of("procfs").threads, rec.window_us)[doc.pid]
     # each side of the limit by a factor of 2 at least: the recordings are not borderline

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from profiler.analyse.run_tables import model_tables
-from profiler.load.model_dir import load_recordings
+from profiler.load.model_dir import load_model_run
 from profiler.workload.documents import RunResult
 from tests.conftest import DATA
 
@@ -24,7 +24,7 @@ from tests.conftest import DATA
 def recorded(version: str) -> tuple[RunResult, dict[str, pd.DataFrame]]:
     raw = DATA / f"pyspy_py{version}"
     doc = RunResult.from_json(json.loads((raw / "observed.json").read_text()))
-    tables, _perf = model_tables(load_recordings("threads", raw, doc), cpu_count=2)
+    tables, _perf = model_tables(load_model_run("threads", raw, doc), cpu_count=2)
     return doc, tables
 
 

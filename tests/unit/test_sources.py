@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from profiler.analyse.run_tables import model_tables
-from profiler.load.model_dir import load_recordings
+from profiler.load.model_dir import load_model_run
 from profiler.load.observed_run import Recordings
 from profiler.load.runner_json import identity
 from profiler.recorders.perf.tables import perf_tables
@@ -33,7 +33,7 @@ def threads_run(tmp_path_factory: pytest.TempPathFactory) -> Recordings:
     for packed in raw.glob("*.gz"):
         packed.with_suffix("").write_bytes(gzip.decompress(packed.read_bytes()))
     doc = RunResult.from_json(json.loads((raw / "observed.json").read_text()))
-    return load_recordings("threads", Path(raw), doc)
+    return load_model_run("threads", Path(raw), doc)
 
 
 def test_every_recorder_of_the_run_is_loaded(threads_run: Recordings) -> None:
@@ -52,7 +52,7 @@ def test_procfs_sees_the_workers_on_cpu_within_the_window(threads_run: Recording
 
 
 def test_pyspy_shares_of_one_process_stay_within_the_window(threads_run: Recordings) -> None:
-    pyspy = pyspy_tables(threads_run.of("py-spy"), threads_run, identity(threads_run.doc), {})
+    pyspy = pyspy_tables(threads_run.of("py-spy"), threads_run, identity(threads_run.program), {})
     assert pyspy is not None and pyspy.threads is not None and pyspy.processes is not None
     total = pyspy.threads.groupby("pid")["gil_hold_pct"].sum()
     error = pyspy.processes.set_index("pid")["gil_busy_err_pct"]

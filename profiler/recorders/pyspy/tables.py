@@ -13,8 +13,7 @@ from profiler.recorders.sampling import (
     pyspy_shares,
 )
 from profiler.recorders.source_tables import SourceTables
-from profiler.recorders.window import Window
-from profiler.workload.documents import RunResult
+from profiler.recorders.window import Program, Window
 from profiler.workload.models.base import MEASURED_FRAME
 from profiler.workload.models.reference import ROUND_FRAME
 
@@ -44,7 +43,7 @@ def pyspy_tables(
     rounds = int(pyspy.samples.loc[in_window, "samples"].sum())  # not its start-up
     unseen = named[["pid", "tid"]].assign(samples=0, leaf="", stack="")
     samples = pd.concat([holding, unseen], ignore_index=True)
-    counted = rounds if rec.doc.gil_reference_ok else None
+    counted = rounds if rec.program.gil_reference_ok else None
     window_s = rec.window_us / 1e6
     shares = pyspy_shares(samples, pyspy.rate_hz, window_s, counted)
     shares["wall_s"] = window_s
@@ -64,30 +63,30 @@ def holding_samples(pyspy: PyspyRecording | None, rec: Window) -> pd.DataFrame |
     only inside the model run."""
     if pyspy is None:
         return None
-    samples = native_tids(pyspy.samples, thread_idents(rec.doc))
+    samples = native_tids(pyspy.samples, thread_idents(rec.program))
     # helpers (a server started by setup) live before and after the window, and raw
     # output has no timestamps: their samples cannot be placed in it, so no rows
     samples = samples[(samples["pid"] != rec.reference_pid) & ~samples["pid"].isin(rec.helper_pids)]
-    if rec.doc.whole_process:  # record/attach: the window is the program's life
+    if rec.program.whole_process:  # record/attach: the window is the program's life
         # without the start-up hook's frame (workload/hook/sitecustomize.py) in every thread
         stacks = samples["stack"].str.replace(HOOK_FRAME, "", regex=True)
         return samples.assign(stack=stacks)
     # the runner's main thread is inside the model run only within measured_model_run();
     # its other samples are start-up, the scenario's import, setup and teardown (raw
     # output has no timestamps): before this filter they made MainThread "hold" 60%
-    main = (samples["pid"] == rec.root_pid) & (samples["tid"] == rec.doc.main_tid)
+    main = (samples["pid"] == rec.root_pid) & (samples["tid"] == rec.program.main_tid)
     return samples[~main | samples["stack"].str.contains(MEASURED_FRAME, regex=False)]
 
 
-def thread_idents(doc: RunResult) -> dict[tuple[int, int], int]:
+def thread_idents(program: Program) -> dict[tuple[int, int], int]:
     """(pid, pthread ident) -> native tid, for every thread whose ident the runner noted."""
-    return {(t.pid, t.ident): t.tid for t in doc.threads if t.ident}
+    return {(t.pid, t.ident): t.tid for t in program.threads if t.ident}
 
 
 def worker_starts_ns(rec: Window) -> dict[int, int]:
     """pid -> when its first worker started (the runner's note), CLOCK_MONOTONIC ns."""
     started: dict[int, int] = {}
-    for start in rec.doc.worker_starts:
+    for start in rec.program.worker_starts:
         started[start.pid] = min(started.get(start.pid, start.start_ns), start.start_ns)
     return started
 
