@@ -1,114 +1,162 @@
-"""The answer a run gives: the recommended model, why, and the evidence (computed once, saved).
-
-profiler.analyse.advice computes it during analysis; it is saved as
-tables/advice.csv (one row per item) and in run.json, and every renderer
-reads it from there.
+"""The answer a run gives, as data: the recommended model, why, the evidence per model
+(figures, the recorder that measured each, its error) and the caveats (computed once by
+profiler.analyse.advice, saved in run.json). The words are the renderers'
+(profiler.render.wording): tables/advice.csv, the terminal and the report say the same.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
-import pandas as pd
+from profiler.workload.documents import Document
 
-ADVICE_COLUMNS = ["kind", "model", "speedup", "ci_low", "ci_high", "verdict", "text"]
+NAN = float("nan")
+
+
+def known(value: object) -> bool:
+    """A number, not NaN."""
+    return isinstance(value, int | float) and value == value
 
 
 @dataclass(frozen=True)
-class Answer:
-    """The recommendation, and everything said about it (computed once, rendered anywhere)."""
+class RoleGil(Document):
+    """The GIL in one role's processes (the runner, the workers) in a model's observed run."""
 
-    model: str  # the recommended model
-    speedup: float
-    ci_low: float
-    ci_high: float
-    verdict: str
-    evidence: list[str] = field(default_factory=list)
+    role: str = ""  # main | worker | server | ...
+    processes: int = 1
+    held_pct: float = NAN  # one process: its share; several: their median
+    held_min_pct: float = NAN
+    held_max_pct: float = NAN
+    contended_pct: float | None = None  # some thread waited for it (exact sources)
+    err_pct: float | None = None  # a sampled share's 95% error, in points
+
+
+@dataclass(frozen=True)
+class GilEvidence(Document):
+    """What one recorder measured of the GIL in a model's observed run."""
+
+    source: str = ""
+    roles: list[RoleGil] = field(default_factory=list)
+    unmeasured: str | None = None  # why it could not be measured
+    too_short: bool = False  # shares less sure than max_err_pct: not shown
+    rounds: int | None = None  # the sampler's rounds, when too short
+    max_err_pct: float = NAN
+
+
+@dataclass(frozen=True)
+class CoresEvidence(Document):
+    source: str = ""
+    busy_pct: list[float] = field(default_factory=list)  # per core, busy with the workload
+
+
+@dataclass(frozen=True)
+class CeilingEvidence(Document):
+    """The speedup the GIL allows the threads' CPU work (analyse.ceiling), beside the measured."""
+
+    limit: float = NAN
+    held_pct: float = NAN
+    working: int = 0
+    cores: int = 0
+    blocked_ratio: float = 0.0  # blocked time / running time: what threads overlap beyond it
+    measured: float | None = None  # the timing runs' speedup of threads
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class ModelEvidence(Document):
+    """One model's figures behind the answer: timing runs, and what its observed run measured."""
+
+    model: str = ""
+    reps: int = 0
+    peak_rss_mb: float = NAN
+    speedup: float = NAN  # NaN: no sequential baseline (wall times compared instead)
+    speedup_ci_low: float = NAN
+    speedup_ci_high: float = NAN
+    cpu_s: float = NAN
+    parallelism: float = NAN
+    wall_median_s: float = NAN
+    wall_ci_low_s: float = NAN
+    wall_ci_high_s: float = NAN
+    gil: list[GilEvidence] = field(default_factory=list)
+    cores: CoresEvidence | None = None
+    ceiling: CeilingEvidence | None = None
+    slowed: float | None = None  # observed run / timing run, when beyond the bound
+    bound: float = NAN
+    traced_pct: float | None = None  # the GIL trace covered only this much of the run
+    trace_source: str = ""  # the recorder whose GIL trace it is
+
+    @property
+    def by_wall(self) -> bool:
+        return not known(self.speedup)
+
+
+@dataclass(frozen=True)
+class Why(Document):
+    """Why the recommendation is not simply the fastest model."""
+
+    kind: str = ""  # no_clear_win | cheaper
+    fastest: str = ""
+    fastest_speedup: float = NAN
+    fastest_vs: str = ""  # the fastest's verdict against sequential (no_clear_win)
+    relation: str = ""  # same | inconclusive: the chosen model against the fastest (cheaper)
+    reason: str = ""  # cpu | memory | simpler (cheaper)
+    mine: float = NAN  # the chosen model's CPU seconds or peak MB
+    theirs: float = NAN  # the fastest's
+
+
+@dataclass(frozen=True)
+class Caveat(Document):
+    """Something the reader should know before trusting the answer."""
+
+    kind: str = (
+        ""  # slowed | unprobed | partial_trace | few_runs | gil_reenabled | disturbed | reran
+    )
+    models: list[str] = field(default_factory=list)
+    values: list[float] = field(default_factory=list)  # per model: slowdown x, traced %
+    bound: float = NAN  # slowed: the --max-slowdown bound; few_runs: the runs needed
+    detail: str = ""  # unprobed: why; gil_reenabled: the modules that did it; partial_trace: who
+    count: int = 0  # disturbed: runs disturbed; reran: runs re-run
+    total: int = 0  # disturbed: runs used
+    reruns: int = 0
+    worst_pct: float = NAN  # disturbed: the most foreign load seen
+
+
+@dataclass(frozen=True)
+class Answer(Document):
+    """The recommendation and everything behind it (computed once, worded by renderers)."""
+
+    model: str = ""  # the recommended model
+    speedup: float = NAN
+    ci_low: float = NAN
+    ci_high: float = NAN
+    verdict: str = ""  # faster | slower | same | inconclusive | baseline | no_baseline
+    margin: float = NAN
+    runner_up: str = ""  # no_baseline: the next model by wall time
+    runner_up_vs: str = ""  # no_baseline: how it compares (slower | same | ...)
+    reps: int = 0  # no_baseline: the recommended model's runs
+    evidence: list[ModelEvidence] = field(default_factory=list)
     ties: list[str] = field(default_factory=list)  # not distinguishable from the fastest
     fastest: str = ""  # the lowest median wall time, when it is not the recommendation
-    why: str = ""  # why the recommendation, when it is not simply the fastest
-    warnings: list[str] = field(default_factory=list)
+    why: Why | None = None
+    caveats: list[Caveat] = field(default_factory=list)
 
     @property
     def has_speedup(self) -> bool:
-        return self.speedup == self.speedup  # not NaN: there was a sequential baseline
+        return known(self.speedup)  # there was a sequential baseline
 
     @property
     def has_interval(self) -> bool:
-        return self.ci_low == self.ci_low
-
-    def headline(self) -> str:
-        if not self.has_speedup:
-            return f"fastest: {self.model} ({self.verdict})"
-        interval = (
-            f"95% interval {self.ci_low:.2f}–{self.ci_high:.2f}x; " if self.has_interval else ""
-        )
-        lead = "recommended" if self.fastest and self.fastest != self.model else "fastest"
-        if self.model == "sequential":
-            if self.why:
-                return f"{lead}: sequential; {self.why}"
-            ties = f"; not distinguishable from {', '.join(self.ties)}" if self.ties else ""
-            return f"{lead}: sequential, the baseline: no model beat it{ties}"
-        text = (
-            f"{lead}: {self.model}, {self.speedup:.2f}x the sequential baseline "
-            f"({interval}{self.verdict})"
-        )
-        if self.why:
-            text += f"; {self.why}"
-        elif self.ties:
-            text += f"; not distinguishable from {', '.join(self.ties)}"
-        return text
-
-    def to_table(self) -> pd.DataFrame:
-        """advice.csv: the answer's row, then one row per tie, warning and evidence line."""
-        rows: list[dict[str, object]] = [
-            {
-                "kind": "answer",
-                "model": self.model,
-                "speedup": self.speedup,
-                "ci_low": self.ci_low,
-                "ci_high": self.ci_high,
-                "verdict": self.verdict,
-                "text": self.headline(),
-            },
-            {"kind": "fastest", "model": self.fastest, "text": ""},
-            {"kind": "why", "text": self.why},
-        ]
-        rows += [{"kind": "tie", "model": tie, "text": ""} for tie in self.ties]
-        rows += [{"kind": "warning", "text": text} for text in self.warnings]
-        rows += [{"kind": "evidence", "text": text} for text in self.evidence]
-        return pd.DataFrame(rows).reindex(columns=ADVICE_COLUMNS)
+        return known(self.ci_low)
 
     @classmethod
-    def from_table(cls, table: pd.DataFrame | None) -> Answer | None:
-        """The saved answer (to_table), or None when the run gave none."""
-        if table is None or table.empty:
+    def read(cls, doc: dict[str, Any] | None) -> Answer | None:
+        """run.json's `advice`; None when the run gave none, or gave it in an older shape."""
+        if not doc or not isinstance(doc.get("evidence", []), list):
             return None
-        head = table[table["kind"] == "answer"].iloc[0]
-
-        def texts(kind: str) -> list[str]:
-            return [_text(v) for v in table.loc[table["kind"] == kind, "text"]]
-
-        def models(kind: str) -> list[str]:
-            return [_text(v) for v in table.loc[table["kind"] == kind, "model"]]
-
-        return cls(
-            model=_text(head["model"]),
-            speedup=float(head["speedup"]),
-            ci_low=float(head["ci_low"]),
-            ci_high=float(head["ci_high"]),
-            verdict=_text(head["verdict"]),
-            evidence=texts("evidence"),
-            ties=models("tie"),
-            fastest=next(iter(models("fastest")), ""),
-            why=next(iter(texts("why")), ""),
-            warnings=texts("warning"),
-        )
-
-
-def _text(value: object) -> str:
-    """A cell read back from CSV: empty cells come back as NaN."""
-    return "" if value is None or value != value else str(value)
+        if any(not isinstance(e, dict) for e in doc.get("evidence", [])):
+            return None  # an older run.json: evidence as sentences
+        return cls.from_json(doc)
 
 
 @dataclass(frozen=True)

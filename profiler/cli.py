@@ -56,9 +56,10 @@ def cmd_profile(args: argparse.Namespace, console: Console) -> int:
         print_across(console, result)
         return 0
     with step_display(console) as on_progress:
-        run_dir, tables = session.profile(config, on_progress)
-    manifest_repeat = int(tables["timing"]["rep"].max())
-    print_summary(console, run_dir, tables, manifest_repeat, config.margin)
+        run_dir, analysis = session.profile(config, on_progress)
+    timing = analysis.timing
+    repeat = int(timing["rep"].max()) if timing is not None else 0
+    print_summary(console, run_dir, analysis, repeat, config.margin)
     return 0
 
 

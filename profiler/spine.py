@@ -1,7 +1,7 @@
 """The typed objects a run hands from stage to stage , and run.json (Manifest).
 
 ProfileConfig (what was asked) -> Plan (what will run) -> Observed (how each
-model's observed run went) -> tables -> Answer (profiler.answer);
+model's observed run went) -> RunAnalysis (profiler.analysis: tables, the answer);
 Step is what a stage reports as it goes; ClaimsResult what `concprof claims` made.
 """
 
@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from profiler.answer import Answer, RecordingAnswer
+from profiler.analysis import RunAnalysis
 from profiler.atomic import write_json
 from profiler.errors import UsageError, reading
 from profiler.workload import RUNNER
@@ -71,7 +71,7 @@ class Step:
 
 
 ProgressFn = Callable[[Step], None]
-ProfileFn = Callable[["ProfileConfig", ProgressFn], "tuple[Path, RunTables]"]
+ProfileFn = Callable[["ProfileConfig", ProgressFn], "tuple[Path, RunAnalysis]"]
 
 
 @dataclass(frozen=True)
@@ -393,34 +393,3 @@ class AcrossResult:
     lines: list[str]  # what the answer says
     duration_s: float = 0.0
     scenario: str = ""
-
-
-class RunTables(dict[str, pd.DataFrame]):
-    """Every table of a run by name (tables/<name>.csv, docs/run-directory.md).
-
-    A dict, so `tables["threads"]` and `tables.get("gil_intervals")` work as before;
-    the tables every run has are typed attributes, and `answer` is the saved advice;
-    a recording's `recording` answer is computed with its tables (not saved as one).
-    """
-
-    recording: RecordingAnswer | None = None
-
-    @property
-    def timing(self) -> pd.DataFrame:
-        return self["timing"]
-
-    @property
-    def comparison(self) -> pd.DataFrame:
-        return self["comparison"]
-
-    @property
-    def tasks(self) -> pd.DataFrame:
-        return self["tasks"]
-
-    @property
-    def workers(self) -> pd.DataFrame:
-        return self["workers"]
-
-    @property
-    def answer(self) -> Answer | None:
-        return Answer.from_table(self.get("advice"))

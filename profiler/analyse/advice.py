@@ -1,4 +1,5 @@
-"""The recommendation: which model to use, and the measured reasons."""
+"""The recommendation: which model to use, and the measured reasons, as data
+(profiler.answer; worded by profiler.render.wording)."""
 
 from __future__ import annotations
 
@@ -6,16 +7,17 @@ from dataclasses import replace
 
 import pandas as pd
 
-from profiler.analyse.compare import MIN_RUNS, no_interval
 from profiler.analyse.evidence import (
+    caveats_for,
+    ceiling_evidence,
+    cores_evidence,
     gil_evidence,
-    known,
     slowdown_bound,
-    slowed_note,
-    traced_note,
-    warnings_for,
+    slowed_beyond,
+    traced_part,
 )
-from profiler.answer import Answer
+from profiler.answer import Answer, ModelEvidence, Why
+from profiler.recorders import best_source
 from profiler.spine import DEFAULT_MARGIN
 
 SIMPLICITY = ("sequential", "asyncio", "threads", "processes")  # simpler first
@@ -23,57 +25,76 @@ CPU_FLOOR_S = 0.01  # CPU times within a clock tick of each other are equal
 RSS_FLOOR_MB = 1.0
 
 
-def _verdict_text(verdict: str, margin: float) -> str:
-    return {
-        "faster": f"the whole interval is above 1 + {margin:.0%}: faster than sequential",
-        "slower": f"the whole interval is below 1 − {margin:.0%}: slower than sequential",
-        "same": f"the whole interval is within ±{margin:.0%} of 1: the same as sequential",
-        "inconclusive": "the interval reaches 1 ± the margin: not distinguishable from sequential",
-        "baseline": "no model beat the sequential baseline",
-    }.get(verdict, verdict)
+class Measured:
+    """What the observed runs measured, per model, for the evidence."""
+
+    def __init__(
+        self,
+        processes: pd.DataFrame | None,
+        cores: pd.DataFrame | None,
+        ceiling: pd.DataFrame | None,
+        threads: pd.DataFrame | None,
+        comparison: pd.DataFrame,
+    ) -> None:
+        self.gil = gil_evidence(processes, comparison)
+        self.cores = cores_evidence(cores)
+        exact = best_source(threads["source"]) if threads is not None else None
+        self.exact = exact or ""  # the recorder whose GIL trace the ceiling rests on
+        self.ceiling = ceiling_evidence(ceiling, comparison, self.exact)
+
+    def of(self, figures: ModelEvidence) -> ModelEvidence:
+        """The timing runs' figures with what the model's observed run measured."""
+        model = figures.model
+        return replace(
+            figures,
+            gil=self.gil.get(model, []),
+            cores=self.cores.get(model),
+            ceiling=self.ceiling.get(model),
+            trace_source=self.exact,
+        )
 
 
-def _fastest_by_wall(comparison: pd.DataFrame, observed: dict[str, str]) -> Answer | None:
+def _fastest_by_wall(comparison: pd.DataFrame, measured: Measured) -> Answer | None:
     """Without a sequential baseline: the model with the lowest median wall time."""
     ranked = comparison.dropna(subset=["wall_median_s"]).sort_values("wall_median_s")
     if ranked.empty:
         return None
     best = ranked.iloc[0]
-    verdict = "no sequential baseline; only one model ran"
-    if len(ranked) > 1:
-        second = ranked.iloc[1]
-        verdict = {
-            "slower": f"no sequential baseline; {second['model']} is clearly slower",
-            "same": f"no sequential baseline; the same as {second['model']} within the margin",
-        }.get(
-            str(second.get("vs_fastest")),
-            f"no sequential baseline; not distinguishable from {second['model']}"
-            + ("" if best["reps"] >= MIN_RUNS else f" ({no_interval(int(best['reps']))})"),
-        )
+    second = ranked.iloc[1] if len(ranked) > 1 else None
     evidence = [
-        f"{row.model!s}: median wall {row.wall_median_s:.3f} s "
-        + (
-            f"[{row.wall_ci_low_s:.3f}, {row.wall_ci_high_s:.3f}]"
-            if known(row.wall_ci_low_s)
-            else "(no interval)"
+        measured.of(
+            ModelEvidence(
+                str(row["model"]),
+                reps=int(row["reps"]),
+                peak_rss_mb=float(row["peak_rss_mb"]),
+                wall_median_s=float(row["wall_median_s"]),
+                wall_ci_low_s=float(row["wall_ci_low_s"]),
+                wall_ci_high_s=float(row["wall_ci_high_s"]),
+            )
         )
-        + f", peak RSS {row.peak_rss_mb:.0f} MB"
-        + (f"; {observed[str(row.model)]}" if str(row.model) in observed else "")
-        for row in ranked.itertuples()
+        for row in ranked.to_dict("records")
     ]
-    return Answer(str(best["model"]), float("nan"), float("nan"), float("nan"), verdict, evidence)
+    return Answer(
+        model=str(best["model"]),
+        verdict="no_baseline",
+        runner_up="" if second is None else str(second["model"]),
+        runner_up_vs="" if second is None else str(second.get("vs_fastest")),
+        reps=int(best["reps"]),
+        evidence=evidence,
+    )
 
 
-def _cheaper(a: pd.Series, b: pd.Series, margin: float) -> str:
-    """Why `a` is preferable to `b` ("" when it is not clearly cheaper)."""
+def _cheaper(a: pd.Series, b: pd.Series, margin: float) -> tuple[str, float, float]:
+    """Why `a` is preferable to `b`: (cpu | memory, a's, b's), or ("", ...) when it is not
+    clearly cheaper."""
     cpu_a, cpu_b = float(a["cpu_s"]), float(b["cpu_s"])
     if cpu_a < cpu_b - max(margin * cpu_b, CPU_FLOOR_S):
-        return f"less CPU time ({cpu_a:.2f} s against {cpu_b:.2f} s)"
+        return "cpu", cpu_a, cpu_b
     if abs(cpu_a - cpu_b) <= max(margin * max(cpu_a, cpu_b), CPU_FLOOR_S):
         rss_a, rss_b = float(a["peak_rss_mb"]), float(b["peak_rss_mb"])
         if rss_a < rss_b - max(margin * rss_b, RSS_FLOOR_MB):
-            return f"less memory ({rss_a:.0f} MB peak RSS against {rss_b:.0f} MB)"
-    return ""
+            return "memory", rss_a, rss_b
+    return "", float("nan"), float("nan")
 
 
 def _cheapest(rows: list[pd.Series], margin: float) -> pd.Series:
@@ -95,7 +116,8 @@ def _cheapest(rows: list[pd.Series], margin: float) -> pd.Series:
 
 def recommend(
     comparison: pd.DataFrame,
-    tables: dict[str, pd.DataFrame] | None = None,
+    timing: pd.DataFrame | None = None,
+    measured: Measured | None = None,
     margin: float = DEFAULT_MARGIN,
 ) -> Answer | None:
     """The cheapest model among those not distinguishable from the fastest, with evidence.
@@ -104,27 +126,32 @@ def recommend(
     CPU time, then peak memory, then the simpler model. When the fastest clearly
     beats sequential, a model whose interval does not is never tied with it.
     """
-    tables = tables or {}
+    measured = measured or Measured(None, None, None, None, comparison)
+    caveats = caveats_for(comparison, timing, measured.exact)
     ranked = comparison.dropna(subset=["speedup"]).sort_values("speedup", ascending=False)
     if ranked.empty:
-        by_wall = _fastest_by_wall(comparison, gil_evidence(tables))
-        warnings = warnings_for(comparison, tables.get("timing"))
-        return None if by_wall is None else replace(by_wall, warnings=warnings)
+        by_wall = _fastest_by_wall(comparison, measured)
+        if by_wall is None:
+            return None
+        return replace(by_wall, caveats=caveats, margin=margin)
     fastest = ranked.iloc[0]
-    observed = gil_evidence(tables)
     evidence = [
-        f"{row.model!s}: {row.speedup:.2f}x "
-        + (
-            f"[{row.speedup_ci_low:.2f}, {row.speedup_ci_high:.2f}]"
-            if known(row.speedup_ci_low)
-            else "(no interval)"
+        measured.of(
+            ModelEvidence(
+                str(row["model"]),
+                reps=int(row["reps"]),
+                peak_rss_mb=float(row["peak_rss_mb"]),
+                speedup=float(row["speedup"]),
+                speedup_ci_low=float(row["speedup_ci_low"]),
+                speedup_ci_high=float(row["speedup_ci_high"]),
+                cpu_s=float(row["cpu_s"]),
+                parallelism=float(row["parallelism"]),
+                slowed=slowed_beyond(row.get("recording_overhead"), slowdown_bound(row)),
+                bound=slowdown_bound(row),
+                traced_pct=traced_part(row.get("gil_traced_pct")),
+            )
         )
-        + f", CPU {row.cpu_s:.2f} s, CPU/wall {row.parallelism:.2f}, "
-        f"peak RSS {row.peak_rss_mb:.0f} MB (timing runs, n={row.reps})"
-        + (f"; {observed[str(row.model)]}" if str(row.model) in observed else "")
-        + slowed_note(row.recording_overhead, slowdown_bound(row))
-        + traced_note(getattr(row, "gil_traced_pct", None))
-        for row in ranked.itertuples()
+        for row in ranked.to_dict("records")
     ]
     clear_win = fastest["vs_sequential"] == "faster"
     ties = [
@@ -134,31 +161,39 @@ def recommend(
         and not (clear_win and row["vs_sequential"] != "faster")
     ]
     chosen = _cheapest([fastest, *ties], margin)
-    why = ""
+    why = None
     baseline = ranked[ranked["model"] == "sequential"]
     if not clear_win and len(baseline) and fastest["model"] != "sequential":
         chosen = baseline.iloc[0]
-        why = (
-            f"no model is clearly faster than the sequential baseline (fastest by median: "
-            f"{fastest['model']}, {fastest['speedup']:.2f}x, {fastest['vs_sequential']}); "
-            "the simplest model wins"
+        why = Why(
+            "no_clear_win",
+            fastest=str(fastest["model"]),
+            fastest_speedup=float(fastest["speedup"]),
+            fastest_vs=str(fastest["vs_sequential"]),
         )
     elif chosen["model"] != fastest["model"]:
-        relation = "as fast as" if chosen["vs_fastest"] == "same" else "not distinguishable from"
-        reason = _cheaper(chosen, fastest, margin) or "the simpler model"
-        why = f"{relation} {fastest['model']} ({fastest['speedup']:.2f}x), with {reason}"
+        reason, mine, theirs = _cheaper(chosen, fastest, margin)
+        why = Why(
+            "cheaper",
+            fastest=str(fastest["model"]),
+            fastest_speedup=float(fastest["speedup"]),
+            relation="same" if chosen["vs_fastest"] == "same" else "inconclusive",
+            reason=reason or "simpler",
+            mine=mine,
+            theirs=theirs,
+        )
     return Answer(
         model=str(chosen["model"]),
         speedup=float(chosen["speedup"]),
         ci_low=float(chosen["speedup_ci_low"]),
         ci_high=float(chosen["speedup_ci_high"]),
-        verdict=_verdict_text(str(chosen["vs_sequential"]), margin)
-        if chosen["model"] != "sequential"
-        else "the baseline",
+        verdict=str(chosen["vs_sequential"]) if chosen["model"] != "sequential" else "baseline",
+        margin=margin,
+        reps=int(chosen["reps"]),
         evidence=evidence,
         ties=[str(r["model"]) for r in ties if r["model"] != chosen["model"]]
         + ([str(fastest["model"])] if chosen["model"] != fastest["model"] else []),
         fastest=str(fastest["model"]),
         why=why,
-        warnings=warnings_for(comparison, tables.get("timing")),
+        caveats=caveats,
     )

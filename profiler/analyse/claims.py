@@ -13,10 +13,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from profiler.analysis import RunAnalysis
 from profiler.recorders import EXACT
 
-Tables = dict[str, pd.DataFrame]
-Runs = dict[str, Tables]
+Tables = RunAnalysis
+Runs = dict[str, RunAnalysis]
+NONE = RunAnalysis()  # a scenario that was not run: no tables
 CLAIM_COLUMNS = ["claim_id", "claim", "scenario", "evidence", "measured", "threshold", "verdict"]
 
 
@@ -32,7 +34,9 @@ class Claim:
 
 
 def _row(tables: Tables, model: str) -> pd.Series | None:
-    comparison = tables["comparison"]
+    comparison = tables.comparison
+    if comparison is None:
+        return None
     rows = comparison[comparison["model"] == model]
     return None if rows.empty else rows.iloc[0]
 
@@ -98,7 +102,7 @@ def claim_3(runs: Runs) -> Claim:
 
 
 def _holders(tables: Tables, model: str) -> pd.DataFrame:
-    threads = tables.get("threads")
+    threads = tables.threads
     if threads is None:
         return pd.DataFrame()
     best = threads[(threads["model"] == model) & threads["best"].astype(bool)]
@@ -131,7 +135,7 @@ def claim_4(runs: Runs) -> Claim:
 def claim_5(runs: Runs) -> Claim:
     text = "Processes run CPU-bound Python in parallel on several cores."
     base = _speedup_claim(5, text, runs, "cpu", "processes", "above", 1.3)
-    cores = runs.get("cpu", {}).get("cores")
+    cores = runs.get("cpu", NONE).cores
     if cores is None or (base.verdict == "inconclusive" and not base.measured):
         return base
     best = cores[(cores["model"] == "processes") & cores["best"].astype(bool)]
@@ -173,7 +177,9 @@ def claim_6(runs: Runs) -> Claim:
         return _missing(6, text, "spawn", "spawn")
     parts, ratios = [], []
     for method, tables in sorted(methods.items()):
-        starts = tables["workers"] if "workers" in tables else tables["tasks"]
+        starts = tables.workers if tables.workers is not None else tables.tasks
+        if starts is None:
+            continue
         thread_ms = startup_latency_ms(starts, "threads")
         process_ms = startup_latency_ms(starts, "processes")
         ratios.append(process_ms / thread_ms if thread_ms > 0 else float("inf"))
@@ -207,7 +213,8 @@ def claim_8(runs: Runs) -> Claim:
     a, t = _row(runs["fanout"], "asyncio"), _row(runs["fanout"], "threads")
     if a is None or t is None:
         return _missing(8, text, "fanout", "fanout under asyncio and threads")
-    workers = int(runs["fanout"]["timing"]["tasks"].max() or 1)
+    timing = runs["fanout"].timing
+    workers = int(timing["tasks"].max() or 1) if timing is not None else 1
     less_memory = a["peak_rss_mb"] < t["peak_rss_mb"]
     not_slower = a["wall_ci_low_s"] <= t["wall_ci_high_s"] * 1.1
     verdict = (
@@ -230,14 +237,14 @@ def claim_9(runs: Runs) -> Claim:
     text = "Only one thread runs Python bytecode at a time."
     evidence, worst, overlaps, sources = [], 0.0, 0, set()
     for scenario in ("cpu", "gil"):
-        tables = runs.get(scenario, {})
-        processes = tables.get("processes")
+        tables = runs.get(scenario, NONE)
+        processes = tables.processes
         if processes is not None:
             best = processes[processes["best"].astype(bool) & processes["gil_busy_pct"].notna()]
             if len(best):
                 worst = max(worst, float(best["gil_busy_pct"].max()))
                 sources |= set(best["source"])
-        checks = tables.get("checks")
+        checks = tables.checks
         if checks is not None:
             overlaps += int(checks["overlapping_holders"].sum())
             evidence.append(f"{scenario}: {len(checks)} exact traces checked")

@@ -30,7 +30,9 @@ def claim_12(runs: Runs) -> Claim:
     if GIL_CPU not in runs or FT_CPU not in runs:
         return _missing(12, text, scenario, "cpu on 3.13.5 and 3.13t (make python-ft)")
     # the free-threaded sequential runs as a model against the GIL build's sequential ones
-    gil, free = (runs[k]["timing"] for k in (GIL_CPU, FT_CPU))
+    gil, free = runs[GIL_CPU].timing, runs[FT_CPU].timing
+    if gil is None or free is None:
+        return _missing(12, text, scenario, "cpu on 3.13.5 and 3.13t (make python-ft)")
     free = free[free["model"] == BASELINE].assign(model="free-threaded")
     joint = compare(pd.concat([gil[gil["model"] == BASELINE], free]), DEFAULT_MARGIN)
     seq = joint[joint["model"] == "free-threaded"].iloc[0]

@@ -1,208 +1,205 @@
-"""The lines the answer cites: what the observed runs measured (GIL, cores) per model, and
-the warnings a run earns (slowed by its recorders, GIL trace cut short, disturbed timings)."""
+"""What the answer cites, as data: what each model's observed run measured (GIL, cores, the
+ceiling), and the caveats a run earns (slowed by its recorders, GIL trace cut short, too
+few runs, disturbed timings, the GIL turned back on). Worded by profiler.render.wording."""
 
 from __future__ import annotations
+
+from collections.abc import Hashable, Mapping
+from typing import Any
 
 import pandas as pd
 
 from profiler.analyse.compare import MIN_RUNS, used_runs
+from profiler.answer import (
+    Caveat,
+    CeilingEvidence,
+    CoresEvidence,
+    GilEvidence,
+    RoleGil,
+    known,
+)
 from profiler.spine import DEFAULT_MAX_SLOWDOWN, DEFAULT_SAMPLED_ERROR_PCT, FULL_TRACE_PCT
 
-
-def known(value: object) -> bool:
-    """A number, not NaN."""
-    return isinstance(value, int | float) and value == value
-
-
-def _pct(value: float) -> str:
-    return f"{value:.0f}%"
-
-
-ROLE_LABELS = {"main": "runner process", "worker": "worker process"}
 MAX_SAMPLED_ERR_PCT = DEFAULT_SAMPLED_ERROR_PCT  # less sure shares stay out (--sampled-error)
+OBSERVER_BOUND = DEFAULT_MAX_SLOWDOWN  # a slower observed run describes a disturbed run
 
 
-def _gil_line(per: pd.DataFrame, max_err_pct: float = MAX_SAMPLED_ERR_PCT) -> str:
-    """GIL held/contended for the runner process, and the workers' median (range).
+def _gil(per: pd.DataFrame, max_err_pct: float = MAX_SAMPLED_ERR_PCT) -> GilEvidence:
+    """The GIL in the runner process and the workers, from one recorder's best rows.
 
-    Shares whose 95% error exceeds `max_err_pct` points are not shown: the
-    line says how many rounds the sampler had instead.
+    Shares whose 95% error exceeds `max_err_pct` points are not given: the evidence
+    says how many rounds the sampler had instead.
     """
     source = str(per["source"].iloc[0])
     if "gil_unmeasured" in per and per["gil_unmeasured"].notna().any():
-        return f"GIL: not measured by {source}: {per['gil_unmeasured'].dropna().iloc[0]}"
+        return GilEvidence(source, unmeasured=str(per["gil_unmeasured"].dropna().iloc[0]))
     errors = per["gil_busy_err_pct"] if "gil_busy_err_pct" in per else pd.Series(dtype=float)
-    unsure = errors.fillna(0.0) > max_err_pct
-    if unsure.any():
+    if (errors.fillna(0.0) > max_err_pct).any():
         rounds = per["sample_rounds"].dropna() if "sample_rounds" in per else pd.Series()
-        counted = f" ({int(rounds.min())} rounds)" if len(rounds) else ""
-        return (
-            f"GIL: too short to measure with {source}{counted}, error above ±{max_err_pct:g} points"
+        return GilEvidence(
+            source,
+            too_short=True,
+            rounds=int(rounds.min()) if len(rounds) else None,
+            max_err_pct=max_err_pct,
         )
-    parts = []
+    roles = []
     for role, rows in per.groupby("process_role", sort=True):
-        label = ROLE_LABELS.get(str(role), f"{role} process")
         busy = rows["gil_busy_pct"]
         contended = rows["gil_contended_pct"].dropna()
-        if len(rows) == 1:
-            text = f"{label}: GIL held {_pct(busy.iloc[0])}"
-            text += f", contended {_pct(contended.iloc[0])}" if len(contended) else ""
-            if errors.notna().any():
-                text += f" ±{errors.loc[rows.index].iloc[0]:.1f}"
-        else:
-            text = (
-                f"{len(rows)} {label}es: GIL held median {_pct(busy.median())} "
-                f"({_pct(busy.min())}–{_pct(busy.max())})"
+        single = len(rows) == 1
+        err = errors.loc[rows.index].iloc[0] if single and errors.notna().any() else None
+        roles.append(
+            RoleGil(
+                role=str(role),
+                processes=len(rows),
+                held_pct=float(busy.iloc[0] if single else busy.median()),
+                held_min_pct=float(busy.min()),
+                held_max_pct=float(busy.max()),
+                contended_pct=float(contended.iloc[0]) if single and len(contended) else None,
+                err_pct=float(err) if err is not None else None,
             )
-        parts.append(text)
-    return ", ".join(parts) + f" ({source})"
-
-
-def gil_evidence(tables: dict[str, pd.DataFrame]) -> dict[str, str]:
-    """Per model, one line on the GIL and the cores, each naming its source."""
-    lines: dict[str, list[str]] = {}
-    processes = tables.get("processes")
-    if processes is not None and not processes.empty:
-        best = processes[
-            processes["best"].astype(bool)
-            & (
-                processes["gil_busy_pct"].notna()
-                | processes.get("gil_unmeasured", pd.Series(index=processes.index)).notna()
-            )
-            & processes["process_role"].isin(("main", "worker"))  # not the helper server
-        ]
-        comparison = tables.get("comparison")
-        max_err = (
-            float(comparison["max_sampled_err_pct"].iloc[0])
-            if comparison is not None and "max_sampled_err_pct" in comparison and len(comparison)
-            else MAX_SAMPLED_ERR_PCT
         )
-        for model, per in best.groupby("model", sort=False):
-            lines.setdefault(str(model), []).append(_gil_line(per, max_err))
-    cores = tables.get("cores")
-    if cores is not None and not cores.empty:
-        best = cores[cores["best"].astype(bool)]
-        for model, per in best.groupby("model", sort=False):
-            busy = ", ".join(_pct(v) for v in per["busy_pct"])
-            lines.setdefault(str(model), []).append(
-                f"cores busy with it {busy} ({per['source'].iloc[0]})"
-            )
-    for model, line in ceiling_lines(tables).items():
-        lines.setdefault(model, []).append(line)
-    return {model: "; ".join(parts) for model, parts in lines.items()}
+    return GilEvidence(source, roles=roles, max_err_pct=max_err_pct)
 
 
-def ceiling_lines(tables: dict[str, pd.DataFrame]) -> dict[str, str]:
-    """threads: the speedup ceiling the GIL puts on them (analyse.blame), from the observed
-    run's runner process, next to the speedup the timing runs measured."""
-    ceiling, comparison = tables.get("gil_ceiling"), tables.get("comparison")
+def gil_evidence(
+    processes: pd.DataFrame | None, comparison: pd.DataFrame | None
+) -> dict[str, list[GilEvidence]]:
+    """Per model, the GIL as its best recorder measured it in the runner and workers."""
+    out: dict[str, list[GilEvidence]] = {}
+    if processes is None or processes.empty:
+        return out
+    best = processes[
+        processes["best"].astype(bool)
+        & (
+            processes["gil_busy_pct"].notna()
+            | processes.get("gil_unmeasured", pd.Series(index=processes.index)).notna()
+        )
+        & processes["process_role"].isin(("main", "worker"))  # not the helper server
+    ]
+    max_err = (
+        float(comparison["max_sampled_err_pct"].iloc[0])
+        if comparison is not None and "max_sampled_err_pct" in comparison and len(comparison)
+        else MAX_SAMPLED_ERR_PCT
+    )
+    for model, per in best.groupby("model", sort=False):
+        out.setdefault(str(model), []).append(_gil(per, max_err))
+    return out
+
+
+def cores_evidence(cores: pd.DataFrame | None) -> dict[str, CoresEvidence]:
+    """Per model, how busy each core was with it (its best recorder)."""
+    if cores is None or cores.empty:
+        return {}
+    best = cores[cores["best"].astype(bool)]
+    return {
+        str(model): CoresEvidence(str(per["source"].iloc[0]), [float(v) for v in per["busy_pct"]])
+        for model, per in best.groupby("model", sort=False)
+    }
+
+
+def ceiling_evidence(
+    ceiling: pd.DataFrame | None, comparison: pd.DataFrame | None, source: str
+) -> dict[str, CeilingEvidence]:
+    """threads: the speedup ceiling the GIL puts on them (analyse.ceiling), from the observed
+    run's runner process, next to the speedup the timing runs measured; `source`: the
+    recorder whose GIL trace it rests on."""
     if ceiling is None or ceiling.empty or comparison is None or "model" not in ceiling:
         return {}
     rows = ceiling[ceiling["model"] == "threads"]
     if rows.empty:
         return {}
     row = rows.iloc[0]  # the runner process: the threads model's own
-    limit, held = float(row["ceiling_speedup"]), float(row["held_fraction"]) * 100.0
-    working, cores = int(row["threads_working"]), int(row["cores"])
-    blocked = float(row["blocked_s"]) / max(float(row["work_s"]), 1e-9)
     measured = [float(v) for v in comparison.loc[comparison["model"] == "threads", "speedup"]]
-    said = f"; measured {measured[0]:.2f}x" if measured and known(measured[0]) else ""
-    overlap = (
-        f", and blocked {blocked:.1f}x as long as they ran (I/O, sleep), which threads overlap "
-        "beyond it"
-        if blocked >= 0.1
-        else ""
-    )
     return {
-        "threads": f"the GIL lets the threads' CPU work run at most {limit:.2f}x faster than "
-        f"on one thread (held for {held:.0f}% of it, {working} working on {cores} cores; "
-        f"perf){overlap}{said}"
+        "threads": CeilingEvidence(
+            limit=float(row["ceiling_speedup"]),
+            held_pct=float(row["held_fraction"]) * 100.0,
+            working=int(row["threads_working"]),
+            cores=int(row["cores"]),
+            blocked_ratio=float(row["blocked_s"]) / max(float(row["work_s"]), 1e-9),
+            measured=measured[0] if measured and known(measured[0]) else None,
+            source=source,
+        )
     }
 
 
-OBSERVER_BOUND = DEFAULT_MAX_SLOWDOWN  # a slower observed run describes a disturbed run
-
-
-def slowdown_bound(row: object) -> float:
-    value = getattr(row, "max_slowdown", OBSERVER_BOUND)
+def slowdown_bound(row: Mapping[Hashable, Any] | None) -> float:
+    """The comparison row's --max-slowdown (a run made before it was kept: the default)."""
+    value = (row or {}).get("max_slowdown", OBSERVER_BOUND)
     return float(value) if known(value) else OBSERVER_BOUND
 
 
-def slowed_note(overhead: object, bound: float = OBSERVER_BOUND) -> str:
-    """A note on an evidence line whose observed run the recorders slowed beyond the bound."""
-    if isinstance(overhead, int | float) and overhead == overhead and overhead > bound:
-        return f" [observed run {overhead:.2f}x slower than timed: shares describe a slowed run]"
-    return ""
+def slowed_beyond(overhead: float | None, bound: float = OBSERVER_BOUND) -> float | None:
+    """The observed run's slowdown when the recorders slowed it beyond the bound."""
+    return (
+        float(overhead) if overhead is not None and known(overhead) and overhead > bound else None
+    )
 
 
-def traced_note(traced_pct: object) -> str:
-    """A note on an evidence line whose GIL trace stopped early (its probe budget was spent)."""
-    if isinstance(traced_pct, int | float) and traced_pct == traced_pct < FULL_TRACE_PCT:
-        return (
-            f" [perf traced the GIL for the first {traced_pct:.0f}% of the observed "
-            "run: its probe budget was spent; the GIL shares are of that part]"
-        )
-    return ""
+def traced_part(traced_pct: float | None) -> float | None:
+    """How much of the observed run the GIL trace covered, when it stopped early."""
+    if traced_pct is not None and known(traced_pct) and traced_pct < FULL_TRACE_PCT:
+        return float(traced_pct)
+    return None
 
 
-def warnings_for(comparison: pd.DataFrame, timing: pd.DataFrame | None) -> list[str]:
-    warnings = []
+def caveats_for(
+    comparison: pd.DataFrame, timing: pd.DataFrame | None, trace_source: str = ""
+) -> list[Caveat]:
+    """`trace_source`: the recorder whose GIL trace may have stopped part-way."""
+    caveats = []
     if "recording_overhead" in comparison.columns:
-        bound = slowdown_bound(next(comparison.itertuples(), None))
+        bound = slowdown_bound(next(iter(comparison.to_dict("records")), None))
         slowed = comparison[comparison["recording_overhead"] > bound]
         if len(slowed):
-            which = ", ".join(f"{r.model} {r.recording_overhead:.2f}x" for r in slowed.itertuples())
-            warnings.append(
-                f"the recorders slowed the observed run beyond {bound:g}x ({which}): "
-                "its GIL and core shares describe a slowed run (recorders cost time: perf's "
-                "uprobes a few µs per GIL cycle, py-spy CPU time for every process it "
-                "samples, on the same cores); the speedups come from unrecorded timing "
-                "runs and are not affected"
+            caveats.append(
+                Caveat(
+                    "slowed",
+                    models=[str(m) for m in slowed["model"]],
+                    values=[float(v) for v in slowed["recording_overhead"]],
+                    bound=bound,
+                )
             )
     if "unprobed" in comparison.columns:
         for r in comparison[comparison["unprobed"].notna()].itertuples():
-            warnings.append(
-                f"{r.model}: {r.unprobed} (py-spy for the GIL, sampled with its error; procfs "
-                f"for the cores); perf's trace is kept in raw/{r.model}-probed/"
-            )
+            caveats.append(Caveat("unprobed", models=[str(r.model)], detail=str(r.unprobed)))
     if "gil_traced_pct" in comparison.columns:
         partial = comparison[comparison["gil_traced_pct"] < FULL_TRACE_PCT]
         if len(partial):
-            which = ", ".join(f"{r.model} {r.gil_traced_pct:.0f}%" for r in partial.itertuples())
-            warnings.append(
-                f"perf's GIL probes were stopped part-way through the observed run ({which} "
-                "of it traced): the GIL cycles so often that tracing all of it would slow the "
-                "run beyond the bound (--max-slowdown); GIL shares are of the traced part, "
-                "cores of the whole run"
+            caveats.append(
+                Caveat(
+                    "partial_trace",
+                    models=[str(m) for m in partial["model"]],
+                    values=[float(v) for v in partial["gil_traced_pct"]],
+                    detail=trace_source,
+                )
             )
     few = comparison[comparison["reps"].fillna(0) < MIN_RUNS]
     if len(few):
-        warnings.append(
-            f"fewer than {MIN_RUNS} timing runs ({', '.join(map(str, few['model']))}): "
-            "no interval, so no model is called faster or slower; use REPEAT=5"
-        )
+        caveats.append(Caveat("few_runs", models=[str(m) for m in few["model"]], bound=MIN_RUNS))
     if timing is not None:
-        warnings += gil_reenabled(timing)
+        caveats += gil_reenabled(timing)
     if timing is not None and "disturbed" in timing.columns and len(timing):
         used = used_runs(timing)
         bad = used[used["disturbed"].fillna(False).astype(bool)]
         reruns = int((timing["attempt"] > 1).sum()) if "attempt" in timing.columns else 0
         if len(bad):
-            worst = float(bad["foreign_busy_pct"].max())
-            warnings.append(
-                f"{len(bad)} of {len(used)} timing runs were disturbed by other load on the "
-                f"machine (up to {worst:.0f}% of the cores) even after {reruns} re-runs: "
-                "these verdicts rest on disturbed runs; run again on a quieter machine"
+            caveats.append(
+                Caveat(
+                    "disturbed",
+                    count=len(bad),
+                    total=len(used),
+                    reruns=reruns,
+                    worst_pct=float(bad["foreign_busy_pct"].max()),
+                )
             )
         elif reruns:
-            warnings.append(
-                f"{reruns} timing runs disturbed by other load on the machine were run again; "
-                "the verdicts use the undisturbed re-runs"
-            )
-    return warnings
+            caveats.append(Caveat("reran", count=reruns))
+    return caveats
 
 
-def gil_reenabled(timing: pd.DataFrame) -> list[str]:
+def gil_reenabled(timing: pd.DataFrame) -> list[Caveat]:
     """On a free-threaded build: the models whose runs ended with the GIL turned back on."""
     if "gil_enabled_after" not in timing.columns:
         return []
@@ -213,10 +210,5 @@ def gil_reenabled(timing: pd.DataFrame) -> list[str]:
     by = sorted(
         {m for text in back_on["gil_enabled_by"].fillna("") for m in str(text).split(", ") if m}
     )
-    who = f" by importing {', '.join(by)}" if by else " (the module that did it is not known)"
-    models = ", ".join(dict.fromkeys(back_on["model"].astype(str)))
-    return [
-        f"the GIL was turned back on at run time{who} ({models}): that module has not declared "
-        "it can run without the GIL, so these runs measured a free-threaded build running "
-        "with a GIL; PYTHON_GIL=0 keeps it off, at the module's own risk"
-    ]
+    models = list(dict.fromkeys(back_on["model"].astype(str)))
+    return [Caveat("gil_reenabled", models=models, detail=", ".join(by))]

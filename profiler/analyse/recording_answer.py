@@ -4,15 +4,14 @@ already built: threads, gil_blame, gil_blame_functions, gil_ceiling)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import pandas as pd
 
+from profiler.analysis import RunAnalysis
 from profiler.answer import Blamed, Ceiling, RecordingAnswer, ThreadShare
 
 
-def recording_answer(tables: Mapping[str, pd.DataFrame], window_s: float) -> RecordingAnswer:
-    threads = tables.get("threads")
+def recording_answer(a: RunAnalysis, window_s: float) -> RecordingAnswer:
+    threads = a.threads
     best = (
         threads[threads["best"].astype(bool)]
         if threads is not None and not threads.empty
@@ -22,8 +21,8 @@ def recording_answer(tables: Mapping[str, pd.DataFrame], window_s: float) -> Rec
         window_s=window_s,
         holder=_most(best, "gil_hold_pct"),
         waiter=_most(best, "gil_wait_pct"),
-        blamed=_blamed(tables.get("gil_blame"), tables.get("gil_blame_functions")),
-        ceiling=_ceiling(tables.get("gil_ceiling")),
+        blamed=_blamed(a.gil_blame, a.gil_blame_functions),
+        ceiling=_ceiling(a.gil_ceiling),
     )
 
 

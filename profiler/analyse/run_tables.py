@@ -15,10 +15,11 @@ import numpy as np
 import pandas as pd
 
 from profiler.analyse import blame, ceiling, disturbance
-from profiler.analyse.advice import recommend
+from profiler.analyse.advice import Measured, recommend
 from profiler.analyse.claim_registry import judge
 from profiler.analyse.compare import compare
 from profiler.analyse.recording_answer import recording_answer
+from profiler.analysis import RunAnalysis
 from profiler.errors import RunFailed, reading
 from profiler.layout import RunDir
 from profiler.load.model_dir import load_recordings, recording_window, run_window
@@ -35,7 +36,7 @@ from profiler.recorders import SOURCE_RANK, SOURCES
 from profiler.recorders.source_tables import SourceTables, TableContext
 from profiler.rundir import read_doc
 from profiler.schema import GIL_COLUMNS, PROCESS_COLUMNS, THREAD_COLUMNS
-from profiler.spine import Manifest, Recording, RecordingManifest, RunTables
+from profiler.spine import Manifest, Recording, RecordingManifest
 
 OBSERVED_REP = 0  # tasks.csv: the observed run's tasks (timing runs do not time each task)
 
@@ -191,14 +192,14 @@ def _mark_best(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return frame.assign(best=rank == best_rank)
 
 
-def own_claims(scenario: str, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+def own_claims(scenario: str, tables: RunAnalysis) -> pd.DataFrame:
     """The claims this run's scenario settles on its own (others need other scenarios)."""
     judged = judge({scenario: tables})
     mine = judged["scenario"].str.split(", ").map(lambda names: scenario in names)
     return judged[mine & ~judged["evidence"].str.startswith("not measured")].reset_index(drop=True)
 
 
-def build_tables(run_dir: Path, manifest: Manifest | None = None) -> RunTables:
+def build_tables(run_dir: Path, manifest: Manifest | None = None) -> RunAnalysis:
     """Every table of a run directory, from its raw/ files."""
     layout = RunDir(run_dir)
     manifest = manifest or Manifest.load(layout.manifest)
@@ -238,24 +239,33 @@ def build_tables(run_dir: Path, manifest: Manifest | None = None) -> RunTables:
     comparison["observed_passes"] = comparison["model"].map(passes)
     comparison["max_sampled_err_pct"] = manifest.sampled_error_pct
     tasks = pd.concat([tasks, *observed_tasks], ignore_index=True)
-    tables = RunTables(timing=timing, tasks=tasks, workers=workers, comparison=comparison)
-    for name, frames in collected.items():
-        tables[name] = _front(pd.concat(frames, ignore_index=True), ["model"])
-    if "threads" in tables:
-        tables["threads"] = tables["threads"].reindex(columns=THREAD_COLUMNS)
-    if "processes" in tables:
-        tables["processes"] = tables["processes"].reindex(columns=PROCESS_COLUMNS)
-    claims = own_claims(manifest.scenario.name, tables)
+    frames = {
+        name: _front(pd.concat(parts, ignore_index=True), ["model"])
+        for name, parts in collected.items()
+    }
+    frames.update(timing=timing, tasks=tasks, workers=workers, comparison=comparison)
+    analysis = _typed_columns(RunAnalysis.from_frames(frames))
+    claims = own_claims(manifest.scenario.name, analysis)
     if not claims.empty:
-        tables["claims"] = claims
-    # the answer, computed once here and saved; renderers read it (analyse.answer)
-    answer = recommend(comparison, tables, manifest.margin)
-    if answer is not None:
-        tables["advice"] = answer.to_table()
-    return tables
+        analysis.claims = claims
+    # the answer, computed once here; renderers word it (render.wording), run.json keeps it
+    measured = Measured(
+        analysis.processes, analysis.cores, analysis.gil_ceiling, analysis.threads, comparison
+    )
+    analysis.answer = recommend(comparison, timing, measured, manifest.margin)
+    return analysis
 
 
-def build_record_tables(run_dir: Path, manifest: RecordingManifest) -> RunTables:
+def _typed_columns(analysis: RunAnalysis) -> RunAnalysis:
+    """threads and processes with every column of theirs, in order (docs/run-directory.md)."""
+    if analysis.threads is not None:
+        analysis.threads = analysis.threads.reindex(columns=THREAD_COLUMNS)
+    if analysis.processes is not None:
+        analysis.processes = analysis.processes.reindex(columns=PROCESS_COLUMNS)
+    return analysis
+
+
+def build_record_tables(run_dir: Path, manifest: RecordingManifest) -> RunAnalysis:
     """Every table of a recording (`concprof record` / `attach`): what it recorded."""
     layout = RunDir(run_dir)
     recording = read_recording(layout.recording)
@@ -264,13 +274,10 @@ def build_record_tables(run_dir: Path, manifest: RecordingManifest) -> RunTables
         why = "written by an earlier concprof: record it again" if earlier else "is missing"
         raise RunFailed(f"{run_dir} holds no recording ({layout.recording} {why})")
     recordings = load_recordings(layout.recording.parent, recording_window(recording))
-    tables = RunTables(model_tables(recordings, manifest.cpu_count or 1)[0])
-    if "threads" in tables:
-        tables["threads"] = tables["threads"].reindex(columns=THREAD_COLUMNS)
-    if "processes" in tables:
-        tables["processes"] = tables["processes"].reindex(columns=PROCESS_COLUMNS)
-    tables.recording = recording_answer(tables, recording.wall_s)
-    return tables
+    frames = model_tables(recordings, manifest.cpu_count or 1)[0]
+    analysis = _typed_columns(RunAnalysis.from_frames(frames))
+    analysis.recording = recording_answer(analysis, recording.wall_s)
+    return analysis
 
 
 def read_recording(path: Path) -> Recording | None:

@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from profiler.analyse.claim_registry import judge
+from profiler.analysis import RunAnalysis
 from profiler.atomic import write_atomic
 from profiler.errors import UsageError
 from profiler.layout import RunDir
@@ -70,7 +71,7 @@ def run_claims(
     announce: ProgressFn | None = None,
 ) -> ClaimsResult:
     started = time.time()
-    runs: dict[str, dict[str, pd.DataFrame]] = {}
+    runs: dict[str, RunAnalysis] = {}
     run_dirs: dict[str, Path] = {}
     for spec in CLAIM_RUNS:
         if spec.python and not _resolves(spec.python):

@@ -6,16 +6,16 @@ from __future__ import annotations
 import os
 import platform
 import time
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 import profiler
+from profiler.analysis import RunAnalysis
 from profiler.answer import Answer
 from profiler.orchestrate.launch import RunTimeout
 from profiler.recorders.base import Selection
+from profiler.render.wording import advice_table, headline
+from profiler.rundir import write_table
 from profiler.spine import Manifest, Observed, Plan, RecordersUsed, ScenarioRef, ToolInfo
 from profiler.workload.documents import RunError
 from profiler.workload.models.base import printable
@@ -72,10 +72,18 @@ def timeout_error(model: str, run: str, exc: RunTimeout, scenario_path: str) -> 
     )
 
 
-def advice_doc(tables: dict[str, pd.DataFrame]) -> dict[str, Any] | None:
-    """The answer as run.json keeps it (tables/advice.csv has the same)."""
-    answer = Answer.from_table(tables.get("advice"))
-    return None if answer is None else {"headline": answer.headline(), **asdict(answer)}
+def advice_doc(answer: Answer | None) -> dict[str, Any] | None:
+    """The answer as run.json keeps it: its data, and its headline as the report words it
+    (tables/advice.csv has it in words)."""
+    return None if answer is None else {"headline": headline(answer), **answer.to_json()}
+
+
+def save_analysis(run_dir: Path, analysis: RunAnalysis) -> None:
+    """tables/: every table, the answer in words (advice.csv) among them."""
+    if analysis.answer is not None:
+        analysis.advice = advice_table(analysis.answer)
+    for name, frame in analysis.frames().items():
+        write_table(run_dir, name, frame)
 
 
 def observed_error(model: str, o: Observed) -> RunError | None:

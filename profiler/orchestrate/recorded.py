@@ -7,15 +7,16 @@ from dataclasses import replace
 from pathlib import Path
 
 from profiler.analyse.run_tables import build_record_tables
+from profiler.analysis import RunAnalysis
 from profiler.atomic import write_json
 from profiler.layout import RunDir
 from profiler.orchestrate.lifecycle import finish_run
+from profiler.orchestrate.manifest import save_analysis
 from profiler.render import render_all
-from profiler.rundir import write_table
-from profiler.spine import Recorded, RecordingManifest, RunTables
+from profiler.spine import Recorded, RecordingManifest
 
 
-def finish(recorded: Recorded) -> RunTables:
+def finish(recorded: Recorded) -> RunAnalysis:
     """Write the result document, the tables and the outputs, which show the run's final
     status; only then is that status written to run.json (a run that fails to render
     stays incomplete, with the reason)."""
@@ -30,10 +31,9 @@ def finish(recorded: Recorded) -> RunTables:
     )
 
 
-def rebuild_recording(run_dir: Path, manifest: RecordingManifest) -> RunTables:
+def rebuild_recording(run_dir: Path, manifest: RecordingManifest) -> RunAnalysis:
     """From raw/ to tables/ and the outputs."""
     tables = build_record_tables(run_dir, manifest)
-    for name, frame in tables.items():
-        write_table(run_dir, name, frame)
+    save_analysis(run_dir, tables)
     render_all(run_dir, manifest, tables)
     return tables

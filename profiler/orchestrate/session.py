@@ -12,6 +12,7 @@ from pathlib import Path
 
 from profiler.analyse import disturbance
 from profiler.analyse.run_tables import build_tables
+from profiler.analysis import RunAnalysis
 from profiler.errors import RunFailed
 from profiler.layout import RunDir
 from profiler.load.runner_json import read_docs, read_result, timing_name
@@ -22,6 +23,7 @@ from profiler.orchestrate.manifest import (
     failure_message,
     manifest,
     observed_error,
+    save_analysis,
     timeout_error,
 )
 from profiler.orchestrate.plan import plan
@@ -29,8 +31,7 @@ from profiler.orchestrate.within_bound import observe_within_bound
 from profiler.recorders import select
 from profiler.recorders.base import Selection
 from profiler.render import render_all
-from profiler.rundir import write_table
-from profiler.spine import Manifest, Observed, Plan, ProfileConfig, ProgressFn, RunTables, Step
+from profiler.spine import Manifest, Observed, Plan, ProfileConfig, ProgressFn, Step
 from profiler.workload.documents import RunError, RunResult
 
 
@@ -119,7 +120,7 @@ def check_results(timing_dir: Path) -> RunError | None:
     return None
 
 
-def rebuild(run_dir: Path, manifest_doc: Manifest | None = None) -> RunTables:
+def rebuild(run_dir: Path, manifest_doc: Manifest | None = None) -> RunAnalysis:
     """From raw/ to tables/ and the report; `concprof report` runs exactly this.
 
     `manifest_doc` is what the run will say about itself once rendered (its
@@ -128,16 +129,15 @@ def rebuild(run_dir: Path, manifest_doc: Manifest | None = None) -> RunTables:
     saved = manifest_doc is None
     manifest_doc = manifest_doc or Manifest.load(RunDir(run_dir).manifest)
     tables = build_tables(run_dir, manifest_doc)
-    for name, frame in tables.items():
-        write_table(run_dir, name, frame)
-    manifest_doc.advice = advice_doc(tables)
+    save_analysis(run_dir, tables)
+    manifest_doc.advice = advice_doc(tables.answer)
     render_all(run_dir, manifest_doc, tables)
     if saved:  # `concprof report`: run.json gets the answer as computed now
         manifest_doc.save(RunDir(run_dir).manifest)
     return tables
 
 
-def profile(config: ProfileConfig, progress: ProgressFn) -> tuple[Path, RunTables]:
+def profile(config: ProfileConfig, progress: ProgressFn) -> tuple[Path, RunAnalysis]:
     """Run a whole profile; returns the run directory and its tables.
 
     On a failing task the partial run is kept (status "incomplete") and

@@ -1,7 +1,7 @@
 """Renderers: tables -> figures, timeline.html, trace.json, index.html (last: it links the rest).
 
-Each renderer reads only the tables and the manifest (the answer included:
-tables/advice.csv), so `concprof report` can redo all of them from a run
+Each renderer reads only the run's analysis (profiler.analysis: its tables and its
+answer) and the manifest, so `concprof report` can redo all of them from a run
 directory. A renderer is a function of the RenderContext that adds what it
 wrote to `ctx.outputs`; RENDERERS is the registry, in order.
 """
@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
+from profiler.analysis import RunAnalysis
 from profiler.layout import RECORDING, RunDir
 from profiler.render.figures import render_figures
 from profiler.render.perfetto import render_trace
@@ -25,11 +24,11 @@ from profiler.spine import Manifest, RecordingManifest
 
 @dataclass
 class RenderContext:
-    """What every renderer reads (tables and the manifest only) and what they wrote."""
+    """What every renderer reads (the analysis and the manifest only) and what they wrote."""
 
     run_dir: Path
     manifest: Manifest | RecordingManifest
-    tables: dict[str, pd.DataFrame]
+    analysis: RunAnalysis
     outputs: dict[str, Any] = field(default_factory=dict)  # name -> path(s), in render order
 
     @property
@@ -51,32 +50,32 @@ Renderer = Callable[[RenderContext], None]
 
 def figures(ctx: RenderContext) -> None:
     cores = ctx.manifest.cpu_count or 1
-    figs = render_figures(RunDir(ctx.run_dir).figures, ctx.tables, ctx.title, cores)
+    figs = render_figures(RunDir(ctx.run_dir).figures, ctx.analysis, ctx.title, cores)
     ctx.outputs["figures"] = figs
 
 
 def timeline(ctx: RenderContext) -> None:
-    ctx.outputs["timeline"] = render_timeline(ctx.run_dir, ctx.title, ctx.models, ctx.tables)
+    ctx.outputs["timeline"] = render_timeline(ctx.run_dir, ctx.title, ctx.models, ctx.analysis)
 
 
 def trace(ctx: RenderContext) -> None:
-    ctx.outputs["trace"] = render_trace(ctx.run_dir, ctx.models, ctx.tables)
+    ctx.outputs["trace"] = render_trace(ctx.run_dir, ctx.models, ctx.analysis)
 
 
 def report(ctx: RenderContext) -> None:
     """Last: the report links every other output."""
     figs = ctx.outputs.get("figures", {})
-    ctx.outputs["report"] = render_report(ctx.run_dir, ctx.manifest, ctx.tables, figs)
+    ctx.outputs["report"] = render_report(ctx.run_dir, ctx.manifest, ctx.analysis, figs)
 
 
 RENDERERS: tuple[Renderer, ...] = (figures, timeline, trace, report)
 
 
 def render_all(
-    run_dir: Path, manifest: Manifest | RecordingManifest, tables: dict[str, pd.DataFrame]
+    run_dir: Path, manifest: Manifest | RecordingManifest, analysis: RunAnalysis
 ) -> dict[str, Any]:
     """Every output; returns {name: path(s)} of what was written."""
-    ctx = RenderContext(run_dir, manifest, tables)
+    ctx = RenderContext(run_dir, manifest, analysis)
     for renderer in RENDERERS:
         renderer(ctx)
     return ctx.outputs

@@ -34,6 +34,7 @@ COLUMNS = {  # what a renderer needs of a table the run may not have produced
 }
 
 
-def table(tables: dict[str, pd.DataFrame], name: str) -> pd.DataFrame:
-    """A table, or an empty one with its columns when the run did not produce it."""
-    return tables.get(name, pd.DataFrame(columns=COLUMNS[name]))
+def table(frame: pd.DataFrame | None, name: str) -> pd.DataFrame:
+    """The table `name` (RunAnalysis's attribute), or an empty one with its columns when the
+    run did not produce it."""
+    return frame if frame is not None else pd.DataFrame(columns=COLUMNS[name])

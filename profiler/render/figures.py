@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from profiler.analysis import RunAnalysis
 from profiler.atomic import write_with
 from profiler.recorders import best_source
 from profiler.render.blame_figures import icicle_figure
@@ -136,25 +137,25 @@ def parallelism_figure(comparison: pd.DataFrame, cores: int) -> Figure:
 
 
 def render_figures(
-    figures_dir: Path, tables: dict[str, pd.DataFrame], title: str, cores: int
+    figures_dir: Path, a: RunAnalysis, title: str, cores: int
 ) -> dict[str, list[Path]]:
-    """Every figure the tables allow, as PNG and SVG; keyed by figure name."""
+    """Every figure the analysis allows, as PNG and SVG; keyed by figure name."""
     made: dict[str, Figure | None] = {}
-    if "comparison" in tables and "timing" in tables:  # a profile, not a recording
-        made["speedup"] = speedup_figure(tables["timing"], tables["comparison"], title)
-        made["parallelism"] = parallelism_figure(tables["comparison"], cores)
-    if "gil_blame" in tables:
-        blamed = tables["gil_blame"]
+    if a.comparison is not None and a.timing is not None:  # a profile, not a recording
+        made["speedup"] = speedup_figure(a.timing, a.comparison, title)
+        made["parallelism"] = parallelism_figure(a.comparison, cores)
+    if a.gil_blame is not None:
+        blamed = a.gil_blame
         made["gil_blame"] = icicle_figure(blamed, "GIL blame: waiting caused, by holder's stack")
         made["gil_blame_preempted"] = icicle_figure(
             blamed[blamed["holder_state"] == "hold_preempted"],
             "waiting caused while the holder was descheduled (hold_preempted)",
         )
-    if "gil_intervals" in tables and "threads" in tables:
-        made["gil_timeline"] = gil_timeline_figure(tables["gil_intervals"], tables["threads"])
-    if "threads" in tables:
-        made["gil_states"] = gil_states_figure(tables["threads"])
-        made["gil_sampled"] = sampled_gil_figure(tables["threads"])
-    if "cores_timeline" in tables:
-        made["cores"] = cores_figure(tables["cores_timeline"])
+    if a.gil_intervals is not None and a.threads is not None:
+        made["gil_timeline"] = gil_timeline_figure(a.gil_intervals, a.threads)
+    if a.threads is not None:
+        made["gil_states"] = gil_states_figure(a.threads)
+        made["gil_sampled"] = sampled_gil_figure(a.threads)
+    if a.cores_timeline is not None:
+        made["cores"] = cores_figure(a.cores_timeline)
     return {name: save(fig, figures_dir, name) for name, fig in made.items() if fig is not None}

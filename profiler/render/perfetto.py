@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-import pandas as pd
 
+from profiler.analysis import RunAnalysis
 from profiler.atomic import write_atomic
 from profiler.layout import RunDir
 from profiler.recorders import best_source
@@ -40,13 +40,13 @@ def _slice(cat: str, name: str, pid: Any, tid: Any, ts_us: float, dur_us: float)
     }
 
 
-def trace_events(models: list[str], tables: dict[str, pd.DataFrame]) -> list[dict[str, Any]]:
+def trace_events(models: list[str], a: RunAnalysis) -> list[dict[str, Any]]:
     events: list[dict[str, Any]] = []
-    intervals = table(tables, "gil_intervals")
-    spans = table(tables, "function_spans")
-    cores = table(tables, "cores_timeline")
-    threads = table(tables, "threads")
-    traced = table(tables, "traced_threads")
+    intervals = table(a.gil_intervals, "gil_intervals")
+    spans = table(a.function_spans, "function_spans")
+    cores = table(a.cores_timeline, "cores_timeline")
+    threads = table(a.threads, "threads")
+    traced = table(a.traced_threads, "traced_threads")
     offset = 0.0
     for index, model in enumerate(models):
         end = 0.0
@@ -104,9 +104,9 @@ def trace_events(models: list[str], tables: dict[str, pd.DataFrame]) -> list[dic
     return events
 
 
-def render_trace(run_dir: Path, models: list[str], tables: dict[str, pd.DataFrame]) -> Path:
+def render_trace(run_dir: Path, models: list[str], a: RunAnalysis) -> Path:
     doc = {
-        "traceEvents": trace_events(models, tables),
+        "traceEvents": trace_events(models, a),
         "displayTimeUnit": "ms",
         "otherData": {"producer": "concprof", "run": str(run_dir)},
     }

@@ -8,14 +8,14 @@ from typing import Any
 
 import pandas as pd
 
-from profiler.answer import Answer
+from profiler.analysis import RunAnalysis
 from profiler.atomic import write_atomic
 from profiler.layout import RECORDING, RunDir
 from profiler.recorders import best_source, how_measured
 from profiler.render.common import ENV
-from profiler.render.wording import recording_lines
+from profiler.render.wording import answer_lines, recording_lines
 from profiler.schema import THREAD_REPORT_COLUMNS
-from profiler.spine import FULL_TRACE_PCT, Manifest, RecordingManifest, RunTables
+from profiler.spine import FULL_TRACE_PCT, Manifest, RecordingManifest
 
 
 def _data_uri(path: Path) -> str:
@@ -48,13 +48,13 @@ def _best(frame: pd.DataFrame | None, columns: list[str] | None) -> dict[str, An
 TOP_FUNCTIONS = 15  # the ranked list's length (gil_blame.csv has every row)
 
 
-def _blame_tables(tables: dict[str, pd.DataFrame]) -> dict[str, dict[str, Any] | None]:
-    blamed, ranked = tables.get("gil_blame"), tables.get("gil_blame_functions")
+def _blame_tables(a: RunAnalysis) -> dict[str, dict[str, Any] | None]:
+    blamed, ranked = a.gil_blame, a.gil_blame_functions
     if blamed is None or blamed.empty or ranked is None:
         return {}
     states = ranked.groupby("holder_state")
     top = {str(k): g.drop(columns="holder_state").head(TOP_FUNCTIONS) for k, g in states}
-    matrix = tables.get("gil_wait_matrix")
+    matrix = a.gil_wait_matrix
     matrix_shown: pd.DataFrame | None = None
     if matrix is not None and not matrix.empty:
         keys = ["model", "pid", "waiter_group", "holder_group"]
@@ -65,7 +65,7 @@ def _blame_tables(tables: dict[str, pd.DataFrame]) -> dict[str, dict[str, Any] |
         "blame_ranked": _plain(top.get("any")),
         "blame_preempted": _plain(top.get("hold_preempted")),
         "wait_matrix": _plain(matrix_shown),
-        "gil_ceiling": _plain(_without(tables.get("gil_ceiling"), "assumptions")),
+        "gil_ceiling": _plain(_without(a.gil_ceiling, "assumptions")),
     }
 
 
@@ -113,22 +113,21 @@ def _assumptions(ceiling: pd.DataFrame | None) -> str:
 def render_report(
     run_dir: Path,
     manifest: Manifest | RecordingManifest,
-    tables: dict[str, pd.DataFrame],
+    a: RunAnalysis,
     figures: dict[str, list[Path]],
 ) -> Path:
     """index.html: the answer first, then the evidence; links to every other output."""
-    comparison = tables.get("comparison", pd.DataFrame(columns=["model"]))
-    answer = Answer.from_table(tables.get("advice"))
+    comparison = a.comparison if a.comparison is not None else pd.DataFrame(columns=["model"])
     shown = {
-        "threads": _best(_busiest(tables.get("threads")), THREAD_REPORT_COLUMNS),
-        "processes": _best(tables.get("processes"), None),
-        "cores": _best(tables.get("cores"), None),
-        "gil_stats": _plain(_top(tables.get("gil_stats"), "acquisitions")),
-        "checks": _plain(tables.get("checks")),
-        "claims": _plain(tables.get("claims")),
-        **_blame_tables(tables),
+        "threads": _best(_busiest(a.threads), THREAD_REPORT_COLUMNS),
+        "processes": _best(a.processes, None),
+        "cores": _best(a.cores, None),
+        "gil_stats": _plain(_top(a.gil_stats, "acquisitions")),
+        "checks": _plain(a.checks),
+        "claims": _plain(a.claims),
+        **_blame_tables(a),
     }
-    cores = tables.get("cores")
+    cores = a.cores
     cores_source = how_measured(
         best_source(cores["source"]) if cores is not None else None, "cores"
     )
@@ -149,26 +148,26 @@ def render_report(
         for p in run_dir.rglob("*")
         if p.is_file() and not p.name.startswith(".") and p.parent.name != "timing"
     )
-    said = tables.recording if isinstance(tables, RunTables) else None
+    said = a.recording
     html = ENV.get_template("report.html").render(
         m=manifest,
         profile=isinstance(manifest, Manifest),
         observed=manifest.observed
         if isinstance(manifest, Manifest)
         else {RECORDING: manifest.observed},
-        answer=answer,
+        answer=answer_lines(a.answer) if a.answer is not None else None,
         recording=recording_lines(said) if said is not None else [],
         comparison_columns=list(comparison.columns),
         comparison_rows=_cells(comparison),
         images={name: _data_uri(paths[0]) for name, paths in figures.items()},
         tables={k: v for k, v in shown.items() if v is not None},
-        has_perf="gil_intervals" in tables,
-        hidden_threads=_hidden(tables.get("threads")),
+        has_perf=a.gil_intervals is not None,
+        hidden_threads=_hidden(a.threads),
         cores_source=cores_source,
         traced=traced,
         overhead=overhead,
         files=[f for f in files if f != RunDir(run_dir).report.name],
         run_dir=str(run_dir),
-        ceiling_assumptions=_assumptions(tables.get("gil_ceiling")),
+        ceiling_assumptions=_assumptions(a.gil_ceiling),
     )
     return write_atomic(RunDir(run_dir).report, html)

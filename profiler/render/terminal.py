@@ -11,10 +11,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from profiler.answer import Answer
+from profiler.analysis import RunAnalysis
 from profiler.layout import RunDir
-from profiler.render.wording import recording_lines
-from profiler.spine import DEFAULT_MARGIN, AcrossResult, ProgressFn, RunTables, Step
+from profiler.render.wording import answer_lines, recording_lines
+from profiler.spine import DEFAULT_MARGIN, AcrossResult, ProgressFn, Step
 
 
 def _num(value: object, fmt: str) -> str:
@@ -63,18 +63,18 @@ def comparison_table(comparison: pd.DataFrame, repeat: int, margin: float) -> Ta
 def print_summary(
     console: Console,
     run_dir: Path,
-    tables: dict[str, pd.DataFrame],
+    a: RunAnalysis,
     repeat: int,
     margin: float = DEFAULT_MARGIN,
 ) -> None:
-    comparison = tables["comparison"]
-    console.print(comparison_table(comparison, repeat, margin))
-    answer = Answer.from_table(tables.get("advice"))
-    if answer is not None:
-        console.print(answer.headline(), highlight=False, soft_wrap=True, markup=False)
-        for warning in answer.warnings:
+    if a.comparison is not None:
+        console.print(comparison_table(a.comparison, repeat, margin))
+    if a.answer is not None:
+        headline, warnings, evidence = answer_lines(a.answer)
+        console.print(headline, highlight=False, soft_wrap=True, markup=False)
+        for warning in warnings:
             console.print(f"warning: {warning}", highlight=False, soft_wrap=True, markup=False)
-        for line in answer.evidence:
+        for line in evidence:
             console.print(f"  {line}", highlight=False, soft_wrap=True, markup=False)
     console.print(f"run directory: {run_dir}", markup=False, highlight=False)
     layout = RunDir(run_dir)
@@ -112,12 +112,12 @@ def print_across(console: Console, result: AcrossResult) -> None:
 MAX_THREAD_ROWS = 20  # a server's thread per request would fill the screen
 
 
-def print_recording(console: Console, run_dir: Path, tables: RunTables) -> None:
+def print_recording(console: Console, run_dir: Path, a: RunAnalysis) -> None:
     """A recording's answer first, then its threads (best source) and the rest of the blame."""
-    if tables.recording is not None:
-        for line in recording_lines(tables.recording):
+    if a.recording is not None:
+        for line in recording_lines(a.recording):
             console.print(line, highlight=False, soft_wrap=True, markup=False)
-    threads = tables.get("threads")
+    threads = a.threads
     if threads is not None and not threads.empty:
         best = threads[threads["best"].astype(bool)]
         busy = best[["gil_hold_pct", "gil_wait_pct", "on_cpu_pct"]].fillna(0.0).max(axis=1)
@@ -138,7 +138,7 @@ def print_recording(console: Console, run_dir: Path, tables: RunTables) -> None:
                 str(r["source"]),
             )
         console.print(table)
-    for line in blame_lines(tables)[1:]:  # the first is in the answer above
+    for line in blame_lines(a)[1:]:  # the first is in the answer above
         console.print(f"  {line}", highlight=False, soft_wrap=True, markup=False)
     layout = RunDir(run_dir)
     console.print(f"run directory: {run_dir}", markup=False, highlight=False)
@@ -146,10 +146,10 @@ def print_recording(console: Console, run_dir: Path, tables: RunTables) -> None:
     console.print(f"timeline:      {layout.timeline}", markup=False, highlight=False)
 
 
-def blame_lines(tables: dict[str, pd.DataFrame], top: int = 3) -> list[str]:
+def blame_lines(a: RunAnalysis, top: int = 3) -> list[str]:
     """The functions that made others wait most (the ceiling is in the answer)."""
     lines = []
-    blamed, ranked = tables.get("gil_blame"), tables.get("gil_blame_functions")
+    blamed, ranked = a.gil_blame, a.gil_blame_functions
     if blamed is not None and not blamed.empty and ranked is not None:
         ranked = ranked[ranked["holder_state"] == "any"].head(top)
         total = float(blamed["waited_s"].sum())

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 from markupsafe import Markup
 
+from profiler.analysis import RunAnalysis
 from profiler.atomic import write_atomic
 from profiler.layout import RunDir
 from profiler.recorders import best_source
@@ -103,17 +104,15 @@ def _span_rows(
     return rows
 
 
-def timeline_document(
-    title: str, models: list[str], tables: dict[str, pd.DataFrame]
-) -> dict[str, Any]:
+def timeline_document(title: str, models: list[str], a: RunAnalysis) -> dict[str, Any]:
     """The viewer's data: groups (one per model) of rows, and the function-name table."""
     function_names: dict[str, int] = {}
     groups = []
-    intervals = table(tables, "gil_intervals")
-    timeline = table(tables, "cores_timeline")
-    threads = table(tables, "threads")
-    spans = table(tables, "function_spans")
-    traced = table(tables, "traced_threads")
+    intervals = table(a.gil_intervals, "gil_intervals")
+    timeline = table(a.cores_timeline, "cores_timeline")
+    threads = table(a.threads, "threads")
+    spans = table(a.function_spans, "function_spans")
+    traced = table(a.traced_threads, "traced_threads")
     for model in models:
         rows: list[dict[str, Any]] = []
         per_model = intervals[intervals["model"] == model]
@@ -143,10 +142,8 @@ def embed_json(doc: dict[str, Any]) -> str:
     return text.replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
-def render_timeline(
-    run_dir: Path, title: str, models: list[str], tables: dict[str, pd.DataFrame]
-) -> Path:
-    doc = timeline_document(title, models, tables)
+def render_timeline(run_dir: Path, title: str, models: list[str], a: RunAnalysis) -> Path:
+    doc = timeline_document(title, models, a)
     html = ENV.get_template("timeline.html").render(
         title=doc["title"], data=Markup(embed_json(doc))
     )

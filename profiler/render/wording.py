@@ -1,8 +1,23 @@
-"""Sentences the renderers share (terminal and HTML say the same thing in the same words)."""
+"""Sentences the renderers share (terminal, HTML and tables/advice.csv say the same thing in
+the same words): a recording's answer and a profile's (headline, warnings, evidence)."""
 
 from __future__ import annotations
 
-from profiler.answer import RecordingAnswer, ThreadShare
+import pandas as pd
+
+from profiler.analyse.compare import MIN_RUNS, no_interval
+from profiler.answer import (
+    Answer,
+    Caveat,
+    CeilingEvidence,
+    CoresEvidence,
+    GilEvidence,
+    ModelEvidence,
+    RecordingAnswer,
+    ThreadShare,
+    Why,
+    known,
+)
 
 
 def _share(t: ThreadShare) -> str:
@@ -44,3 +59,234 @@ def recording_lines(a: RecordingAnswer) -> list[str]:
             f"working on {c.cores} cores; they also blocked {c.blocked_s:.2f} s; perf)"
         )
     return lines
+
+
+# --- a profile's answer (profiler.answer.Answer) -------------------------------------------
+
+ROLE_LABELS = {"main": "runner process", "worker": "worker process"}
+
+
+def _pct(value: float) -> str:
+    return f"{value:.0f}%"
+
+
+def verdict_text(a: Answer) -> str:
+    """The recommended model against sequential (or, without it, against the runner-up)."""
+    if a.verdict == "no_baseline":
+        if not a.runner_up:
+            return "no sequential baseline; only one model ran"
+        if a.runner_up_vs == "slower":
+            return f"no sequential baseline; {a.runner_up} is clearly slower"
+        if a.runner_up_vs == "same":
+            return f"no sequential baseline; the same as {a.runner_up} within the margin"
+        runs = "" if a.reps >= MIN_RUNS else f" ({no_interval(a.reps)})"
+        return f"no sequential baseline; not distinguishable from {a.runner_up}{runs}"
+    margin = a.margin
+    return {
+        "faster": f"the whole interval is above 1 + {margin:.0%}: faster than sequential",
+        "slower": f"the whole interval is below 1 − {margin:.0%}: slower than sequential",
+        "same": f"the whole interval is within ±{margin:.0%} of 1: the same as sequential",
+        "inconclusive": "the interval reaches 1 ± the margin: not distinguishable from sequential",
+        "baseline": "the baseline",
+    }.get(a.verdict, a.verdict)
+
+
+def why_text(why: Why | None) -> str:
+    if why is None:
+        return ""
+    if why.kind == "no_clear_win":
+        return (
+            f"no model is clearly faster than the sequential baseline (fastest by median: "
+            f"{why.fastest}, {why.fastest_speedup:.2f}x, {why.fastest_vs}); "
+            "the simplest model wins"
+        )
+    relation = "as fast as" if why.relation == "same" else "not distinguishable from"
+    reason = {
+        "cpu": f"less CPU time ({why.mine:.2f} s against {why.theirs:.2f} s)",
+        "memory": f"less memory ({why.mine:.0f} MB peak RSS against {why.theirs:.0f} MB)",
+    }.get(why.reason, "the simpler model")
+    return f"{relation} {why.fastest} ({why.fastest_speedup:.2f}x), with {reason}"
+
+
+def headline(a: Answer) -> str:
+    verdict = verdict_text(a)
+    if not a.has_speedup:
+        return f"fastest: {a.model} ({verdict})"
+    interval = f"95% interval {a.ci_low:.2f}–{a.ci_high:.2f}x; " if a.has_interval else ""
+    lead = "recommended" if a.fastest and a.fastest != a.model else "fastest"
+    why = why_text(a.why)
+    ties = f"; not distinguishable from {', '.join(a.ties)}" if a.ties else ""
+    if a.model == "sequential":
+        if why:
+            return f"{lead}: sequential; {why}"
+        return f"{lead}: sequential, the baseline: no model beat it{ties}"
+    text = f"{lead}: {a.model}, {a.speedup:.2f}x the sequential baseline ({interval}{verdict})"
+    return text + (f"; {why}" if why else ties)
+
+
+def gil_text(g: GilEvidence) -> str:
+    """The GIL in the runner process and the workers, naming the recorder."""
+    if g.unmeasured is not None:
+        return f"GIL: not measured by {g.source}: {g.unmeasured}"
+    if g.too_short:
+        counted = f" ({g.rounds} rounds)" if g.rounds is not None else ""
+        return (
+            f"GIL: too short to measure with {g.source}{counted}, "
+            f"error above ±{g.max_err_pct:g} points"
+        )
+    parts = []
+    for r in g.roles:
+        label = ROLE_LABELS.get(r.role, f"{r.role} process")
+        if r.processes == 1:
+            text = f"{label}: GIL held {_pct(r.held_pct)}"
+            text += f", contended {_pct(r.contended_pct)}" if r.contended_pct is not None else ""
+            text += f" ±{r.err_pct:.1f}" if r.err_pct is not None else ""
+        else:
+            text = (
+                f"{r.processes} {label}es: GIL held median {_pct(r.held_pct)} "
+                f"({_pct(r.held_min_pct)}–{_pct(r.held_max_pct)})"
+            )
+        parts.append(text)
+    return ", ".join(parts) + f" ({g.source})"
+
+
+def cores_text(c: CoresEvidence) -> str:
+    return f"cores busy with it {', '.join(_pct(v) for v in c.busy_pct)} ({c.source})"
+
+
+def ceiling_text(c: CeilingEvidence) -> str:
+    said = f"; measured {c.measured:.2f}x" if c.measured is not None else ""
+    overlap = (
+        f", and blocked {c.blocked_ratio:.1f}x as long as they ran (I/O, sleep), which threads "
+        "overlap beyond it"
+        if c.blocked_ratio >= 0.1
+        else ""
+    )
+    return (
+        f"the GIL lets the threads' CPU work run at most {c.limit:.2f}x faster than on one "
+        f"thread (held for {c.held_pct:.0f}% of it, {c.working} working on {c.cores} cores; "
+        f"{c.source}){overlap}{said}"
+    )
+
+
+def measured_text(e: ModelEvidence) -> str:
+    """What the model's observed run measured: GIL, cores, the ceiling ("" if nothing)."""
+    parts = [gil_text(g) for g in e.gil]
+    parts += [cores_text(e.cores)] if e.cores is not None else []
+    parts += [ceiling_text(e.ceiling)] if e.ceiling is not None else []
+    return "; ".join(parts)
+
+
+def evidence_line(e: ModelEvidence) -> str:
+    measured = measured_text(e)
+    observed = f"; {measured}" if measured else ""
+    if e.by_wall:
+        interval = (
+            f"[{e.wall_ci_low_s:.3f}, {e.wall_ci_high_s:.3f}]"
+            if known(e.wall_ci_low_s)
+            else "(no interval)"
+        )
+        return (
+            f"{e.model}: median wall {e.wall_median_s:.3f} s {interval}, "
+            f"peak RSS {e.peak_rss_mb:.0f} MB{observed}"
+        )
+    interval = (
+        f"[{e.speedup_ci_low:.2f}, {e.speedup_ci_high:.2f}]"
+        if known(e.speedup_ci_low)
+        else "(no interval)"
+    )
+    text = (
+        f"{e.model}: {e.speedup:.2f}x {interval}, CPU {e.cpu_s:.2f} s, CPU/wall "
+        f"{e.parallelism:.2f}, peak RSS {e.peak_rss_mb:.0f} MB (timing runs, n={e.reps})"
+        f"{observed}"
+    )
+    if e.slowed is not None:
+        text += f" [observed run {e.slowed:.2f}x slower than timed: shares describe a slowed run]"
+    if e.traced_pct is not None:
+        text += (
+            f" [{e.trace_source or 'the exact recorder'} traced the GIL for the first "
+            f"{e.traced_pct:.0f}% of the observed run: its probe budget was spent; the GIL "
+            "shares are of that part]"
+        )
+    return text
+
+
+def caveat_text(c: Caveat) -> str:
+    if c.kind == "slowed":
+        which = ", ".join(f"{m} {v:.2f}x" for m, v in zip(c.models, c.values, strict=True))
+        return (
+            f"the recorders slowed the observed run beyond {c.bound:g}x ({which}): "
+            "its GIL and core shares describe a slowed run (recorders cost time: perf's "
+            "uprobes a few µs per GIL cycle, py-spy CPU time for every process it "
+            "samples, on the same cores); the speedups come from unrecorded timing "
+            "runs and are not affected"
+        )
+    if c.kind == "unprobed":
+        model = c.models[0]
+        return (
+            f"{model}: {c.detail} (py-spy for the GIL, sampled with its error; procfs "
+            f"for the cores); perf's trace is kept in raw/{model}-probed/"
+        )
+    if c.kind == "partial_trace":
+        which = ", ".join(f"{m} {v:.0f}%" for m, v in zip(c.models, c.values, strict=True))
+        return (
+            f"{c.detail or 'the exact recorder'}'s GIL probes were stopped part-way through "
+            f"the observed run ({which} of it traced): the GIL cycles so often that tracing "
+            "all of it would slow the run beyond the bound (--max-slowdown); GIL shares are "
+            "of the traced part, cores of the whole run"
+        )
+    if c.kind == "few_runs":
+        return (
+            f"fewer than {c.bound:g} timing runs ({', '.join(c.models)}): "
+            "no interval, so no model is called faster or slower; use REPEAT=5"
+        )
+    if c.kind == "gil_reenabled":
+        who = f" by importing {c.detail}" if c.detail else " (the module that did it is not known)"
+        return (
+            f"the GIL was turned back on at run time{who} ({', '.join(c.models)}): that module "
+            "has not declared it can run without the GIL, so these runs measured a "
+            "free-threaded build running with a GIL; PYTHON_GIL=0 keeps it off, at the "
+            "module's own risk"
+        )
+    if c.kind == "disturbed":
+        return (
+            f"{c.count} of {c.total} timing runs were disturbed by other load on the "
+            f"machine (up to {c.worst_pct:.0f}% of the cores) even after {c.reruns} re-runs: "
+            "these verdicts rest on disturbed runs; run again on a quieter machine"
+        )
+    if c.kind == "reran":
+        return (
+            f"{c.count} timing runs disturbed by other load on the machine were run again; "
+            "the verdicts use the undisturbed re-runs"
+        )
+    return c.detail or c.kind
+
+
+def answer_lines(a: Answer) -> tuple[str, list[str], list[str]]:
+    """(headline, warnings, evidence): what the terminal and the report say, in order."""
+    return headline(a), [caveat_text(c) for c in a.caveats], [evidence_line(e) for e in a.evidence]
+
+
+ADVICE_COLUMNS = ["kind", "model", "speedup", "ci_low", "ci_high", "verdict", "text"]
+
+
+def advice_table(a: Answer) -> pd.DataFrame:
+    """tables/advice.csv: the answer's row, then one row per tie, warning and evidence line."""
+    title, warnings, evidence = answer_lines(a)
+    rows: list[dict[str, object]] = [
+        {
+            "kind": "answer",
+            "model": a.model,
+            "speedup": a.speedup,
+            "ci_low": a.ci_low,
+            "ci_high": a.ci_high,
+            "verdict": verdict_text(a),
+            "text": title,
+        },
+        {"kind": "fastest", "model": a.fastest, "text": ""},
+        {"kind": "why", "text": why_text(a.why)},
+    ]
+    rows += [{"kind": "tie", "model": tie, "text": ""} for tie in a.ties]
+    rows += [{"kind": "warning", "text": text} for text in warnings]
+    rows += [{"kind": "evidence", "text": text} for text in evidence]
+    return pd.DataFrame(rows).reindex(columns=ADVICE_COLUMNS)

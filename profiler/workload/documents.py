@@ -168,5 +168,4 @@ class RunResult(Document):
     ok: bool = False
     gil_enabled_after: bool | None = None  # after the window (free-threaded: re-enabled?)
     gil_enabled_by: list[str] = field(default_factory=list)  # modules that turned it on
-    whole_process: bool = False  # record/attach: the window is the program's life, no model run
     schema: int = SCHEMA_VERSION

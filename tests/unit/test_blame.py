@@ -20,19 +20,21 @@ import pytest
 
 from profiler.analyse import blame, ceiling
 from profiler.analyse.run_tables import model_tables
+from profiler.analysis import RunAnalysis
 from profiler.load.model_dir import load_recordings, recording_window
 from profiler.spine import Recording
 from tests.conftest import DATA
 
 
 @pytest.fixture(scope="module")
-def hog_tables(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pd.DataFrame]:
+def hog_tables(tmp_path_factory: pytest.TempPathFactory) -> RunAnalysis:
     raw = tmp_path_factory.mktemp("record_hog")
     for path in (DATA / "record_hog").iterdir():
         shutil.copy(path, raw / path.name)
     (raw / "perf.txt").write_bytes(gzip.decompress((raw / "perf.txt.gz").read_bytes()))
     recording = Recording.from_json(json.loads((raw / "recording.json").read_text()))
-    return model_tables(load_recordings(raw, recording_window(recording)), cpu_count=2)[0]
+    frames = model_tables(load_recordings(raw, recording_window(recording)), cpu_count=2)[0]
+    return RunAnalysis.from_frames(frames)
 
 
 def golden_intervals() -> pd.DataFrame:
@@ -51,7 +53,7 @@ def test_every_wait_is_split_once_over_the_holders() -> None:
 
 
 def test_blame_per_holder_adds_up_to_the_waiting_it_caused(
-    hog_tables: dict[str, pd.DataFrame],
+    hog_tables: RunAnalysis,
 ) -> None:
     matrix, blamed = hog_tables["gil_wait_matrix"], hog_tables["gil_blame"]
     caused = matrix[matrix["holder_tid"] != blame.NOBODY]
@@ -61,7 +63,7 @@ def test_blame_per_holder_adds_up_to_the_waiting_it_caused(
     assert got.to_dict() == pytest.approx(expected.to_dict(), rel=1e-9)
 
 
-def test_the_io_threads_wait_on_the_hogs_function(hog_tables: dict[str, pd.DataFrame]) -> None:
+def test_the_io_threads_wait_on_the_hogs_function(hog_tables: RunAnalysis) -> None:
     threads = hog_tables["threads"]
     names = set(threads.loc[threads["source"] == "perf", "thread_name"])
     assert {"hog", "io0", "io1", "io2", "io3"} <= names  # named by the start-up hook
@@ -75,7 +77,7 @@ def test_the_io_threads_wait_on_the_hogs_function(hog_tables: dict[str, pd.DataF
     assert str(top["function"]).startswith("hog")
 
 
-def test_the_ceiling_is_between_one_and_the_cores(hog_tables: dict[str, pd.DataFrame]) -> None:
+def test_the_ceiling_is_between_one_and_the_cores(hog_tables: RunAnalysis) -> None:
     for table in (hog_tables["gil_ceiling"], ceiling.ceiling(golden_intervals(), cores=2)):
         assert ((table["ceiling_speedup"] >= 1.0 - 1e-9) & (table["ceiling_speedup"] <= 2.0)).all()
         assert ((table["held_fraction"] >= 0) & (table["held_fraction"] <= 1.0 + 1e-9)).all()
@@ -85,7 +87,7 @@ def test_the_ceiling_is_between_one_and_the_cores(hog_tables: dict[str, pd.DataF
 
 
 def test_a_recording_answers_first_who_held_who_waited_and_why(
-    hog_tables: dict[str, pd.DataFrame],
+    hog_tables: RunAnalysis,
 ) -> None:
     from profiler.analyse.recording_answer import recording_answer
     from profiler.render.wording import recording_lines

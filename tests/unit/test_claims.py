@@ -14,6 +14,7 @@ from profiler.analyse.claims import (
     claim_8,
     startup_latency_ms,
 )
+from profiler.analysis import RunAnalysis
 from profiler.orchestrate.claims_run import CLAIM_RUNS
 
 
@@ -34,7 +35,7 @@ def comparison(rows: list[tuple[str, float, float, float]]) -> dict[str, pd.Data
             for m, s, lo, hi in rows
         ]
     )
-    return {"comparison": frame}
+    return RunAnalysis(comparison=frame)
 
 
 @pytest.mark.parametrize(
@@ -72,7 +73,7 @@ def test_startup_latency_is_the_median_first_task_start_per_worker() -> None:
     )
     assert startup_latency_ms(tasks, "processes") == pytest.approx(40.0)  # median of 20, 40, 60
     assert startup_latency_ms(tasks, "threads") == pytest.approx(0.2)
-    claim = claim_6({"spawn:fork": {"tasks": tasks}})
+    claim = claim_6({"spawn:fork": RunAnalysis(tasks=tasks)})
     assert claim.verdict == "holds" and "fork: process 40.00 ms" in claim.measured
 
 
@@ -80,7 +81,7 @@ def test_fanout_memory_claim() -> None:
     runs = {"fanout": comparison([("asyncio", 1.0, 1.0, 1.0), ("threads", 1.0, 1.0, 1.0)])}
     runs["fanout"]["comparison"].loc[0, "peak_rss_mb"] = 40.0
     runs["fanout"]["comparison"].loc[1, "peak_rss_mb"] = 120.0
-    runs["fanout"]["timing"] = pd.DataFrame({"tasks": [2000]})
+    runs["fanout"].timing = pd.DataFrame({"tasks": [2000]})
     assert claim_8(runs).verdict == "holds"
     runs["fanout"]["comparison"].loc[0, "peak_rss_mb"] = 150.0
     assert claim_8(runs).verdict == "refuted"

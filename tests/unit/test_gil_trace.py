@@ -9,7 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from profiler.analyse.evidence import traced_note, warnings_for
+from profiler.analyse.evidence import caveats_for, traced_part
+from profiler.answer import ModelEvidence
 from profiler.orchestrate.within_bound import longer_window
 from profiler.recorders.perf.checks import check
 from profiler.recorders.perf.gil import gil_intervals, process_shares, state_shares
@@ -24,6 +25,7 @@ from profiler.recorders.perf.gil_trace import (
 from profiler.recorders.perf.load import load_perf
 from profiler.recorders.perf.tables import gil_trace_end, sched_trace_end
 from profiler.recorders.sampling import MAX_PASSES
+from profiler.render.wording import caveat_text, evidence_line
 from profiler.spine import Observed
 from tests.conftest import DATA
 
@@ -76,9 +78,19 @@ def test_an_event_reported_twice_is_loaded_once(tmp_path: Path) -> None:
     assert len(load_perf(tmp_path / "perf.txt")) == 1
 
 
+def warnings_for(comparison: pd.DataFrame, timing: pd.DataFrame | None) -> list[str]:
+    """The warnings a report shows for these comparison rows (a perf trace)."""
+    return [caveat_text(c) for c in caveats_for(comparison, timing, "perf")]
+
+
 def test_a_partial_trace_is_disclosed_in_the_evidence_and_the_warnings() -> None:
-    assert "first 38% of the observed run" in traced_note(38.2)
-    assert traced_note(100.0) == "" and traced_note(float("nan")) == "" and traced_note(None) == ""
+    line = evidence_line(
+        ModelEvidence("threads", reps=5, speedup=1.5, traced_pct=38.2, trace_source="perf")
+    )
+    assert "perf traced the GIL for the first 38% of the observed run" in line
+    assert traced_part(38.2) == 38.2
+    assert traced_part(100.0) is None and traced_part(float("nan")) is None
+    assert traced_part(None) is None
     comparison = pd.DataFrame(
         {
             "model": ["sequential", "threads"],

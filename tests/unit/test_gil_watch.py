@@ -7,6 +7,7 @@ import warnings
 import pandas as pd
 
 from profiler.analyse.evidence import gil_reenabled
+from profiler.render.wording import caveat_text
 from profiler.workload.gil_watch import GilWatch
 
 # CPython 3.13's words (Python/import.c, _PyImport_CheckGILForModule)
@@ -41,7 +42,9 @@ def test_runs_of_a_free_threaded_build_that_ended_with_the_gil_on_are_warned_abo
             "gil_enabled_by": ["", "fastext._speedups", "fastext._speedups"],
         }
     )
-    (warning,) = gil_reenabled(timing)
+    (caveat,) = gil_reenabled(timing)
+    assert caveat.models == ["threads"] and caveat.detail == "fastext._speedups"
+    warning = caveat_text(caveat)
     assert "fastext._speedups" in warning and "(threads)" in warning
     # AND a GIL build, whose GIL is always on, earns no such warning
     assert gil_reenabled(timing.assign(free_threaded=False)) == []

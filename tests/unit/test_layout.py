@@ -107,3 +107,36 @@ def test_a_recorder_is_named_in_code_only_in_its_folder_and_the_registry() -> No
     }
     assert RECORDER_REFERENCE.findall('from profiler.recorders.perf.load import x; s == "perf"')
     assert {module: hits for module, hits in outside.items() if hits} == {}
+
+
+def table_lookups(source: str) -> list[str]:
+    """`tables["x"]`, `analysis.get("x")`, `run["x"]` in code (not in docstrings)."""
+    names = {"tables", "analysis", "run"}
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Subscript):
+            target, key = node.value, node.slice
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            if node.func.attr != "get" or not node.args:
+                continue
+            target, key = node.func.value, node.args[0]
+        else:
+            continue
+        if isinstance(target, ast.Name) and target.id in names:
+            if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                found.append(f"{target.id}[{key.value!r}]")
+    return found
+
+
+def test_stages_read_the_analysis_by_attribute_not_by_table_name() -> None:
+    """RunAnalysis is read by its typed attributes inside concprof (a user in pandas may
+    still write run["threads"]); a string lookup of a table is a typo mypy cannot see."""
+    assert table_lookups('x = tables["threads"]\ny = analysis.get("gil_blame")') == [
+        "tables['threads']",
+        "analysis['gil_blame']",
+    ]
+    found = {
+        str(path.relative_to(PACKAGE)): table_lookups(path.read_text())
+        for path in PACKAGE.rglob("*.py")
+    }
+    assert {module: hits for module, hits in found.items() if hits} == {}

@@ -8,6 +8,12 @@ import pytest
 from profiler.analyse import disturbance
 from profiler.analyse.advice import recommend
 from profiler.analyse.compare import compare
+from profiler.answer import Answer
+from profiler.render.wording import caveat_text, headline, why_text
+
+
+def warnings_of(answer: Answer) -> list[str]:
+    return [caveat_text(c) for c in answer.caveats]
 
 
 def timing(rows: list[tuple[str, float, float]], **extra: object) -> pd.DataFrame:
@@ -71,10 +77,10 @@ def test_one_run_gives_no_interval_and_no_verdict() -> None:
     assert comparison.loc["threads", "vs_sequential"] == "one run: no interval"
     answer = recommend(comparison.reset_index())
     assert answer is not None
-    headline = answer.headline()
-    assert "one run: no interval" in headline
-    assert "95%" not in headline and "faster than sequential" not in headline
-    assert any("fewer than 3 timing runs" in w for w in answer.warnings)
+    title = headline(answer)
+    assert "one run: no interval" in title
+    assert "95%" not in title and "faster than sequential" not in title
+    assert any("fewer than 3 timing runs" in w for w in warnings_of(answer))
 
 
 def test_a_tie_is_broken_by_memory() -> None:
@@ -88,7 +94,8 @@ def test_a_tie_is_broken_by_memory() -> None:
     assert answer is not None
     # THEN threads is recommended, and the answer says why
     assert answer.model == "threads"
-    assert "as fast as processes" in answer.why and "less memory (42 MB" in answer.why
+    why = why_text(answer.why)
+    assert "as fast as processes" in why and "less memory (42 MB" in why
 
 
 def test_a_model_not_beating_sequential_is_never_tied_with_a_clear_winner() -> None:
@@ -110,7 +117,7 @@ def test_no_clear_winner_recommends_sequential() -> None:
     frame = timing(runs("sequential", (1.0, 1.1, 0.95)) + runs("threads", (0.97, 1.08, 0.9)))
     answer = recommend(compare(frame))
     assert answer is not None and answer.model == "sequential"
-    assert "no model is clearly faster" in answer.headline()
+    assert "no model is clearly faster" in headline(answer)
 
 
 def test_foreign_load_beyond_the_limit_marks_a_run_disturbed() -> None:
@@ -139,9 +146,9 @@ def test_a_disturbed_repeat_is_flagged_and_its_rerun_is_used() -> None:
     assert first["disturbed"].tolist() == [True, False] and first["used"].tolist() == [False, True]
     comparison = compare(marked).set_index("model")
     assert comparison.loc["threads", "wall_median_s"] == 1.0
-    answer = recommend(comparison.reset_index(), {"timing": marked})
+    answer = recommend(comparison.reset_index(), marked)
     assert answer is not None
-    assert any("run again" in w and "undisturbed re-runs" in w for w in answer.warnings)
+    assert any("run again" in w and "undisturbed re-runs" in w for w in warnings_of(answer))
 
 
 def test_verdicts_resting_on_disturbed_runs_are_said_so() -> None:
@@ -154,6 +161,6 @@ def test_verdicts_resting_on_disturbed_runs_are_said_so() -> None:
     frame["machine_busy_s"] = frame["wall_s"] * 2  # another program kept a core busy
     marked = disturbance.mark(frame)
     assert marked["disturbed"].all()
-    answer = recommend(compare(marked), {"timing": marked})
+    answer = recommend(compare(marked), marked)
     assert answer is not None
-    assert any("verdicts rest on disturbed runs" in w for w in answer.warnings)
+    assert any("verdicts rest on disturbed runs" in w for w in warnings_of(answer))
