@@ -42,6 +42,8 @@ class RunAnalysis(Mapping[str, pd.DataFrame]):
     gil_ceiling: Frame = None
     function_spans: Frame = None  # a traced run's longest calls
     traced_threads: Frame = None
+    ipc: Frame = None  # a process pool's pickling, per worker (analyse.ipc)
+    ipc_spans: Frame = None  # every pickle and unpickle, for the timeline
     claims: Frame = None  # the claims this run settles
     advice: Frame = None  # the answer in words, as saved (tables/advice.csv)
     # what it says

@@ -64,6 +64,37 @@ class CeilingEvidence(Document):
 
 
 @dataclass(frozen=True)
+class IpcEvidence(Document):
+    """What a process pool paid to talk to its workers (analyse.ipc), per task on average."""
+
+    workers: int = 0
+    tasks: int = 0
+    arg_bytes: float = NAN  # pickled call, as sent
+    result_bytes: float = NAN  # pickled result, as sent
+    ipc_s: float = NAN  # pickling, unpickling (both ways) and the result's wait
+    in_workers_s: float = NAN  # of which: unpickling the call, pickling the result
+    in_parent_s: float = NAN  # pickling the call, unpickling the result
+    wait_s: float = NAN  # a finished result waiting for the parent to take it
+    task_s: float = NAN  # the task's own work
+    share_pct: float = NAN  # ipc_s of ipc_s + task_s
+    worker_share_pct: float = NAN  # of the workers' time: unpickling calls, pickling results
+    startup_s: float = NAN  # a worker's start, median
+    source: str = "pickling events (observed run)"
+
+
+@dataclass(frozen=True)
+class Cause(Document):
+    """Why a model gains less than it could, with numbers, and what to change."""
+
+    kind: str = ""  # serialisation
+    model: str = ""
+    speedup: float = NAN
+    ipc: IpcEvidence | None = None
+    instead: str = ""  # a model that does better here
+    instead_speedup: float = NAN
+
+
+@dataclass(frozen=True)
 class ModelEvidence(Document):
     """One model's figures behind the answer: timing runs, and what its observed run measured."""
 
@@ -81,6 +112,7 @@ class ModelEvidence(Document):
     gil: list[GilEvidence] = field(default_factory=list)
     cores: CoresEvidence | None = None
     ceiling: CeilingEvidence | None = None
+    ipc: IpcEvidence | None = None
     slowed: float | None = None  # observed run / timing run, when beyond the bound
     bound: float = NAN
     traced_pct: float | None = None  # the GIL trace covered only this much of the run
@@ -139,6 +171,7 @@ class Answer(Document):
     ties: list[str] = field(default_factory=list)  # not distinguishable from the fastest
     fastest: str = ""  # the lowest median wall time, when it is not the recommendation
     why: Why | None = None
+    causes: list[Cause] = field(default_factory=list)  # what holds a model back, read first
     caveats: list[Caveat] = field(default_factory=list)
 
     @property

@@ -8,10 +8,12 @@ from dataclasses import replace
 import pandas as pd
 
 from profiler.analyse.evidence import (
+    causes_for,
     caveats_for,
     ceiling_evidence,
     cores_evidence,
     gil_evidence,
+    ipc_evidence,
     slowdown_bound,
     slowed_beyond,
     traced_part,
@@ -35,7 +37,11 @@ class Measured:
         ceiling: pd.DataFrame | None,
         threads: pd.DataFrame | None,
         comparison: pd.DataFrame,
+        ipc: pd.DataFrame | None = None,
+        cpu_count: int = 1,
     ) -> None:
+        self.cpu_count = cpu_count
+        self.ipc = ipc_evidence(ipc)
         self.gil = gil_evidence(processes, comparison)
         self.cores = cores_evidence(cores)
         exact = best_source(threads["source"]) if threads is not None else None
@@ -50,6 +56,7 @@ class Measured:
             gil=self.gil.get(model, []),
             cores=self.cores.get(model),
             ceiling=self.ceiling.get(model),
+            ipc=self.ipc.get(model),
             trace_source=self.exact,
         )
 
@@ -195,5 +202,6 @@ def recommend(
         + ([str(fastest["model"])] if chosen["model"] != fastest["model"] else []),
         fastest=str(fastest["model"]),
         why=why,
+        causes=causes_for(evidence, measured.cpu_count),
         caveats=caveats,
     )

@@ -11,10 +11,14 @@ import pandas as pd
 
 from profiler.analyse.compare import MIN_RUNS, used_runs
 from profiler.answer import (
+    NAN,
+    Cause,
     Caveat,
     CeilingEvidence,
     CoresEvidence,
     GilEvidence,
+    IpcEvidence,
+    ModelEvidence,
     RoleGil,
     known,
 )
@@ -212,3 +216,65 @@ def gil_reenabled(timing: pd.DataFrame) -> list[Caveat]:
     )
     models = list(dict.fromkeys(back_on["model"].astype(str)))
     return [Caveat("gil_reenabled", models=models, detail=", ".join(by))]
+
+
+def ipc_evidence(ipc: pd.DataFrame | None) -> dict[str, IpcEvidence]:
+    """Per model with a process pool: what talking to the workers cost per task (analyse.ipc)."""
+    if ipc is None or ipc.empty:
+        return {}
+    out = {}
+    for model, rows in ipc.groupby("model", sort=False):
+        tasks = int(rows["tasks"].sum())
+        if tasks == 0:
+            continue
+        parts = ["arg_pickle_s", "arg_unpickle_s", "result_pickle_s", "result_unpickle_s"]
+        ipc_s = float(rows[[*parts, "result_wait_s"]].sum().sum()) / tasks
+        task_s = float(rows["task_s"].sum()) / tasks
+        in_workers = float(rows[["arg_unpickle_s", "result_pickle_s"]].sum().sum())
+        window = float(rows["window_s"].sum())
+        out[str(model)] = IpcEvidence(
+            workers=len(rows),
+            tasks=tasks,
+            arg_bytes=float(rows["arg_bytes"].sum()) / tasks,
+            result_bytes=float(rows["result_bytes"].sum()) / tasks,
+            ipc_s=ipc_s,
+            in_workers_s=in_workers / tasks,
+            in_parent_s=float(rows[["arg_pickle_s", "result_unpickle_s"]].sum().sum()) / tasks,
+            wait_s=float(rows["result_wait_s"].sum()) / tasks,
+            task_s=task_s,
+            share_pct=100.0 * ipc_s / (ipc_s + task_s) if ipc_s + task_s > 0 else NAN,
+            worker_share_pct=100.0 * in_workers / window if window > 0 else NAN,
+            startup_s=float(rows["startup_s"].median()),
+        )
+    return out
+
+
+SERIALISATION_SHARE_PCT = 25.0  # pickling this much of a task's time is named as the cause
+FALLS_SHORT = 0.8  # a pool gaining less than this of its cores' worth falls short
+
+
+def causes_for(evidence: list[ModelEvidence], cores: int) -> list[Cause]:
+    """What holds a model back, where the figures say it: a process pool that gains less
+    than its cores allow while pickling takes a large share of each task."""
+    causes = []
+    by_speed = sorted(
+        (e for e in evidence if known(e.speedup)), key=lambda e: e.speedup, reverse=True
+    )
+    for e in evidence:
+        if e.ipc is None or not known(e.speedup) or not known(e.ipc.share_pct):
+            continue
+        allowed = max(1, min(e.ipc.workers, cores))
+        if e.ipc.share_pct < SERIALISATION_SHARE_PCT or e.speedup >= FALLS_SHORT * allowed:
+            continue
+        better = next((o for o in by_speed if o.model != e.model and o.speedup > e.speedup), None)
+        causes.append(
+            Cause(
+                "serialisation",
+                model=e.model,
+                speedup=e.speedup,
+                ipc=e.ipc,
+                instead=better.model if better else "",
+                instead_speedup=better.speedup if better else NAN,
+            )
+        )
+    return causes

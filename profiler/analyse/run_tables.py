@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from profiler.analyse import blame, ceiling, disturbance
+from profiler.analyse import blame, ceiling, disturbance, ipc
 from profiler.analyse.advice import Measured, recommend
 from profiler.analyse.claim_registry import judge
 from profiler.analyse.compare import compare
@@ -227,7 +227,12 @@ def build_tables(run_dir: Path, manifest: Manifest | None = None) -> RunAnalysis
         passes[model] = doc.passes
         if traced_pct is not None:
             traced[model] = traced_pct
-        observed_tasks.append(pd.DataFrame(task_rows(doc, OBSERVED_REP), columns=TASK_COLUMNS))
+        observed = pd.DataFrame(task_rows(doc, OBSERVED_REP), columns=TASK_COLUMNS)
+        if doc.ipc:  # a processes run: what each task's pickling cost (analyse.ipc)
+            observed = observed.merge(ipc.per_task(doc), on="index", how="left")
+            collected.setdefault("ipc", []).append(ipc.per_worker(doc, model))
+            collected.setdefault("ipc_spans", []).append(ipc.spans(doc, model))
+        observed_tasks.append(observed)
     medians = comparison.set_index("model")["wall_median_s"]
     comparison["recording_overhead"] = comparison["model"].map(
         lambda m: overhead[m] / medians[m] if m in overhead and medians[m] > 0 else np.nan
@@ -250,7 +255,13 @@ def build_tables(run_dir: Path, manifest: Manifest | None = None) -> RunAnalysis
         analysis.claims = claims
     # the answer, computed once here; renderers word it (render.wording), run.json keeps it
     measured = Measured(
-        analysis.processes, analysis.cores, analysis.gil_ceiling, analysis.threads, comparison
+        analysis.processes,
+        analysis.cores,
+        analysis.gil_ceiling,
+        analysis.threads,
+        comparison,
+        analysis.ipc,
+        cpu_count,
     )
     analysis.answer = recommend(comparison, timing, measured, manifest.margin)
     return analysis

@@ -70,8 +70,10 @@ def print_summary(
     if a.comparison is not None:
         console.print(comparison_table(a.comparison, repeat, margin))
     if a.answer is not None:
-        headline, warnings, evidence = answer_lines(a.answer)
+        headline, causes, warnings, evidence = answer_lines(a.answer)
         console.print(headline, highlight=False, soft_wrap=True, markup=False)
+        for cause in causes:
+            console.print(cause, highlight=False, soft_wrap=True, markup=False)
         for warning in warnings:
             console.print(f"warning: {warning}", highlight=False, soft_wrap=True, markup=False)
         for line in evidence:

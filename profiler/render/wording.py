@@ -3,15 +3,19 @@ the same words): a recording's answer and a profile's (headline, warnings, evide
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import pandas as pd
 
 from profiler.analyse.compare import MIN_RUNS, no_interval
 from profiler.answer import (
     Answer,
+    Cause,
     Caveat,
     CeilingEvidence,
     CoresEvidence,
     GilEvidence,
+    IpcEvidence,
     ModelEvidence,
     RecordingAnswer,
     ThreadShare,
@@ -169,12 +173,58 @@ def ceiling_text(c: CeilingEvidence) -> str:
     )
 
 
+def size(nbytes: float) -> str:
+    """Bytes as a person reads them (binary units)."""
+    for unit, scale in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
+        if nbytes >= scale:
+            return f"{nbytes / scale:.1f} {unit}"
+    return f"{nbytes:.0f} B"
+
+
+def duration(seconds: float) -> str:
+    return f"{seconds * 1e3:.2f} ms" if seconds >= 1e-3 else f"{seconds * 1e6:.0f} µs"
+
+
+def ipc_parts(i: IpcEvidence) -> str:
+    return (
+        f"{duration(i.in_workers_s)} (un)pickling in the workers, {duration(i.in_parent_s)} "
+        f"in the parent, {duration(i.wait_s)} waiting for the parent to take the result"
+    )
+
+
+def ipc_text(i: IpcEvidence) -> str:
+    return (
+        f"per task {size(i.arg_bytes)} sent and {size(i.result_bytes)} returned, pickled, "
+        f"piped and unpickled in {duration(i.ipc_s)} ({ipc_parts(i)}) against "
+        f"{duration(i.task_s)} of work; {i.workers} workers, started in "
+        f"{duration(i.startup_s)} (median; {i.source})"
+    )
+
+
 def measured_text(e: ModelEvidence) -> str:
-    """What the model's observed run measured: GIL, cores, the ceiling ("" if nothing)."""
+    """What the model's observed run measured: GIL, cores, the ceiling, the pickling ("" if
+    nothing)."""
     parts = [gil_text(g) for g in e.gil]
     parts += [cores_text(e.cores)] if e.cores is not None else []
     parts += [ceiling_text(e.ceiling)] if e.ceiling is not None else []
+    parts += [ipc_text(e.ipc)] if e.ipc is not None else []
     return "; ".join(parts)
+
+
+def cause_text(c: Cause) -> str:
+    """The cause first, with its numbers, then what to change."""
+    if c.kind == "serialisation" and c.ipc is not None:
+        i = c.ipc
+        instead = f"; {c.instead} {c.instead_speedup:.2f}x here" if c.instead else ""
+        return (
+            f"{c.model} {c.speedup:.2f}x: each task sends {size(i.arg_bytes)} and returns "
+            f"{size(i.result_bytes)}; pickling, piping and unpickling take {i.share_pct:.0f}% "
+            f"of each task's time ({duration(i.ipc_s)} per task against {duration(i.task_s)} "
+            f"of work: {ipc_parts(i)}). Send and return less per task (larger tasks, smaller "
+            f"results), or keep the data in shared memory (multiprocessing.shared_memory)"
+            f"{instead}"
+        )
+    return f"{c.model}: {c.kind}"
 
 
 def evidence_line(e: ModelEvidence) -> str:
@@ -262,9 +312,22 @@ def caveat_text(c: Caveat) -> str:
     return c.detail or c.kind
 
 
-def answer_lines(a: Answer) -> tuple[str, list[str], list[str]]:
-    """(headline, warnings, evidence): what the terminal and the report say, in order."""
-    return headline(a), [caveat_text(c) for c in a.caveats], [evidence_line(e) for e in a.evidence]
+class AnswerWords(NamedTuple):
+    """What the terminal and the report say, in order."""
+
+    headline: str
+    causes: list[str]  # what holds a model back and what to change, read first
+    warnings: list[str]
+    evidence: list[str]
+
+
+def answer_lines(a: Answer) -> AnswerWords:
+    return AnswerWords(
+        headline(a),
+        [cause_text(c) for c in a.causes],
+        [caveat_text(c) for c in a.caveats],
+        [evidence_line(e) for e in a.evidence],
+    )
 
 
 ADVICE_COLUMNS = ["kind", "model", "speedup", "ci_low", "ci_high", "verdict", "text"]
@@ -272,7 +335,7 @@ ADVICE_COLUMNS = ["kind", "model", "speedup", "ci_low", "ci_high", "verdict", "t
 
 def advice_table(a: Answer) -> pd.DataFrame:
     """tables/advice.csv: the answer's row, then one row per tie, warning and evidence line."""
-    title, warnings, evidence = answer_lines(a)
+    title, causes, warnings, evidence = answer_lines(a)
     rows: list[dict[str, object]] = [
         {
             "kind": "answer",
@@ -287,6 +350,10 @@ def advice_table(a: Answer) -> pd.DataFrame:
         {"kind": "why", "text": why_text(a.why)},
     ]
     rows += [{"kind": "tie", "model": tie, "text": ""} for tie in a.ties]
+    rows += [
+        {"kind": "cause", "model": c.model, "text": t}
+        for c, t in zip(a.causes, causes, strict=True)
+    ]
     rows += [{"kind": "warning", "text": text} for text in warnings]
     rows += [{"kind": "evidence", "text": text} for text in evidence]
     return pd.DataFrame(rows).reindex(columns=ADVICE_COLUMNS)

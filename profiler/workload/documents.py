@@ -115,6 +115,19 @@ class TaskRecord(Document):
 
 
 @dataclass(frozen=True)
+class IpcEvent(Document):
+    """One pickle made for another process, or one unpickle of what another sent
+    (profiler.workload.ipc_watch): in which process, of what, when, how many bytes."""
+
+    pid: int
+    what: str  # call_dump, call_load, result_dump, result_load, other_dump, other_load
+    work_id: int  # a pool's task (its submission index), -1 for anything else
+    start_ns: int  # CLOCK_MONOTONIC
+    end_ns: int
+    bytes: int
+
+
+@dataclass(frozen=True)
 class ScenarioDescription(Document):
     """`runner describe`: a scenario file's checked metadata."""
 
@@ -164,6 +177,8 @@ class RunResult(Document):
     threads: list[ThreadRecord] = field(default_factory=list)
     worker_starts: list[WorkerStart] = field(default_factory=list)
     task_records: list[TaskRecord] = field(default_factory=list)
+    ipc: list[IpcEvent] = field(default_factory=list)  # observed processes runs: the pickling
+    ipc_frame_bytes: dict[str, int] = field(default_factory=dict)  # a pool item's own bytes
     error: RunError | None = None
     ok: bool = False
     gil_enabled_after: bool | None = None  # after the window (free-threaded: re-enabled?)

@@ -16,6 +16,7 @@ import json
 import multiprocessing
 import os
 import resource
+import shutil
 import sys
 import threading
 import time
@@ -23,8 +24,10 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from profiler.workload import ipc_watch
 from profiler.workload.contract import ContractError, describe, load_checked, python_info
 from profiler.workload.documents import (
+    IpcEvent,
     RunError,
     RunResult,
 )
@@ -35,6 +38,7 @@ from profiler.workload.models.base import (
     measured_model_run,
     printable,
     this_thread,
+    timed_call,
 )
 from profiler.workload.models.reference import GilReference
 from profiler.workload.models.scenario_module import module_name_for
@@ -83,6 +87,7 @@ def _run_model(args: argparse.Namespace, reference: GilReference | None) -> RunR
         workers=args.workers,
         start_method=args.start_method or multiprocessing.get_start_method(),
         task_times=args.task_times,
+        ipc_dir=_ipc_dir(args),
     )
     doc = RunResult(
         scenario=printable(Path(path).stem),
@@ -137,6 +142,8 @@ def _run_model(args: argparse.Namespace, reference: GilReference | None) -> RunR
             if reference is not None:
                 doc.gil_reference_ok = reference.end() and bool(doc.gil_reference_ok)
         doc.wall_s = (end_ns - start_ns) / 1e9
+        doc.ipc = _ipc_events(spec.ipc_dir, run)  # the first pass's, as its task records
+        doc.ipc_frame_bytes = _frame_bytes() if doc.ipc else {}
         merge_passes(run, later)
         summarise(
             run,
@@ -160,6 +167,38 @@ def _run_model(args: argparse.Namespace, reference: GilReference | None) -> RunR
             doc.error = doc.error or _error("teardown", exc, args.model)
     doc.ok = doc.error is None
     return doc
+
+
+def _ipc_dir(args: argparse.Namespace) -> str | None:
+    """Where an observed processes run's workers write what they pickled (next to --out)."""
+    if not args.task_times or args.model != "processes":
+        return None
+    path = f"{args.out}.ipc"
+    shutil.rmtree(path, ignore_errors=True)
+    os.makedirs(path)
+    return path
+
+
+def _ipc_events(ipc_dir: str | None, run: ModelRun) -> list[IpcEvent]:
+    """The parent's pickling and its workers' (read after the measured window); the
+    directory they wrote it in is removed."""
+    if ipc_dir is None:
+        return []
+    me = os.getpid()
+    workers = {pid for pid, *_ in run.worker_starts if pid != me}
+    events = [IpcEvent(me, *e) for e in run.ipc]
+    for pid, written in sorted(ipc_watch.read_written(ipc_dir, workers).items()):
+        events += [IpcEvent(pid, *e) for e in written]
+    shutil.rmtree(ipc_dir, ignore_errors=True)
+    return sorted(events, key=lambda e: e.start_ns)
+
+
+def _frame_bytes() -> dict[str, int]:
+    """What the pool and the harness's per-task timing (timed_call and its outcome tuple)
+    add to each call and result, so that the bytes left are the task's own."""
+    now = time.monotonic_ns()
+    outcome = (0, this_thread(), now, now, None, None)
+    return ipc_watch.frame_bytes(timed_call, outcome)
 
 
 def _call_quietly(fn: Any) -> None:

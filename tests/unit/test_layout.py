@@ -122,9 +122,9 @@ def table_lookups(source: str) -> list[str]:
             target, key = node.func.value, node.args[0]
         else:
             continue
-        if isinstance(target, ast.Name) and target.id in names:
-            if isinstance(key, ast.Constant) and isinstance(key.value, str):
-                found.append(f"{target.id}[{key.value!r}]")
+        named = isinstance(target, ast.Name) and target.id in names
+        if named and isinstance(key, ast.Constant) and isinstance(key.value, str):
+            found.append(f"{target.id}[{key.value!r}]")  # type: ignore[union-attr]
     return found
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, NamedTuple, Protocol
 
+from profiler.workload import ipc_watch
 from profiler.workload.models.scenario_module import load_scenario_module
 from profiler.workload.stacks import dump_stacks_on_signal
 
@@ -35,6 +36,7 @@ class WorkloadSpec:
     workers: int
     start_method: str
     task_times: bool = False  # observed runs: two clock reads around every task
+    ipc_dir: str | None = None  # observed processes runs: where workers write their pickling
 
 
 class TaskOutcome(NamedTuple):
@@ -74,6 +76,7 @@ class ModelRun:
     # (user s, sys s, peak RSS kB) per worker process, read from /proc once, after its tasks
     worker_usage: dict[int, tuple[float, float, int]] = field(default_factory=dict)
     task_name: str | None = None  # e.g. "atask-{index}": names the tasks, not the thread
+    ipc: list[ipc_watch.Event] = field(default_factory=list)  # the parent's pickling (ipc_dir)
 
     def outcomes(self) -> list[TaskOutcome]:
         """The typed timed outcomes, built after the measured run (never inside it)."""
@@ -214,12 +217,21 @@ def printable(text: str) -> str:
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
-def worker_started(starts: Any, path: str | None = None, module_name: str | None = None) -> None:
+def worker_started(
+    starts: Any,
+    path: str | None = None,
+    module_name: str | None = None,
+    ipc_dir: str | None = None,
+) -> None:
     """A pool initializer: import the scenario (spawn, forkserver) and note this worker's start.
 
     `starts` is a list (threads) or a multiprocessing SimpleQueue (processes); it
-    runs once per worker, never per task.
+    runs once per worker, never per task. With `ipc_dir` (an observed run) the worker's
+    pickling is timed and written there as it exits (profiler.workload.ipc_watch).
     """
+    if ipc_dir is not None:
+        ipc_watch.install()
+        ipc_watch.write_at_exit(ipc_dir)
     if path is not None and module_name is not None:
         load_scenario_module(path, module_name)
     if not isinstance(starts, list):

@@ -2,7 +2,8 @@
 
 `task` is pickled by reference, as in the user's own program: each worker
 imports the scenario file (pool initializer) before it unpickles a task, and
-notes its start once on a queue the runner reads after the tasks.
+notes its start once on a queue the runner reads after the tasks. In an observed
+run, what the pool pickles is timed and sized (profiler.workload.ipc_watch).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from concurrent.futures import ProcessPoolExecutor
 from types import ModuleType
 from typing import Any
 
+from profiler.workload import ipc_watch
 from profiler.workload.models.base import (
     ModelRun,
     WorkloadSpec,
@@ -25,12 +27,15 @@ from profiler.workload.models.usage import process_usage
 def run(scenario: ModuleType, spec: WorkloadSpec) -> ModelRun:
     result = ModelRun(model="processes")
     context = multiprocessing.get_context(spec.start_method)
+    if spec.ipc_dir is not None:  # an observed run: time and size what is pickled
+        ipc_watch.install()
+        ipc_watch.take()  # only this run's
     starts = context.SimpleQueue()
     pool = ProcessPoolExecutor(  # a fork pool starts every worker at once: no more than tasks
         max_workers=max(1, min(spec.workers, spec.tasks)),
         mp_context=context,
         initializer=worker_started,
-        initargs=(starts, spec.scenario_path, spec.module_name),
+        initargs=(starts, spec.scenario_path, spec.module_name, spec.ipc_dir),
     )
     task = scenario.task
     try:
@@ -48,6 +53,8 @@ def run(scenario: ModuleType, spec: WorkloadSpec) -> ModelRun:
         _drain(starts, result)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        if spec.ipc_dir is not None:
+            result.ipc = ipc_watch.take()
     _drain(starts, result)
     starts.close()
     return result
