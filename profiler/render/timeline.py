@@ -1,7 +1,8 @@
 """timeline.html: a self-contained interactive timeline (canvas viewer, works offline).
 
 Rows per model: each thread's GIL states (perf), each core's busy fraction,
-and function spans from the separate viztracer run. Data is embedded as
+function spans from the separate viztracer run, and a process pool's tasks and pickling
+per process. Data is embedded as
 JSON (with `<` escaped, so no name can close the script element); the
 viewer sets every name with textContent, never as markup.
 """
@@ -20,6 +21,7 @@ from profiler.atomic import write_atomic
 from profiler.layout import RunDir
 from profiler.recorders import best_source
 from profiler.render.common import ENV, STATE_COLOURS, table
+from profiler.render.wording import size
 from profiler.schema import LOCK_STATES, TRACE_STATES
 
 SPAN_DEPTH_LIMIT = 12
@@ -104,6 +106,48 @@ def _span_rows(
     return rows
 
 
+IPC_NAMES = {
+    "call_dump": "pickle call",
+    "call_load": "unpickle call",
+    "result_dump": "pickle result",
+    "result_load": "unpickle result",
+    "other_dump": "pickle",
+    "other_load": "unpickle",
+}
+
+
+def _ipc_rows(
+    ipc: pd.DataFrame, tasks: pd.DataFrame, table: dict[str, int]
+) -> list[dict[str, Any]]:
+    """Per process of a pool: its tasks (depth 0) and what it pickled and unpickled for the
+    other processes (depth 1), on the run's clock (analyse.ipc)."""
+    rows = []
+    observed = tasks[tasks["rep"] == 0] if "rep" in tasks else tasks
+    workers = set(observed["pid"].astype(int))  # the pids that ran tasks; the rest is the parent
+    for key, per in ipc.groupby("pid", sort=True):
+        pid = int(str(key))
+        ran = observed[observed["pid"] == pid]
+        starts = [*(ran["start_s"] * 1e6), *(per["start_s"] * 1e6)]
+        ends = [*(ran["end_s"] * 1e6), *(per["end_s"] * 1e6)]
+        names = [f"task {int(i)}" for i in ran["index"]] + [
+            f"{IPC_NAMES.get(str(w), str(w))} ({size(float(b))})"
+            for w, b in zip(per["what"], per["bytes"], strict=True)
+        ]
+        role = "worker" if pid in workers else "parent"
+        rows.append(
+            {
+                "kind": "spans",
+                "label": f"pickling · {role} ({pid})",
+                "sub": f"tasks (top) and pickling (below), observed run · pid {pid}",
+                "starts": [round(v, 1) for v in starts],
+                "ends": [round(v, 1) for v in ends],
+                "depth": [0] * len(ran) + [1] * len(per),
+                "names": [table.setdefault(n, len(table)) for n in names],
+            }
+        )
+    return rows
+
+
 def timeline_document(title: str, models: list[str], a: RunAnalysis) -> dict[str, Any]:
     """The viewer's data: groups (one per model) of rows, and the function-name table."""
     function_names: dict[str, int] = {}
@@ -124,6 +168,11 @@ def timeline_document(title: str, models: list[str], a: RunAnalysis) -> dict[str
         per_spans = spans[spans["model"] == model]
         if not per_spans.empty:
             rows += _span_rows(per_spans, traced[traced["model"] == model], function_names)
+        if a.ipc_spans is not None and a.tasks is not None:
+            pickling = a.ipc_spans[a.ipc_spans["model"] == model]
+            if not pickling.empty:
+                own = a.tasks[a.tasks["model"] == model]
+                rows += _ipc_rows(pickling, own, function_names)
         if rows:
             end = max((r["ends"][-1] for r in rows if r["ends"]), default=0.0)
             groups.append({"model": model, "end_us": end, "rows": rows})
