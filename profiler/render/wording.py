@@ -211,18 +211,33 @@ def measured_text(e: ModelEvidence) -> str:
     return "; ".join(parts)
 
 
+LARGE_BYTES = 64 * 1024  # a call or a result this large per task is worth not sending
+
+
 def cause_text(c: Cause) -> str:
     """The cause first, with its numbers, then what to change."""
     if c.kind == "serialisation" and c.ipc is not None:
         i = c.ipc
+        queued = (
+            "; most of it is results queuing for the parent, which takes every result on one thread"
+            if i.wait_s > 0.5 * i.ipc_s
+            else ""
+        )
+        changes = []
+        if i.task_s < 10 * (i.in_parent_s + i.in_workers_s):
+            changes.append("give each task more work (fewer, larger tasks; chunksize= in map)")
+        if i.arg_bytes + i.result_bytes >= LARGE_BYTES:
+            changes.append(
+                "send and return less per task, or keep the data in shared memory "
+                "(multiprocessing.shared_memory)"
+            )
+        change = " or ".join(changes) or "send less between the processes"
         instead = f"; {c.instead} {c.instead_speedup:.2f}x here" if c.instead else ""
         return (
             f"{c.model} {c.speedup:.2f}x: each task sends {size(i.arg_bytes)} and returns "
             f"{size(i.result_bytes)}; pickling, piping and unpickling take {i.share_pct:.0f}% "
             f"of each task's time ({duration(i.ipc_s)} per task against {duration(i.task_s)} "
-            f"of work: {ipc_parts(i)}). Send and return less per task (larger tasks, smaller "
-            f"results), or keep the data in shared memory (multiprocessing.shared_memory)"
-            f"{instead}"
+            f"of work: {ipc_parts(i)}){queued}. To change: {change}{instead}"
         )
     return f"{c.model}: {c.kind}"
 
