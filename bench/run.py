@@ -26,6 +26,7 @@ import pandas as pd
 from accuracy import TARGET_POINTS, bench_accuracy_matrix  # bench/ is the script's dir
 from correction import bench_correction
 from fidelity import FIDELITY_TEXT, bench_fidelity
+from ipc import IPC_TEXT, bench_ipc
 from observer import bench_observer
 
 from profiler.atomic import write_atomic
@@ -305,12 +306,15 @@ def main() -> int:
     parser.add_argument("--pairs", type=int, default=5)
     parser.add_argument(
         "--only",
-        choices=["loading", "timeline", "fidelity", "versions", "observer", "correction"],
+        choices=["loading", "timeline", "fidelity", "versions", "observer", "correction", "ipc"],
         help="run one part, print it",
     )
     args = parser.parse_args()
     if args.only == "fidelity":
         print(markdown(bench_fidelity(args.pairs)))
+        return 0
+    if args.only == "ipc":
+        print(markdown(bench_ipc(args.pairs)))
         return 0
     if args.only in ("versions", "observer", "correction"):
         parts = {
@@ -335,6 +339,7 @@ def main() -> int:
         observer = bench_observer(Path(tmp) / "observer")
         correction = bench_correction(Path(tmp) / "correction")
     overhead = bench_overhead(args.pairs)
+    ipc = bench_ipc(args.pairs)
     fidelity = bench_fidelity(args.pairs)
     env = (
         f"{os.cpu_count()} cores, {platform.system()} {platform.release()}, "
@@ -418,6 +423,12 @@ Paired runs: a clean run, then an observed run, {args.pairs} pairs per row; over
 observed wall / clean wall. Target: perf tier at most 1.10 on `cpu`.
 
 {markdown(overhead)}
+
+### Serialisation accounting (processes' observed runs)
+
+{IPC_TEXT}
+
+{markdown(ipc)}
 
 ## Harness fidelity: concprof against a plain program
 

@@ -26,17 +26,14 @@ from typing import Any
 # (what, work_id or -1, start_ns, end_ns, bytes); what: call_dump, call_load, result_dump,
 # result_load, other_dump, other_load
 Event = tuple[str, int, int, int, int]
-ITEM_KINDS = {"_CallItem": "call", "_ResultItem": "result"}
 FILE_PREFIX = "ipc-"
 
 _events: list[Event] = []
 _original: tuple[Any, Any] | None = None
 
 
-def _kind(obj: object) -> tuple[str, int]:
-    kind = ITEM_KINDS.get(type(obj).__name__, "other")
-    work_id = getattr(obj, "work_id", -1) if kind != "other" else -1
-    return kind, work_id if isinstance(work_id, int) else -1
+_DUMPED = {"_CallItem": "call_dump", "_ResultItem": "result_dump"}
+_LOADED = {"_CallItem": "call_load", "_ResultItem": "result_load"}
 
 
 def install() -> None:
@@ -47,22 +44,28 @@ def install() -> None:
     pickler = reduction.ForkingPickler
     dumps, loads = pickler.__dict__["dumps"].__func__, pickler.loads
     _original = (pickler.__dict__["dumps"], pickler.__dict__["loads"])
-    clock, append = time.monotonic_ns, _events.append
+    clock, append, dumped, loaded = time.monotonic_ns, _events.append, _DUMPED.get, _LOADED.get
 
     def timed_dumps(cls: Any, obj: Any, protocol: int | None = None) -> Any:
         start_ns = clock()
         buf = dumps(cls, obj, protocol)
         end_ns = clock()
-        kind, work_id = _kind(obj)
-        append((f"{kind}_dump", work_id, start_ns, end_ns, len(buf)))
+        what = dumped(type(obj).__name__)
+        if what is None:
+            append(("other_dump", -1, start_ns, end_ns, len(buf)))
+        else:
+            append((what, obj.work_id, start_ns, end_ns, len(buf)))
         return buf
 
-    def timed_loads(data: Any, *args: Any, **kwargs: Any) -> Any:
+    def timed_loads(data: Any, **kwargs: Any) -> Any:
         start_ns = clock()
-        obj = loads(data, *args, **kwargs)
+        obj = loads(data, **kwargs)
         end_ns = clock()
-        kind, work_id = _kind(obj)
-        append((f"{kind}_load", work_id, start_ns, end_ns, memoryview(data).nbytes))
+        what = loaded(type(obj).__name__)
+        if what is None:
+            append(("other_load", -1, start_ns, end_ns, len(data)))
+        else:
+            append((what, obj.work_id, start_ns, end_ns, len(data)))
         return obj
 
     pickler.dumps = classmethod(timed_dumps)  # type: ignore[method-assign,assignment]
