@@ -45,7 +45,7 @@ help: ## Show this help
 	@echo
 	@echo "profile variables: SCENARIO=<name>|path/to/file.py (make list: io cpu mixed ipc release"
 	@echo "  holds spawn fanout gil files syscalls)  SIZE=quick|default|large"
-	@echo "  MODELS=sequential,threads,processes,asyncio  WORKERS=N  REPEAT=N"
+	@echo "  MODELS=sequential,threads,processes,asyncio  WORKERS=N (or 1,2,4: a sweep)  REPEAT=N"
 	@echo "  RECORDERS=auto|none|name,name  PYTHON=3.13|/path/to/python  START_METHOD=fork|spawn|forkserver"
 	@echo "  MARGIN=5 (percent: differences inside it are 'same')  TIMEOUT=600 (s per model run)"
 	@echo "  MAX_SLOWDOWN=1.5 (how much perf's GIL probes may slow an observed run)"

@@ -113,6 +113,9 @@ class ModelEvidence(Document):
     cores: CoresEvidence | None = None
     ceiling: CeilingEvidence | None = None
     ipc: IpcEvidence | None = None
+    predicted: float | None = None  # the speedup the sequential run predicts (analyse.predict)
+    limited_by: str = ""  # what bounds the prediction
+    agrees: bool | None = None  # the prediction inside the measured interval (± the margin)
     slowed: float | None = None  # observed run / timing run, when beyond the bound
     bound: float = NAN
     traced_pct: float | None = None  # the GIL trace covered only this much of the run

@@ -31,14 +31,16 @@ def cmd_profile(args: argparse.Namespace, console: Console) -> int:
     from profiler.orchestrate import session
     from profiler.orchestrate.across import interpreters, profile_across
     from profiler.orchestrate.plan import parse_models
-    from profiler.render.terminal import print_across, print_summary, step_display
+    from profiler.orchestrate.sweep import profile_sweep, worker_counts
+    from profiler.render.terminal import print_across, print_summary, print_sweep, step_display
     from profiler.spine import ProfileConfig
 
+    counts = worker_counts(args.workers)
     config = ProfileConfig(
         scenario=args.scenario,
         models=parse_models(args.models) if args.models else None,
         size=args.size,
-        workers=args.workers,
+        workers=counts[0] if len(counts) == 1 else None,
         repeat=args.repeat,
         python=args.python,
         start_method=args.start_method,
@@ -50,6 +52,13 @@ def cmd_profile(args: argparse.Namespace, console: Console) -> int:
         sampled_error_pct=args.sampled_error,
     )
     labels = interpreters(args.python)
+    if len(counts) > 1 and len(labels) > 1:
+        raise UsageError("a worker sweep runs on one interpreter: give WORKERS or PYTHON a list")
+    if len(counts) > 1:
+        with step_display(console) as on_progress:
+            swept = profile_sweep(session.profile, config, counts, on_progress)
+        print_sweep(console, swept)
+        return 0
     if len(labels) > 1:
         with step_display(console) as on_progress:
             result = profile_across(session.profile, config, labels, on_progress)
@@ -110,7 +119,14 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
     from profiler.orchestrate.claims_run import rebuild_claims
     from profiler.orchestrate.recorded import rebuild_recording
     from profiler.orchestrate.session import rebuild
-    from profiler.spine import AcrossManifest, ClaimsManifest, RecordingManifest, load_manifest
+    from profiler.orchestrate.sweep import rebuild_sweep
+    from profiler.spine import (
+        AcrossManifest,
+        ClaimsManifest,
+        RecordingManifest,
+        SweepManifest,
+        load_manifest,
+    )
 
     run_dir = Path(args.run_dir).resolve()
     layout = RunDir(run_dir)
@@ -121,6 +137,8 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
         rebuild_across(run_dir, saved)
     elif isinstance(saved, ClaimsManifest):
         rebuild_claims(run_dir, saved)
+    elif isinstance(saved, SweepManifest):
+        rebuild_sweep(run_dir, saved)
     elif isinstance(saved, RecordingManifest):  # a recording: no models to compare
         rebuild_recording(run_dir, saved)
     else:

@@ -30,7 +30,11 @@ def profile_arguments(
         "else all; sequential is always added as the baseline unless the scenario excludes it)",
     )
     p.add_argument("--size", default="default", choices=list(sizes))
-    p.add_argument("--workers", type=int, help="worker count (default: scenario's, else cores)")
+    p.add_argument(
+        "--workers",
+        help="worker count (default: scenario's, else cores); several, comma-separated "
+        "(1,2,4), profile at each: a worker sweep with a scaling table",
+    )
     p.add_argument("--repeat", type=int, help="timing runs per model (default 5; quick 3)")
     p.add_argument("--recorders", default="auto", help="auto, none, or comma-separated names")
     p.add_argument(

@@ -341,7 +341,28 @@ class ClaimsManifest(Document):
         return write_json(path, self.to_json())
 
 
-AnyManifest = Manifest | RecordingManifest | AcrossManifest | ClaimsManifest
+@dataclass
+class SweepManifest(Document):
+    """run.json of a worker sweep (`profile --workers 1,2,4`): the counts, each count's run
+    directory (timing runs only), the observed run at the count to use, what it says."""
+
+    kind: str = "sweep"
+    status: str = "complete"  # written once, after its page
+    scenario: str = ""
+    workers: list[int] = field(default_factory=list)
+    runs: dict[str, str] = field(default_factory=dict)  # worker count -> its run directory
+    observed_run: str | None = None  # the profile with recorders, at observed_workers
+    observed_workers: int | None = None
+    recommended: dict[str, int] = field(default_factory=dict)  # model -> the count to use
+    cores: int = 1
+    answer: list[str] = field(default_factory=list)
+    duration_s: float = 0.0
+
+    def save(self, path: Path) -> Path:
+        return write_json(path, self.to_json())
+
+
+AnyManifest = Manifest | RecordingManifest | AcrossManifest | ClaimsManifest | SweepManifest
 
 
 def load_manifest(path: Path) -> AnyManifest:
@@ -358,6 +379,8 @@ def load_manifest(path: Path) -> AnyManifest:
         return ClaimsManifest.from_json(doc)
     if kind in ("record", "attach"):
         return RecordingManifest.from_json(doc)
+    if kind == "sweep":
+        return SweepManifest.from_json(doc)
     return Manifest.from_json(doc)
 
 
@@ -380,6 +403,21 @@ class Recorded:
     started: float  # time.time() when the recording began
     exit_code: int = 0  # record: the command's exit status
     interrupted: KeyboardInterrupt | None = None  # Ctrl-C / SIGTERM ended the command
+
+
+@dataclass
+class SweepResult:
+    """A profile at several worker counts (orchestrate.sweep): their runs and the scaling."""
+
+    out_dir: Path
+    scenario: str
+    runs: dict[int, Path]  # worker count -> its run directory (timing runs only)
+    table: pd.DataFrame  # analyse.scaling.SCALING_COLUMNS
+    lines: list[str]  # what it says
+    cores: int = 1
+    observed_run: Path | None = None  # the profile with recorders at observed_workers
+    observed_workers: int | None = None
+    duration_s: float = 0.0
 
 
 @dataclass

@@ -39,8 +39,14 @@ class Measured:
         comparison: pd.DataFrame,
         ipc: pd.DataFrame | None = None,
         cpu_count: int = 1,
+        prediction: pd.DataFrame | None = None,
     ) -> None:
         self.cpu_count = cpu_count
+        self.predicted = (
+            {str(r["model"]): r for r in prediction.to_dict("records")}
+            if prediction is not None
+            else {}
+        )
         self.ipc = ipc_evidence(ipc)
         self.gil = gil_evidence(processes, comparison)
         self.cores = cores_evidence(cores)
@@ -51,12 +57,16 @@ class Measured:
     def of(self, figures: ModelEvidence) -> ModelEvidence:
         """The timing runs' figures with what the model's observed run measured."""
         model = figures.model
+        guess = self.predicted.get(model)
         return replace(
             figures,
             gil=self.gil.get(model, []),
             cores=self.cores.get(model),
             ceiling=self.ceiling.get(model),
             ipc=self.ipc.get(model),
+            predicted=float(guess["predicted_speedup"]) if guess else None,
+            limited_by=str(guess["limited_by"]) if guess else "",
+            agrees=bool(guess["agrees"]) if guess and guess["agrees"] is not None else None,
             trace_source=self.exact,
         )
 

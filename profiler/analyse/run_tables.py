@@ -18,6 +18,7 @@ from profiler.analyse import blame, ceiling, disturbance, ipc
 from profiler.analyse.advice import Measured, recommend
 from profiler.analyse.claim_registry import judge
 from profiler.analyse.compare import compare
+from profiler.analyse.predict import predict
 from profiler.analyse.recording_answer import recording_answer
 from profiler.analysis import RunAnalysis
 from profiler.errors import RunFailed, reading
@@ -253,6 +254,17 @@ def build_tables(run_dir: Path, manifest: Manifest | None = None) -> RunAnalysis
     claims = own_claims(manifest.scenario.name, analysis)
     if not claims.empty:
         analysis.claims = claims
+    prediction = predict(
+        comparison,
+        analysis.threads,
+        analysis.tasks,
+        analysis.ipc,
+        manifest.workers,
+        cpu_count,
+        manifest.margin,
+    )
+    if not prediction.empty:
+        analysis.prediction = prediction
     # the answer, computed once here; renderers word it (render.wording), run.json keeps it
     measured = Measured(
         analysis.processes,
@@ -262,6 +274,7 @@ def build_tables(run_dir: Path, manifest: Manifest | None = None) -> RunAnalysis
         comparison,
         analysis.ipc,
         cpu_count,
+        analysis.prediction,
     )
     analysis.answer = recommend(comparison, timing, measured, manifest.margin)
     return analysis

@@ -14,7 +14,7 @@ from rich.table import Table
 from profiler.analysis import RunAnalysis
 from profiler.layout import RunDir
 from profiler.render.wording import answer_lines, recording_lines
-from profiler.spine import DEFAULT_MARGIN, AcrossResult, ProgressFn, Step
+from profiler.spine import DEFAULT_MARGIN, AcrossResult, ProgressFn, Step, SweepResult
 
 
 def _num(value: object, fmt: str) -> str:
@@ -111,6 +111,34 @@ def print_across(console: Console, result: AcrossResult) -> None:
     console.print(f"across:        {RunDir(result.out_dir).report}", markup=False, highlight=False)
 
 
+def print_sweep(console: Console, result: SweepResult) -> None:
+    """The scaling across worker counts (analyse.scaling) and the count to use per model."""
+    table = Table("model", "workers", "speedup", "95% CI", "vs sequential", "use", title=(
+        f"{result.scenario}: speedup by workers ({result.cores} cores; timing runs)"
+    ))  # fmt: skip
+    for r in result.table.to_dict("records"):
+        table.add_row(
+            str(r["model"]),
+            str(r["workers"]),
+            _num(r["speedup"], ".2f") + "x",
+            f"{_num(r['speedup_ci_low'], '.2f')}–{_num(r['speedup_ci_high'], '.2f')}",
+            str(r["vs_sequential"]),
+            "◀" if r["recommended"] else "",
+        )
+    console.print(table)
+    for line in result.lines:
+        console.print(f"  {line}", highlight=False, soft_wrap=True, markup=False)
+    for count, run_dir in result.runs.items():
+        console.print(f"{count} workers: {RunDir(run_dir).report}", markup=False, highlight=False)
+    if result.observed_run is not None:
+        console.print(
+            f"observed at {result.observed_workers} workers: {RunDir(result.observed_run).report}",
+            markup=False,
+            highlight=False,
+        )
+    console.print(f"sweep:         {RunDir(result.out_dir).report}", markup=False, highlight=False)
+
+
 MAX_THREAD_ROWS = 20  # a server's thread per request would fill the screen
 
 
@@ -177,7 +205,7 @@ def step_display(console: Console) -> Iterator[ProgressFn]:
         task_id = bar.add_task("timing runs", total=None, last="")
 
         def on_progress(step: Step) -> None:
-            if step.phase in ("setup", "interpreter"):  # one line each; the terminal wraps
+            if step.phase in ("setup", "interpreter", "sweep"):  # one line each; the terminal wraps
                 bar.console.print(f"  {step.note}", markup=False, soft_wrap=True)
                 return
             bar.update(task_id, description=f"{step.phase} runs")

@@ -242,6 +242,21 @@ def cause_text(c: Cause) -> str:
     return f"{c.model}: {c.kind}"
 
 
+def prediction_text(e: ModelEvidence) -> str:
+    """The speedup the sequential run predicts, beside the measured one ("" if none)."""
+    if e.predicted is None:
+        return ""
+    said = f"; predicted {e.predicted:.2f}x from the sequential run (limited by {e.limited_by})"
+    if e.agrees is None:
+        return said
+    if e.agrees:
+        return said + ", as measured"
+    return (
+        f"{said}, measured {e.speedup / e.predicted:.2f} of it: outside the noise, so the "
+        "prediction misses something here (docs/measurement.md)"
+    )
+
+
 def evidence_line(e: ModelEvidence) -> str:
     measured = measured_text(e)
     observed = f"; {measured}" if measured else ""
@@ -263,7 +278,7 @@ def evidence_line(e: ModelEvidence) -> str:
     text = (
         f"{e.model}: {e.speedup:.2f}x {interval}, CPU {e.cpu_s:.2f} s, CPU/wall "
         f"{e.parallelism:.2f}, peak RSS {e.peak_rss_mb:.0f} MB (timing runs, n={e.reps})"
-        f"{observed}"
+        f"{observed}{prediction_text(e)}"
     )
     if e.slowed is not None:
         text += f" [observed run {e.slowed:.2f}x slower than timed: shares describe a slowed run]"
