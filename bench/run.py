@@ -27,6 +27,7 @@ from accuracy import TARGET_POINTS, bench_accuracy_matrix  # bench/ is the scrip
 from correction import bench_correction
 from fidelity import FIDELITY_TEXT, bench_fidelity
 from ipc import IPC_TEXT, bench_ipc
+from predict import PREDICT_TEXT, bench_predict
 from observer import bench_observer
 
 from profiler.atomic import write_atomic
@@ -338,6 +339,7 @@ def main() -> int:
         versions = bench_accuracy_matrix(Path(tmp) / "versions")
         observer = bench_observer(Path(tmp) / "observer")
         correction = bench_correction(Path(tmp) / "correction")
+        predicted = bench_predict(Path(tmp) / "predict")
     overhead = bench_overhead(args.pairs)
     ipc = bench_ipc(args.pairs)
     fidelity = bench_fidelity(args.pairs)
@@ -429,6 +431,12 @@ observed wall / clean wall. Target: perf tier at most 1.10 on `cpu`.
 {IPC_TEXT}
 
 {markdown(ipc)}
+
+## Predicted against measured
+
+{PREDICT_TEXT}
+
+{markdown(predicted)}
 
 ## Harness fidelity: concprof against a plain program
 
