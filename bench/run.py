@@ -27,8 +27,8 @@ from accuracy import TARGET_POINTS, bench_accuracy_matrix  # bench/ is the scrip
 from correction import bench_correction
 from fidelity import FIDELITY_TEXT, bench_fidelity
 from ipc import IPC_TEXT, bench_ipc
-from predict import PREDICT_TEXT, bench_predict
 from observer import bench_observer
+from predict import PREDICT_TEXT, bench_predict
 
 from profiler.atomic import write_atomic
 from profiler.load.run import load_run
