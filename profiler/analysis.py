@@ -44,6 +44,7 @@ class RunAnalysis(Mapping[str, pd.DataFrame]):
     traced_threads: Frame = None
     ipc: Frame = None  # a process pool's pickling, per worker (analyse.ipc)
     ipc_spans: Frame = None  # every pickle and unpickle, for the timeline
+    ipc_sites: Frame = None  # a recording: what its processes pickled, per call site
     prediction: Frame = None  # each model's speedup predicted from the sequential run
     claims: Frame = None  # the claims this run settles
     advice: Frame = None  # the answer in words, as saved (tables/advice.csv)

@@ -229,6 +229,19 @@ class Ceiling:
 
 
 @dataclass(frozen=True)
+class Pickled:
+    """What a recorded program's processes pickled for each other (the start-up hook)."""
+
+    bytes: int
+    seconds: float  # pickling and unpickling, all processes
+    calls: int
+    processes: int
+    top_site: str  # where the most bytes were pickled or unpickled
+    top_pid: int
+    top_bytes: int
+
+
+@dataclass(frozen=True)
 class RecordingAnswer:
     """What a recording (`record`, `attach`) says first: who held the GIL, who waited for
     it, the function that made them wait, and the ceiling (analyse.recording_answer)."""
@@ -238,3 +251,4 @@ class RecordingAnswer:
     waiter: ThreadShare | None = None
     blamed: Blamed | None = None
     ceiling: Ceiling | None = None
+    pickled: Pickled | None = None  # what its processes pickled for each other

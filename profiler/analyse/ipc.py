@@ -9,8 +9,11 @@ All times are CLOCK_MONOTONIC, the same clock in every process of the machine.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 
+from profiler.rundir import read_doc
 from profiler.workload.documents import RunResult
 
 TASK_IPC_COLUMNS = [
@@ -121,6 +124,24 @@ def per_worker(doc: RunResult, model: str) -> pd.DataFrame:
         row["window_s"] = (last_end - start_ns) / 1e9
         rows.append(row)
     return pd.DataFrame(rows, columns=IPC_COLUMNS)
+
+
+SITE_COLUMNS = ["pid", "what", "site", "calls", "bytes", "seconds"]
+
+
+def recorded_sites(directory: Path) -> pd.DataFrame:
+    """A recorded program's pickling totals per process, kind and call site (written by the
+    start-up hook's concprof_ipc as each process exited): SITE_COLUMNS."""
+    rows = []
+    for path in sorted(directory.glob("ipc-*.json")) if directory.is_dir() else []:
+        doc = read_doc(path)
+        if not isinstance(doc, dict):
+            continue
+        pid = int(doc.get("pid", 0))
+        for what, site, calls, nbytes, ns in doc.get("rows", []):
+            rows.append((pid, str(what), str(site), int(calls), int(nbytes), int(ns) / 1e9))
+    frame = pd.DataFrame(rows, columns=SITE_COLUMNS)
+    return frame.sort_values(["bytes", "seconds"], ascending=False).reset_index(drop=True)
 
 
 def spans(doc: RunResult, model: str) -> pd.DataFrame:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 
 from profiler.analysis import RunAnalysis
-from profiler.answer import Blamed, Ceiling, RecordingAnswer, ThreadShare
+from profiler.answer import Blamed, Ceiling, Pickled, RecordingAnswer, ThreadShare
 
 
 def recording_answer(a: RunAnalysis, window_s: float) -> RecordingAnswer:
@@ -23,6 +23,7 @@ def recording_answer(a: RunAnalysis, window_s: float) -> RecordingAnswer:
         waiter=_most(best, "gil_wait_pct"),
         blamed=_blamed(a.gil_blame, a.gil_blame_functions),
         ceiling=_ceiling(a.gil_ceiling),
+        pickled=_pickled(a.ipc_sites),
     )
 
 
@@ -68,4 +69,24 @@ def _ceiling(ceiling: pd.DataFrame | None) -> Ceiling | None:
         threads_working=int(row["threads_working"]),
         cores=int(row["cores"]),
         blocked_s=float(row["blocked_s"]),
+    )
+
+
+def _pickled(sites: pd.DataFrame | None) -> Pickled | None:
+    """What the processes pickled for each other, each message once: every message is
+    pickled once and unpickled once, so the larger side counts (a worker that a pool
+    terminated may not have written its totals; the parent that received them has)."""
+    if sites is None or sites.empty:
+        return None
+    received = sites["what"].str.endswith("unpickle")
+    sent, got = sites[~received], sites[received]
+    top = sites.iloc[0]  # sorted by bytes
+    return Pickled(
+        bytes=int(max(sent["bytes"].sum(), got["bytes"].sum())),
+        seconds=float(sites["seconds"].sum()),
+        calls=int(max(sent["calls"].sum(), got["calls"].sum())),
+        processes=int(sites["pid"].nunique()),
+        top_site=str(top["site"]),
+        top_pid=int(top["pid"]),
+        top_bytes=int(top["bytes"]),
     )

@@ -299,6 +299,9 @@ def build_record_tables(run_dir: Path, manifest: RecordingManifest) -> RunAnalys
         raise RunFailed(f"{run_dir} holds no recording ({layout.recording} {why})")
     recordings = load_recordings(layout.recording.parent, recording_window(recording))
     frames = model_tables(recordings, manifest.cpu_count or 1)[0]
+    sites = ipc.recorded_sites(layout.recording.parent / "ipc")
+    if not sites.empty:
+        frames["ipc_sites"] = sites
     analysis = _typed_columns(RunAnalysis.from_frames(frames))
     analysis.recording = recording_answer(analysis, recording.wall_s)
     return analysis

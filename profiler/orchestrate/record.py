@@ -158,6 +158,9 @@ def _env(notes_dir: Path) -> dict[str, str]:
     path = env.get("PYTHONPATH", "")
     env["PYTHONPATH"] = str(HOOK_DIR) + (os.pathsep + path if path else "")
     env["CONCPROF_THREADS_DIR"] = str(notes_dir)
+    ipc_dir = notes_dir.with_name("ipc")
+    ipc_dir.mkdir(exist_ok=True)
+    env["CONCPROF_IPC_DIR"] = str(ipc_dir)
     if ptrace_scope() == 1:  # py-spy beside the program is not its ancestor: allow it
         env["CONCPROF_PTRACER"] = str(os.getpid())
     return env

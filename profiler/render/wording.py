@@ -55,6 +55,15 @@ def recording_lines(a: RecordingAnswer) -> list[str]:
             f"{b.function} made the other threads wait most: {b.waited_s:.3f} s, "
             f"{b.share_pct:.0f}% of the waiting (perf waits; py-spy, {b.samples} samples)"
         )
+    if a.pickled is not None:
+        p = a.pickled
+        lines.append(
+            f"its {p.processes} processes sent each other {size(p.bytes)} in {p.calls} "
+            f"messages; pickling and unpickling took {duration(p.seconds)} "
+            f"({p.seconds / max(a.window_s, 1e-9) * 100:.1f}% of the {a.window_s:.1f} s "
+            f"recorded); most: {p.top_site} in pid {p.top_pid}, {size(p.top_bytes)} "
+            "(tables/ipc_sites.csv)"
+        )
     if a.ceiling is not None:
         c = a.ceiling
         lines.append(

@@ -65,6 +65,18 @@ if __name__ == "__main__":
         print(sum(pool.map(square, [200_000] * 8)))
 """
 
+SENDS = """
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+
+def payload(i):
+    return bytes(64 * 1024)
+
+if __name__ == "__main__":
+    with ProcessPoolExecutor(2, mp_context=get_context("spawn")) as pool:
+        print(len(list(pool.map(payload, range(20)))))
+"""
+
 LOOP = """
 import threading, time
 
@@ -140,6 +152,30 @@ def test_a_pool_program_lists_every_process(tmp_path: Path) -> None:
     manifest = json.loads((run / "run.json").read_text())
     assert manifest["kind"] == "record" and manifest["status"] == "complete"
     assert manifest["exit_code"] == 0
+
+
+def test_a_recorded_programs_processes_say_what_they_pickled_for_each_other(
+    tmp_path: Path,
+) -> None:
+    # 20 results of 64 KB from spawned workers (each imports the hook afresh) to the parent
+    sends = program(tmp_path, "sends", SENDS)
+    code, out, err = concprof(
+        "record", "--out", str(tmp_path / "runs"), "--recorders", "procfs",
+        "--", sys.executable, str(sends),
+    )  # fmt: skip
+    assert code == 0, err
+    run = tmp_path / "runs" / "record-sends" / "latest"
+    # the program's own output is untouched
+    assert (run / "raw/record/logs/command.out").read_text().split() == ["20"]
+    sites = load_run(run)["ipc_sites"]
+    results = sites[sites["what"] == "pool result unpickle"]
+    # the parent unpickled every result: at least 20 x 64 KB, plus each item's own bytes
+    assert results["calls"].sum() == 20 and results["pid"].nunique() == 1
+    assert 20 * 64 * 1024 <= results["bytes"].sum() <= 20 * (64 * 1024 + 512)
+    sent = sites[sites["what"] == "pool result pickle"]
+    assert set(sent["pid"]) and results["pid"].iloc[0] not in set(sent["pid"])
+    assert (sites["seconds"] > 0).all()
+    assert "processes sent each other" in out and "tables/ipc_sites.csv" in out
 
 
 @needs_perf

@@ -1,6 +1,8 @@
 """`concprof record`: names every thread of the recorded program as it starts.
 
-Put on the program's PYTHONPATH (with CONCPROF_THREADS_DIR set), Python imports
+With CONCPROF_IPC_DIR set it also accounts what the program's processes pickle for
+each other (concprof_ipc, beside it). Put on the program's PYTHONPATH (with
+CONCPROF_THREADS_DIR set), Python imports
 it at start-up in every interpreter of the program, forked or spawned. It appends
 one JSON line per thread start to <CONCPROF_THREADS_DIR>/<pid>.jsonl: pid, native
 tid, name, pthread ident, CLOCK_MONOTONIC ns. One os.write per thread start and
@@ -85,4 +87,11 @@ if os.environ.get("CONCPROF_PTRACER"):  # set only where ptrace_scope is 1
     _allow_tracer(os.environ["CONCPROF_PTRACER"])
 if _DIR:
     _install()
+if os.environ.get("CONCPROF_IPC_DIR"):  # what its processes pickle for each other
+    try:
+        import concprof_ipc  # type: ignore[import-not-found]
+
+        concprof_ipc.install()
+    except ImportError:
+        pass  # the hook directory is not on this interpreter's path
 _chain()
