@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from profiler.analyse.predict import PREDICTION_COLUMNS
 from profiler.load.run import load_run
 from profiler.orchestrate.scenario import builtin_names
 from profiler.orchestrate.session import profile
@@ -25,17 +26,7 @@ PREDICT_TEXT = (
     'processes run\'s observed run (docs/measurement.md, "Predicted against measured"). '
     "agrees: the prediction inside the measured 95% interval widened by the 5% margin."
 )
-COLUMNS = [
-    "scenario",
-    "model",
-    "predicted_speedup",
-    "limited_by",
-    "measured_speedup",
-    "measured_ci_low",
-    "measured_ci_high",
-    "measured_over_predicted",
-    "agrees",
-]
+COLUMNS = ["scenario", *PREDICTION_COLUMNS[: PREDICTION_COLUMNS.index("agrees") + 1]]
 
 
 def bench_predict(reports: Path) -> pd.DataFrame:
