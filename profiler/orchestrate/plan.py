@@ -23,6 +23,17 @@ def parse_models(text: str) -> tuple[str, ...]:
     return models
 
 
+def check_workers(workers: int) -> None:
+    """A worker count: at least 1, at most MAX_WORKERS (each is a thread or a process)."""
+    if workers < 1:
+        raise UsageError(f"workers must be a positive integer, got {workers}")
+    if workers > MAX_WORKERS:
+        raise UsageError(
+            f"workers must be at most {MAX_WORKERS}, got {workers} "
+            "(each worker is a thread or a process)"
+        )
+
+
 def validate(config: ProfileConfig) -> None:
     if config.size not in SIZES:
         raise UsageError(f"unknown size {config.size!r}; choose one of: {', '.join(SIZES)}")
@@ -47,14 +58,10 @@ def validate(config: ProfileConfig) -> None:
             "sampled-error must be between 0.5 and 50 percentage points (default 5), "
             f"got {config.sampled_error_pct:g}"
         )
-    for name, value in (("workers", config.workers), ("repeat", config.repeat)):
-        if value is not None and value < 1:
-            raise UsageError(f"{name} must be a positive integer, got {value}")
-    if config.workers is not None and config.workers > MAX_WORKERS:
-        raise UsageError(
-            f"workers must be at most {MAX_WORKERS}, got {config.workers} "
-            "(each worker is a thread or a process)"
-        )
+    if config.repeat is not None and config.repeat < 1:
+        raise UsageError(f"repeat must be a positive integer, got {config.repeat}")
+    if config.workers is not None:
+        check_workers(config.workers)
     if config.models is not None:
         parse_models(",".join(config.models))
     parse_recorders(config.recorders)

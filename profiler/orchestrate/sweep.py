@@ -23,26 +23,28 @@ from profiler.atomic import write_atomic
 from profiler.errors import UsageError
 from profiler.layout import RunDir
 from profiler.orchestrate.lifecycle import RunSession
+from profiler.orchestrate.plan import check_workers
 from profiler.render.sweep import sweep_html
 from profiler.rundir import write_table
 from profiler.spine import ProfileConfig, ProfileFn, ProgressFn, Step, SweepManifest, SweepResult
 
-MAX_COUNT = 1024
-
 
 def worker_counts(spec: str | None) -> list[int]:
-    """WORKERS as given: one count, or several comma-separated (a sweep), each once."""
+    """WORKERS as given: one count, or several comma-separated (a sweep), each once and
+    each within the bounds of one (plan.check_workers)."""
     if spec is None or not spec.strip():
         return []
     counts = []
     for part in spec.split(","):
-        text = part.strip()
-        if not text.isdigit() or not 1 <= int(text) <= MAX_COUNT:
+        try:
+            count = int(part.strip())
+        except ValueError:
             raise UsageError(
-                f"WORKERS={spec}: {text!r} is not a worker count; give whole numbers from 1 "
-                f"to {MAX_COUNT}, comma-separated (e.g. 1,2,4)"
-            )
-        counts.append(int(text))
+                f"WORKERS={spec}: {part.strip()!r} is not a whole number; give one worker "
+                "count, or several comma-separated (e.g. 1,2,4)"
+            ) from None
+        check_workers(count)
+        counts.append(count)
     if len(counts) != len(set(counts)):
         raise UsageError(f"WORKERS={spec} names a count twice; name each once")
     return sorted(counts)

@@ -52,5 +52,5 @@ def test_a_sweep_writes_the_scaling_and_observes_at_the_count_to_use(tmp_path: P
 
 def test_a_bad_worker_list_is_one_line_and_exit_2(tmp_path: Path) -> None:
     code, _out, err = concprof("profile", "cpu", "--workers", "1,two", "--out", str(tmp_path))
-    assert code == 2 and err.strip().count("\n") == 0 and "whole numbers" in err, err
+    assert code == 2 and err.strip().count("\n") == 0 and "not a whole number" in err, err
     assert not any(tmp_path.iterdir())
