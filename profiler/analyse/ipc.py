@@ -57,10 +57,11 @@ def _one(frame: pd.DataFrame, what: str) -> pd.DataFrame:
     return rows.drop_duplicates("work_id").set_index("work_id")
 
 
-def per_task(doc: RunResult) -> pd.DataFrame:
+def per_task(doc: RunResult, frame: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per task (`index`, its submission index): TASK_IPC_COLUMNS; empty without
-    pickling events (not a processes run, or not an observed one)."""
-    frame = events(doc)
+    pickling events (not a processes run, or not an observed one). `frame`: events(doc),
+    when the caller already has it."""
+    frame = events(doc) if frame is None else frame
     if frame.empty:
         return pd.DataFrame(columns=["index", *TASK_IPC_COLUMNS])
     call_dump, call_load = _one(frame, "call_dump"), _one(frame, "call_load")
@@ -83,19 +84,19 @@ def per_task(doc: RunResult) -> pd.DataFrame:
     return out.rename_axis("index").reset_index()
 
 
-def per_worker(doc: RunResult, model: str) -> pd.DataFrame:
+def per_worker(doc: RunResult, model: str, frame: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per worker process (IPC_COLUMNS): its tasks' pickling (the parent's side
     counted to the worker that ran the task), start-up (from the run's start to the
     worker's note), idle (waiting for work: from its start or its last result sent to the
     next task's unpickling), time in tasks, and its window (start to its last result sent)."""
-    frame = events(doc)
+    frame = events(doc) if frame is None else frame
     if frame.empty or doc.start_ns is None:
         return pd.DataFrame(columns=IPC_COLUMNS)
     tasks = pd.DataFrame(
         [(t.index, t.pid, t.start_ns, t.end_ns) for t in doc.task_records],
         columns=["index", "pid", "start_ns", "end_ns"],
     )
-    task_parts = per_task(doc).merge(tasks[["index", "pid"]], on="index", how="inner")
+    task_parts = per_task(doc, frame).merge(tasks[["index", "pid"]], on="index", how="inner")
     starts: dict[int, int] = {}
     for s in doc.worker_starts:
         starts[s.pid] = min(starts.get(s.pid, s.start_ns), s.start_ns)
@@ -113,11 +114,7 @@ def per_worker(doc: RunResult, model: str) -> pd.DataFrame:
         parts = task_parts[task_parts["pid"] == pid]
         ran = tasks[tasks["pid"] == pid]
         row: dict[str, object] = {"model": model, "worker_pid": pid, "tasks": len(parts)}
-        row.update({c: float(parts[c].sum()) for c in TASK_IPC_COLUMNS})
-        row["arg_bytes"], row["result_bytes"] = (
-            int(parts["arg_bytes"].sum()),
-            int(parts["result_bytes"].sum()),
-        )
+        row.update({c: parts[c].sum() for c in TASK_IPC_COLUMNS})
         row["startup_s"] = (start_ns - doc.start_ns) / 1e9
         row["idle_s"] = idle_ns / 1e9
         row["task_s"] = float((ran["end_ns"] - ran["start_ns"]).sum()) / 1e9
@@ -144,9 +141,9 @@ def recorded_sites(directory: Path) -> pd.DataFrame:
     return frame.sort_values(["bytes", "seconds"], ascending=False).reset_index(drop=True)
 
 
-def spans(doc: RunResult, model: str) -> pd.DataFrame:
+def spans(doc: RunResult, model: str, frame: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every pickling event as a span from the run's start, for the timeline."""
-    frame = events(doc)
+    frame = events(doc) if frame is None else frame
     if frame.empty or doc.start_ns is None:
         return pd.DataFrame(columns=SPAN_COLUMNS)
     t0 = doc.start_ns

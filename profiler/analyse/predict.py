@@ -29,6 +29,7 @@ from typing import cast
 
 import pandas as pd
 
+from profiler.analyse.evidence import ipc_evidence
 from profiler.answer import NAN, known
 
 PREDICTION_COLUMNS = [
@@ -136,7 +137,7 @@ def predict(
     observed = tasks[(tasks["model"] == "sequential") & (tasks["rep"] == 0)]
     n_tasks = max(1, len(observed))
     task_s = float(seq["wall_median_s"].iloc[0]) / n_tasks
-    coroutines = tasks is not None and bool(
+    coroutines = bool(
         tasks.loc[tasks["model"] == "asyncio", "thread_name"]
         .astype(str)
         .str.startswith("atask")
@@ -160,11 +161,7 @@ def predict(
             float(r["speedup_ci_high"]),
             float(r["speedup"]),
         )
-        agrees = (
-            known(low) and low / (1 + margin) <= speedup <= high * (1 + margin)
-            if known(low)
-            else None
-        )
+        agrees = low / (1 + margin) <= speedup <= high * (1 + margin) if known(low) else None
         rows.append(
             {
                 "model": model,
@@ -190,13 +187,9 @@ def predict(
 
 
 def _pool_costs(ipc: pd.DataFrame | None, model: str) -> tuple[float, float, float] | None:
-    """(workers' pickling per task, the parent's per task, a worker's start-up)."""
-    if ipc is None or ipc.empty:
+    """(workers' pickling per task, the parent's per task, a worker's start-up), as the
+    answer's evidence has them (analyse.evidence.ipc_evidence)."""
+    pool = ipc_evidence(ipc).get(model)
+    if pool is None:
         return None
-    rows = ipc[ipc["model"] == model]
-    tasks = int(rows["tasks"].sum())
-    if tasks == 0:
-        return None
-    worker = float(rows[["arg_unpickle_s", "result_pickle_s"]].sum().sum()) / tasks
-    parent = float(rows[["arg_pickle_s", "result_unpickle_s"]].sum().sum()) / tasks
-    return worker, parent, float(rows["startup_s"].median())
+    return pool.in_workers_s, pool.in_parent_s, pool.startup_s

@@ -230,9 +230,10 @@ def build_tables(run_dir: Path, manifest: Manifest | None = None) -> RunAnalysis
             traced[model] = traced_pct
         observed = pd.DataFrame(task_rows(doc, OBSERVED_REP), columns=TASK_COLUMNS)
         if doc.ipc:  # a processes run: what each task's pickling cost (analyse.ipc)
-            observed = observed.merge(ipc.per_task(doc), on="index", how="left")
-            collected.setdefault("ipc", []).append(ipc.per_worker(doc, model))
-            collected.setdefault("ipc_spans", []).append(ipc.spans(doc, model))
+            pickling = ipc.events(doc)  # parsed once for the three tables
+            observed = observed.merge(ipc.per_task(doc, pickling), on="index", how="left")
+            collected.setdefault("ipc", []).append(ipc.per_worker(doc, model, pickling))
+            collected.setdefault("ipc_spans", []).append(ipc.spans(doc, model, pickling))
         observed_tasks.append(observed)
     medians = comparison.set_index("model")["wall_median_s"]
     comparison["recording_overhead"] = comparison["model"].map(
