@@ -79,7 +79,7 @@ class IpcEvidence(Document):
     share_pct: float = NAN  # ipc_s of ipc_s + task_s
     worker_share_pct: float = NAN  # of the workers' time: unpickling calls, pickling results
     startup_s: float = NAN  # a worker's start, median
-    source: str = "pickling events (observed run)"
+    source: str = "pickling events, observed run"
 
 
 @dataclass(frozen=True)

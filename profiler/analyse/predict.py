@@ -115,7 +115,7 @@ def _processes(
 
 def _asyncio(s: Shares, workers: int, coroutines: bool) -> tuple[float, str]:
     if not coroutines:
-        return 1.0, "one thread, one task at a time (plain functions)"
+        return 1.0, "plain functions, run one at a time"
     cpu = s.held + s.nogil
     return (1.0 / max(cpu, 1 / workers), "the thread's CPU" if cpu > 1 / workers else "workers")
 
