@@ -241,3 +241,15 @@ def test_recorded_fork_trace_is_repaired_and_aligned() -> None:
     assert len(tasks) == 2
     assert (tasks["start_us"] > 0).all() and (tasks["start_us"] + tasks["dur_us"] < window_us).all()
     assert set(names.loc[names["kind"] == "thread", "name"]) >= {"MainThread"}
+
+
+def test_a_recording_without_a_sample_loads_typed_and_gives_shares(tmp_path: Path) -> None:
+    # GIVEN py-spy's raw output of a program that ended before its first sample (attach)
+    path = tmp_path / "pyspy.txt"
+    path.write_text("")
+    samples = load_pyspy(path)
+    # THEN its counts are numbers, and joined with the named threads they give a 0% share
+    assert str(samples["samples"].dtype) == "int64" and str(samples["pid"].dtype) == "int64"
+    named = pd.DataFrame({"pid": [7], "tid": [7], "samples": [0], "leaf": [""], "stack": [""]})
+    shares = pyspy_shares(pd.concat([samples, named], ignore_index=True), 100.0, 1.0)
+    assert shares["gil_hold_pct"].tolist() == [0.0]

@@ -76,7 +76,11 @@ def load_pyspy(path: Path) -> pd.DataFrame:
     require_whole_lines(path)
     lines = records(path.read_text().splitlines())
     rows = [row for line in lines if (row := parse_line(line))]
-    return pd.DataFrame(rows, columns=COLUMNS)
+    # typed even without a sample (a program that ended before py-spy sampled it): an
+    # empty frame of objects would turn every count it is joined with into objects
+    return pd.DataFrame(rows, columns=COLUMNS).astype(
+        {"pid": "int64", "tid": "int64", "samples": "int64", "leaf": str, "stack": str}
+    )
 
 
 # py-spy's log (RUST_LOG info, recorders.pyspy.recorder): when it began sampling each process
