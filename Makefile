@@ -33,7 +33,8 @@ PROFILE_ARGS = $(SCENARIO) \
 	$(if $(MARGIN),--margin $(MARGIN)) \
 	$(if $(TIMEOUT),--timeout $(TIMEOUT)) \
 	$(if $(MAX_SLOWDOWN),--max-slowdown $(MAX_SLOWDOWN)) \
-	$(if $(SAMPLED_ERROR),--sampled-error $(SAMPLED_ERROR))
+	$(if $(SAMPLED_ERROR),--sampled-error $(SAMPLED_ERROR)) \
+	$(if $(LOOP_STALL_MS),--loop-stall-ms $(LOOP_STALL_MS))
 
 .DEFAULT_GOAL := help
 .PHONY: help profile record attach claims report view list doctor test test-fast lint bench clean venv python-ft
@@ -46,10 +47,11 @@ help: ## Show this help
 	@echo "profile variables: SCENARIO=<name>|path/to/file.py (make list: io cpu mixed ipc release"
 	@echo "  holds spawn fanout gil files syscalls)  SIZE=quick|default|large"
 	@echo "  MODELS=sequential,threads,processes,asyncio  WORKERS=N (or 1,2,4: a sweep)  REPEAT=N"
-	@echo "  RECORDERS=auto|none|name,name  PYTHON=3.13|/path/to/python  START_METHOD=fork|spawn|forkserver"
+	@echo "  RECORDERS=auto|none|name,name  PYTHON=3.13|/path/to/python  START_METHOD=fork|spawn|forkserver (or several: a sweep)"
 	@echo "  MARGIN=5 (percent: differences inside it are 'same')  TIMEOUT=600 (s per model run)"
 	@echo "  MAX_SLOWDOWN=1.5 (how much perf's GIL probes may slow an observed run)"
 	@echo "  SAMPLED_ERROR=5 (points: py-spy's shares must be this sure to be shown)"
+	@echo "  LOOP_STALL_MS=10 (asyncio: an event-loop callback this long is a stall)"
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON3) -m venv $(VENV)

@@ -27,6 +27,7 @@ from accuracy import TARGET_POINTS, bench_accuracy_matrix  # bench/ is the scrip
 from correction import bench_correction
 from fidelity import FIDELITY_TEXT, bench_fidelity
 from ipc import IPC_TEXT, bench_ipc
+from loop import LOOP_TEXT, bench_loop
 from observer import bench_observer
 from predict import PREDICT_TEXT, bench_predict
 
@@ -307,7 +308,10 @@ def main() -> int:
     parser.add_argument("--pairs", type=int, default=5)
     parser.add_argument(
         "--only",
-        choices=["loading", "timeline", "fidelity", "versions", "observer", "correction", "ipc"],
+        choices=[
+            *("loading", "timeline", "fidelity", "versions", "observer", "correction"),
+            *("ipc", "loop"),
+        ],
         help="run one part, print it",
     )
     args = parser.parse_args()
@@ -316,6 +320,9 @@ def main() -> int:
         return 0
     if args.only == "ipc":
         print(markdown(bench_ipc(args.pairs)))
+        return 0
+    if args.only == "loop":
+        print(markdown(bench_loop(args.pairs)))
         return 0
     if args.only in ("versions", "observer", "correction"):
         parts = {
@@ -342,6 +349,7 @@ def main() -> int:
         predicted = bench_predict(Path(tmp) / "predict")
     overhead = bench_overhead(args.pairs)
     ipc = bench_ipc(args.pairs)
+    loop = bench_loop(args.pairs)
     fidelity = bench_fidelity(args.pairs)
     env = (
         f"{os.cpu_count()} cores, {platform.system()} {platform.release()}, "
@@ -431,6 +439,12 @@ observed wall / clean wall. Target: perf tier at most 1.10 on `cpu`.
 {IPC_TEXT}
 
 {markdown(ipc)}
+
+### The event-loop monitor (asyncio's observed runs)
+
+{LOOP_TEXT}
+
+{markdown(loop)}
 
 ## Predicted against measured
 

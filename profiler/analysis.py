@@ -45,6 +45,10 @@ class RunAnalysis(Mapping[str, pd.DataFrame]):
     ipc: Frame = None  # a process pool's pickling, per worker (analyse.ipc)
     ipc_spans: Frame = None  # every pickle and unpickle, for the timeline
     ipc_sites: Frame = None  # a recording: what its processes pickled, per call site
+    loop_stalls: Frame = None  # asyncio: every callback that blocked the loop (analyse.loop)
+    loop_stats: Frame = None  # per event loop: blocked share, steps, lag percentiles
+    loop_lag: Frame = None  # per event loop: the worst lag over time
+    loop_blockers: Frame = None  # the functions that blocked the loop, by stall time
     prediction: Frame = None  # each model's speedup predicted from the sequential run
     claims: Frame = None  # the claims this run settles
     advice: Frame = None  # the answer in words, as saved (tables/advice.csv)

@@ -83,13 +83,37 @@ class IpcEvidence(Document):
 
 
 @dataclass(frozen=True)
+class LoopEvidence(Document):
+    """What blocked an asyncio run's event loop (analyse.loop), from its observed run, and
+    the speedup the timing runs would have without it (analyse.evidence.loop_evidence)."""
+
+    blocked_pct: float = NAN  # of the loop's window, inside stalls
+    stalls: int = 0
+    stall_ms: float = NAN  # the threshold
+    lag_p95_ms: float = NAN  # from ready to run, over every callback
+    lag_max_ms: float = NAN
+    blocker: str = ""  # the function of the program's own that blocked it most
+    blocker_file: str = ""
+    blocker_stalls: int = 0
+    blocker_mean_ms: float = NAN
+    blocker_pct: float = NAN  # of the window, inside its stalls
+    blocker_cpu_pct: float = NAN  # of its stalls, computing rather than waiting
+    blocker_coroutines: str = ""
+    cpu_pct: float = NAN  # of all stalls, computing
+    without_waits: float | None = None  # predicted speedup with the stalls' waiting off the loop
+    at_best: float | None = None  # predicted speedup with nothing blocking the loop
+    source: str = "concprof's loop monitor, observed run"
+
+
+@dataclass(frozen=True)
 class Cause(Document):
     """Why a model gains less than it could, with numbers, and what to change."""
 
-    kind: str = ""  # serialisation
+    kind: str = ""  # serialisation | loop_blocked
     model: str = ""
     speedup: float = NAN
     ipc: IpcEvidence | None = None
+    loop: LoopEvidence | None = None
     instead: str = ""  # a model that does better here
     instead_speedup: float = NAN
 
@@ -113,6 +137,7 @@ class ModelEvidence(Document):
     cores: CoresEvidence | None = None
     ceiling: CeilingEvidence | None = None
     ipc: IpcEvidence | None = None
+    loop: LoopEvidence | None = None  # asyncio: what blocked its event loop
     predicted: float | None = None  # the speedup the sequential run predicts (analyse.predict)
     limited_by: str = ""  # what bounds the prediction
     agrees: bool | None = None  # the prediction inside the measured interval (± the margin)
@@ -252,3 +277,5 @@ class RecordingAnswer:
     blamed: Blamed | None = None
     ceiling: Ceiling | None = None
     pickled: Pickled | None = None  # what its processes pickled for each other
+    loop: LoopEvidence | None = None  # what blocked its event loops
+    attached: bool = False  # `attach`: the start-up hook (loop monitor, pickling) not there

@@ -31,11 +31,12 @@ def cmd_profile(args: argparse.Namespace, console: Console) -> int:
     from profiler.orchestrate import session
     from profiler.orchestrate.across import interpreters, profile_across
     from profiler.orchestrate.plan import parse_models
-    from profiler.orchestrate.sweep import profile_sweep, worker_counts
+    from profiler.orchestrate.sweep import profile_sweep, start_methods, worker_counts
     from profiler.render.terminal import print_across, print_summary, print_sweep, step_display
-    from profiler.spine import ProfileConfig
+    from profiler.spine import START_METHOD, WORKERS, ProfileConfig, Swept
 
     counts = worker_counts(args.workers)
+    methods = start_methods(args.start_method)
     config = ProfileConfig(
         scenario=args.scenario,
         models=parse_models(args.models) if args.models else None,
@@ -43,20 +44,26 @@ def cmd_profile(args: argparse.Namespace, console: Console) -> int:
         workers=counts[0] if len(counts) == 1 else None,
         repeat=args.repeat,
         python=args.python,
-        start_method=args.start_method,
+        start_method=methods[0] if len(methods) == 1 else None,
         reports=Path(args.out),
         recorders=args.recorders,
         margin=args.margin / 100.0,
         timeout_s=args.timeout,
         max_slowdown=args.max_slowdown,
         sampled_error_pct=args.sampled_error,
+        loop_stall_ms=args.loop_stall_ms,
     )
     labels = interpreters(args.python)
-    if len(counts) > 1 and len(labels) > 1:
-        raise UsageError("a worker sweep runs on one interpreter: give WORKERS or PYTHON a list")
-    if len(counts) > 1:
+    lists = [name for name, n in (("WORKERS", len(counts)), ("START_METHOD", len(methods)),
+                                  ("PYTHON", len(labels))) if n > 1]  # fmt: skip
+    if len(lists) > 1:
+        raise UsageError(f"one list at a time: {' and '.join(lists)} both name several")
+    if len(counts) > 1 or len(methods) > 1:
+        sweep = Swept(WORKERS, tuple(counts))
+        if len(methods) > 1:
+            sweep = Swept(START_METHOD, tuple(methods))
         with step_display(console) as on_progress:
-            swept = profile_sweep(session.profile, config, counts, on_progress)
+            swept = profile_sweep(session.profile, config, sweep, on_progress)
         print_sweep(console, swept)
         return 0
     if len(labels) > 1:
@@ -196,6 +203,7 @@ def cmd_record(args: argparse.Namespace, console: Console) -> int:
         recorders=args.recorders,
         python=args.python,
         timeout_s=args.timeout,
+        loop_stall_ms=args.loop_stall_ms,
     )
     recorded = _recording(console, lambda progress: record(config, progress))
     if recorded.interrupted is not None:

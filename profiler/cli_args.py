@@ -42,7 +42,11 @@ def profile_arguments(
         help="workload interpreter: a version (3.13, 3.13t) or a path; several, comma-separated "
         "(3.13.5,3.13t), profile the scenario on each and compare them",
     )
-    p.add_argument("--start-method", choices=list(start_methods), help="for processes")
+    p.add_argument(
+        "--start-method",
+        help=f"for processes: one of {', '.join(start_methods)}; several, comma-separated "
+        "(fork,spawn), profile processes with each and name the one to use",
+    )
     p.add_argument("--out", default="reports", help="reports directory (default reports)")
     p.add_argument(
         "--timeout",
@@ -66,6 +70,13 @@ def profile_arguments(
         "trace stops when its cost reaches the bound, and the report says what it covered",
     )
     p.add_argument(
+        "--loop-stall-ms",
+        type=float,
+        default=10.0,
+        help="asyncio: an event-loop callback or task step longer than this many "
+        "milliseconds is a stall (default 10)",
+    )
+    p.add_argument(
         "--margin",
         type=float,
         default=5.0,
@@ -84,6 +95,13 @@ def record_arguments(p: argparse.ArgumentParser) -> None:
         help="the interpreter whose GIL perf traces (default: the command, when it is a Python)",
     )
     p.add_argument("--timeout", type=float, help="end the command after this many seconds")
+    p.add_argument(
+        "--loop-stall-ms",
+        type=float,
+        default=10.0,
+        help="asyncio: an event-loop callback or task step longer than this many "
+        "milliseconds is a stall (default 10)",
+    )
 
 
 def attach_arguments(p: argparse.ArgumentParser) -> None:

@@ -7,6 +7,7 @@ Step is what a stage reports as it goes; ClaimsResult what `concprof claims` mad
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import Callable
@@ -32,6 +33,7 @@ from profiler.workload.documents import (
 DEFAULT_TIMEOUT_S = 600.0  # per model run; --timeout
 DEFAULT_MARGIN = 0.05  # practical equivalence (--margin): differences inside it are "same"
 DEFAULT_MAX_SLOWDOWN = 1.5  # observed / timing wall that exact probes may cause (--max-slowdown)
+DEFAULT_LOOP_STALL_MS = 10.0  # an event-loop callback longer than this is a stall
 DEFAULT_SAMPLED_ERROR_PCT = 5.0  # a sampled share less sure than this stays out of the answer
 FULL_TRACE_PCT = 99.5  # a GIL trace that covers less of the observed run says so
 SIZES: dict[str, float] = {"quick": 0.25, "default": 1.0, "large": 4.0}
@@ -54,6 +56,7 @@ class ProfileConfig:
     timeout_s: float = DEFAULT_TIMEOUT_S  # one model run longer than this is ended
     max_slowdown: float = DEFAULT_MAX_SLOWDOWN  # exact probes may slow an observed run this much
     sampled_error_pct: float = DEFAULT_SAMPLED_ERROR_PCT  # 95% error a sampled share may have
+    loop_stall_ms: float = DEFAULT_LOOP_STALL_MS  # asyncio: a callback this long is a stall
 
 
 @dataclass(frozen=True)
@@ -137,6 +140,11 @@ class Plan:
             *(["--gil-reference"] if gil_reference else []),
             *(["--task-times"] if task_times else []),
             *(["--passes", str(passes)] if passes > 1 else []),
+            *(
+                ["--loop-stall-ms", f"{self.config.loop_stall_ms:g}"]
+                if task_times and model == "asyncio"
+                else []
+            ),
         ]
 
 
@@ -258,6 +266,7 @@ class Manifest(RunManifest):
     margin: float = DEFAULT_MARGIN
     max_slowdown: float = DEFAULT_MAX_SLOWDOWN
     sampled_error_pct: float = DEFAULT_SAMPLED_ERROR_PCT
+    loop_stall_ms: float = DEFAULT_LOOP_STALL_MS
     start_method: str = ""
     observed: dict[str, Observed] = field(default_factory=dict)
     advice: dict[str, Any] | None = None  # the answer (tables/advice.csv has the same)
@@ -341,19 +350,56 @@ class ClaimsManifest(Document):
         return write_json(path, self.to_json())
 
 
+Setting = int | str  # a worker count or a start method
+WORKERS = "workers"
+START_METHOD = "start_method"
+
+
+@dataclass(frozen=True)
+class Swept:
+    """What a sweep varies: `setting` (WORKERS or START_METHOD, the ProfileConfig field and
+    the table's column) over `values`; `kept` is the value a
+    user has without asking (a start method: the interpreter's default), preferred among
+    values within the margin of the best."""
+
+    setting: str
+    values: tuple[Setting, ...]
+    kept: Setting | None = None
+
+    @property
+    def label(self) -> str:
+        return self.setting.replace("_", " ")
+
+    def at(self, config: ProfileConfig, value: Setting) -> ProfileConfig:
+        """`config` with the swept setting at `value`."""
+        if self.setting == WORKERS:
+            return dataclasses.replace(config, workers=int(value))
+        return dataclasses.replace(config, start_method=str(value))
+
+    @property
+    def table_name(self) -> str:
+        """scaling.csv for workers, start_methods.csv for start methods."""
+        return "scaling" if self.setting == WORKERS else f"{self.setting}s"
+
+
 @dataclass
 class SweepManifest(Document):
-    """run.json of a worker sweep (`profile --workers 1,2,4`): the counts, each count's run
-    directory (timing runs only), the observed run at the count to use, what it says."""
+    """run.json of a sweep (`profile --workers 1,2,4`, `--start-method fork,spawn`): the
+    values, each value's run directory (timing runs only), the observed run at the value to
+    use, what it says."""
 
     kind: str = "sweep"
     status: str = "complete"  # written once, after its page
     scenario: str = ""
-    workers: list[int] = field(default_factory=list)
-    runs: dict[str, str] = field(default_factory=dict)  # worker count -> its run directory
-    observed_run: str | None = None  # the profile with recorders, at observed_workers
-    observed_workers: int | None = None
-    recommended: dict[str, int] = field(default_factory=dict)  # model -> the count to use
+    setting: str = WORKERS  # what was swept: workers or start_method
+    values: list[Setting] = field(default_factory=list)  # its values, in the order swept
+    kept: str | None = None  # start methods: the interpreter's default
+    workers: list[int] = field(default_factory=list)  # a workers sweep's values, as numbers
+    runs: dict[str, str] = field(default_factory=dict)  # value -> its run directory
+    observed_run: str | None = None  # the profile with recorders, at observed_value
+    observed_value: Setting | None = None
+    observed_workers: int | None = None  # a workers sweep's observed_value
+    recommended: dict[str, Setting] = field(default_factory=dict)  # model -> the value to use
     cores: int = 1
     answer: list[str] = field(default_factory=list)
     duration_s: float = 0.0
@@ -407,16 +453,18 @@ class Recorded:
 
 @dataclass
 class SweepResult:
-    """A profile at several worker counts (orchestrate.sweep): their runs and the scaling."""
+    """A profile at several values of one setting (orchestrate.sweep): their runs and the
+    scaling."""
 
     out_dir: Path
     scenario: str
-    runs: dict[int, Path]  # worker count -> its run directory (timing runs only)
-    table: pd.DataFrame  # analyse.scaling.SCALING_COLUMNS
+    swept: Swept
+    runs: dict[Setting, Path]  # value -> its run directory (timing runs only)
+    table: pd.DataFrame  # analyse.scaling: model, the setting, MEASURED_COLUMNS
     lines: list[str]  # what it says
     cores: int = 1
-    observed_run: Path | None = None  # the profile with recorders at observed_workers
-    observed_workers: int | None = None
+    observed_run: Path | None = None  # the profile with recorders at observed_value
+    observed_value: Setting | None = None
     duration_s: float = 0.0
 
 

@@ -14,6 +14,7 @@ from profiler.analyse.evidence import (
     cores_evidence,
     gil_evidence,
     ipc_evidence,
+    loop_evidence,
     slowdown_bound,
     slowed_beyond,
     traced_part,
@@ -40,8 +41,11 @@ class Measured:
         ipc: pd.DataFrame | None = None,
         cpu_count: int = 1,
         prediction: pd.DataFrame | None = None,
+        loop_stats: pd.DataFrame | None = None,
+        loop_blockers: pd.DataFrame | None = None,
     ) -> None:
         self.cpu_count = cpu_count
+        self.loop = loop_evidence(loop_stats, loop_blockers, comparison, cpu_count)
         self.predicted = (
             {str(r["model"]): r for r in prediction.to_dict("records")}
             if prediction is not None
@@ -64,6 +68,7 @@ class Measured:
             cores=self.cores.get(model),
             ceiling=self.ceiling.get(model),
             ipc=self.ipc.get(model),
+            loop=self.loop.get(model),
             predicted=float(guess["predicted_speedup"]) if guess else None,
             limited_by=str(guess["limited_by"]) if guess else "",
             agrees=bool(guess["agrees"]) if guess and guess["agrees"] is not None else None,

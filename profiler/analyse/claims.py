@@ -301,3 +301,41 @@ def claim_10(runs: Runs) -> Claim:
         "release above 1.3 and holds below 1.3",
         verdict,
     )
+
+
+BLOCKED_HOLDS_PCT = 25.0  # a loop blocked this much of its run is stalled, not busy
+BLOCKED_REFUTES_PCT = 5.0
+
+
+def claim_14(runs: Runs) -> Claim:
+    text = "A blocking call in a coroutine stalls every task."
+    tables = runs.get("blocking", NONE)
+    stats, stalled = tables.loop_stats, tables.loop_stalls
+    if stats is None or stalled is None:
+        return _missing(14, text, "blocking", "the event loop (an observed asyncio run)")
+    stats = stats[stats["model"] == "asyncio"] if "model" in stats else stats
+    if stats.empty:
+        return _missing(14, text, "blocking", "the event loop (an observed asyncio run)")
+    blocked_pct = float(stats["blocked_s"].sum() / stats["window_s"].sum() * 100.0)
+    lag_p95_ms = float(stats["lag_p95_ms"].max())
+    stall_ms = float(stalled["duration_us"].median() / 1e3) if len(stalled) else 0.0
+    held_up = len(stalled) > 0 and lag_p95_ms >= stall_ms
+    verdict = (
+        "holds"
+        if blocked_pct >= BLOCKED_HOLDS_PCT and held_up
+        else "refuted"
+        if blocked_pct < BLOCKED_REFUTES_PCT
+        else "inconclusive"
+    )
+    return Claim(
+        14,
+        text,
+        "blocking",
+        "every event-loop callback timed by concprof's loop monitor (observed asyncio run); "
+        f"{len(stalled)} stalls of {float(stats['stall_ms'].iloc[0]):g} ms or more",
+        f"loop blocked {blocked_pct:.0f}% of its run (median stall {stall_ms:.1f} ms); "
+        f"callbacks ready to run waited {lag_p95_ms:.1f} ms at p95",
+        f"blocked at least {BLOCKED_HOLDS_PCT:.0f}% and p95 lag at least a median stall "
+        f"(holds); blocked under {BLOCKED_REFUTES_PCT:.0f}% (refuted)",
+        verdict,
+    )

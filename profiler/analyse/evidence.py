@@ -5,6 +5,7 @@ few runs, disturbed timings, the GIL turned back on). Worded by profiler.render.
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
@@ -18,6 +19,7 @@ from profiler.answer import (
     CoresEvidence,
     GilEvidence,
     IpcEvidence,
+    LoopEvidence,
     ModelEvidence,
     RoleGil,
     known,
@@ -249,17 +251,113 @@ def ipc_evidence(ipc: pd.DataFrame | None) -> dict[str, IpcEvidence]:
     return out
 
 
+def loop_evidence(
+    stats: pd.DataFrame | None,
+    blockers: pd.DataFrame | None,
+    comparison: pd.DataFrame,
+    cores: int = 1,
+) -> dict[str, LoopEvidence]:
+    """Per model with an event loop (asyncio): how much of its run the loop was blocked, by
+    what, how late callbacks ran, and the speedup predicted without the blocking.
+
+    The prediction takes the stalls' share f of the loop's window (observed run) and the
+    part of it spent computing, c, and applies them to the timing runs' median wall W:
+    moved off the loop (asyncio.to_thread), a stall's waiting overlaps the rest but its
+    computing still takes the GIL, so W(1 - f + c); with nothing on the loop at all (the
+    blocking work spread over the cores), W max(1 - f, c / cores). Stalls whose computing
+    is unknown count as computing (the cautious side)."""
+    if stats is None or stats.empty:
+        return {}
+    baseline = comparison[comparison["model"] == "sequential"]["wall_median_s"]
+    sequential_s = float(baseline.iloc[0]) if len(baseline) else NAN
+    out = {}
+    for model, per in stats.groupby("model", sort=False):
+        mine = blockers[blockers["model"] == model] if blockers is not None else None
+        found = loop_of(per, mine)
+        if found is None:
+            continue
+        row = comparison[comparison["model"] == model]
+        wall_s = float(row["wall_median_s"].iloc[0]) if len(row) else NAN
+        f = found.blocked_pct / 100.0
+        c = f * (found.cpu_pct / 100.0 if known(found.cpu_pct) else 1.0)
+        out[str(model)] = replace(
+            found,
+            without_waits=_speedup(sequential_s, wall_s * (1.0 - f + c)) if f > 0 else None,
+            at_best=_speedup(sequential_s, wall_s * max(1.0 - f, c / max(1, cores)))
+            if f > 0
+            else None,
+        )
+    return out
+
+
+def loop_of(stats: pd.DataFrame, blockers: pd.DataFrame | None) -> LoopEvidence | None:
+    """The event loops in `stats` together (analyse.loop.STATS_COLUMNS) and their top
+    blocker (BLOCKER_COLUMNS, ranked); None without a window."""
+    window_s = float(stats["window_s"].sum())
+    if window_s <= 0:
+        return None
+    blocked_s = float(stats["blocked_s"].sum())
+    top = blockers.iloc[0] if blockers is not None and len(blockers) else None
+    computing_s = (
+        float((blockers["blocked_s"] * blockers["cpu_pct"].fillna(100.0) / 100.0).sum())
+        if blockers is not None and len(blockers)
+        else 0.0
+    )
+    return LoopEvidence(
+        blocked_pct=100.0 * blocked_s / window_s,
+        stalls=int(stats["stalls"].sum()),
+        stall_ms=float(stats["stall_ms"].iloc[0]),
+        lag_p95_ms=float(stats["lag_p95_ms"].max()),
+        lag_max_ms=float(stats["lag_max_ms"].max()),
+        blocker=str(top["function"]) if top is not None else "",
+        blocker_file=str(top["file"]) if top is not None else "",
+        blocker_stalls=int(top["stalls"]) if top is not None else 0,
+        blocker_mean_ms=float(top["mean_ms"]) if top is not None else NAN,
+        blocker_pct=100.0 * float(top["blocked_s"]) / window_s if top is not None else NAN,
+        blocker_cpu_pct=float(top["cpu_pct"]) if top is not None else NAN,
+        blocker_coroutines=str(top["coroutines"]) if top is not None else "",
+        cpu_pct=100.0 * computing_s / blocked_s if blocked_s > 0 else NAN,
+    )
+
+
+def _speedup(sequential_s: float, wall_s: float) -> float | None:
+    return sequential_s / wall_s if known(sequential_s) and known(wall_s) and wall_s > 0 else None
+
+
 SERIALISATION_SHARE_PCT = 25.0  # pickling this much of a task's time is named as the cause
 FALLS_SHORT = 0.8  # a pool gaining less than this of its cores' worth falls short
 
 
+LOOP_BLOCKED_PCT = 10.0  # an event loop blocked this much of its run is named as the cause
+
+
 def causes_for(evidence: list[ModelEvidence], cores: int) -> list[Cause]:
     """What holds a model back, where the figures say it: a process pool that gains less
-    than its cores allow while pickling takes a large share of each task."""
+    than its cores allow while pickling takes a large share of each task; an event loop
+    blocked a large share of its run."""
     causes = []
     by_speed = sorted(
         (e for e in evidence if known(e.speedup)), key=lambda e: e.speedup, reverse=True
     )
+    for e in evidence:
+        if (
+            e.loop is not None
+            and known(e.loop.blocked_pct)
+            and e.loop.blocked_pct >= LOOP_BLOCKED_PCT
+        ):
+            better = next(
+                (o for o in by_speed if o.model != e.model and o.speedup > e.speedup), None
+            )
+            causes.append(
+                Cause(
+                    "loop_blocked",
+                    model=e.model,
+                    speedup=e.speedup,
+                    loop=e.loop,
+                    instead=better.model if better else "",
+                    instead_speedup=better.speedup if better else NAN,
+                )
+            )
     for e in evidence:
         if e.ipc is None or not known(e.speedup) or not known(e.ipc.share_pct):
             continue

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import pandas as pd
 
+from profiler.analyse.evidence import loop_of
 from profiler.analysis import RunAnalysis
 from profiler.answer import Blamed, Ceiling, Pickled, RecordingAnswer, ThreadShare
 
 
-def recording_answer(a: RunAnalysis, window_s: float) -> RecordingAnswer:
+def recording_answer(a: RunAnalysis, window_s: float, attached: bool = False) -> RecordingAnswer:
     threads = a.threads
     best = (
         threads[threads["best"].astype(bool)]
@@ -24,6 +25,8 @@ def recording_answer(a: RunAnalysis, window_s: float) -> RecordingAnswer:
         blamed=_blamed(a.gil_blame, a.gil_blame_functions),
         ceiling=_ceiling(a.gil_ceiling),
         pickled=_pickled(a.ipc_sites),
+        loop=loop_of(a.loop_stats, a.loop_blockers) if a.loop_stats is not None else None,
+        attached=attached,
     )
 
 

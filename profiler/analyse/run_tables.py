@@ -14,15 +14,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from profiler.analyse import blame, ceiling, disturbance, ipc
+from profiler.analyse import blame, ceiling, disturbance, ipc, loop
 from profiler.analyse.advice import Measured, recommend
 from profiler.analyse.claim_registry import judge
 from profiler.analyse.compare import compare
+from profiler.analyse.loop import recorded_loops
 from profiler.analyse.predict import predict
 from profiler.analyse.recording_answer import recording_answer
 from profiler.analysis import RunAnalysis
 from profiler.errors import RunFailed, reading
-from profiler.layout import RunDir
+from profiler.layout import RECORDING, RunDir
 from profiler.load.model_dir import load_recordings, recording_window, run_window
 from profiler.load.observed_run import Recordings
 from profiler.load.runner_json import (
@@ -38,6 +39,7 @@ from profiler.recorders.source_tables import SourceTables, TableContext
 from profiler.rundir import read_doc
 from profiler.schema import GIL_COLUMNS, PROCESS_COLUMNS, THREAD_COLUMNS
 from profiler.spine import Manifest, Recording, RecordingManifest
+from profiler.workload.documents import LoopReport
 
 OBSERVED_REP = 0  # tasks.csv: the observed run's tasks (timing runs do not time each task)
 
@@ -234,6 +236,10 @@ def build_tables(run_dir: Path, manifest: Manifest | None = None) -> RunAnalysis
             observed = observed.merge(ipc.per_task(doc, pickling), on="index", how="left")
             collected.setdefault("ipc", []).append(ipc.per_worker(doc, model, pickling))
             collected.setdefault("ipc_spans", []).append(ipc.spans(doc, model, pickling))
+        if doc.loops:  # an asyncio run: its event loop's stalls and lag (analyse.loop)
+            t0 = doc.start_ns or 0
+            for name, frame in loop_tables(doc.loops, t0, model).items():
+                collected.setdefault(name, []).append(frame)
         observed_tasks.append(observed)
     medians = comparison.set_index("model")["wall_median_s"]
     comparison["recording_overhead"] = comparison["model"].map(
@@ -276,6 +282,8 @@ def build_tables(run_dir: Path, manifest: Manifest | None = None) -> RunAnalysis
         analysis.ipc,
         cpu_count,
         analysis.prediction,
+        analysis.loop_stats,
+        analysis.loop_blockers,
     )
     analysis.answer = recommend(comparison, timing, measured, manifest.margin)
     return analysis
@@ -303,9 +311,25 @@ def build_record_tables(run_dir: Path, manifest: RecordingManifest) -> RunAnalys
     sites = ipc.recorded_sites(layout.recording.parent / "ipc")
     if not sites.empty:
         frames["ipc_sites"] = sites
+    loops = recorded_loops(layout.recording.parent / "loop")
+    if loops:
+        frames.update(loop_tables(loops, recording.start_ns, RECORDING))
     analysis = _typed_columns(RunAnalysis.from_frames(frames))
-    analysis.recording = recording_answer(analysis, recording.wall_s)
+    attached = manifest.kind == "attach"
+    analysis.recording = recording_answer(analysis, recording.wall_s, attached)
     return analysis
+
+
+def loop_tables(loops: list[LoopReport], t0_ns: int, model: str) -> dict[str, pd.DataFrame]:
+    """The event loops' tables (analyse.loop), times from t0_ns, each row of `model`."""
+    stalled, per_loop = loop.stalls(loops, t0_ns), loop.stats(loops)
+    tables = {
+        "loop_stalls": stalled,
+        "loop_stats": per_loop,
+        "loop_lag": loop.lag(loops, t0_ns),
+        "loop_blockers": loop.blockers(stalled, per_loop),
+    }
+    return {name: _front(frame.assign(model=model), ["model"]) for name, frame in tables.items()}
 
 
 def read_recording(path: Path) -> Recording | None:

@@ -1,8 +1,12 @@
-"""A worker sweep (`--workers 1,2,4`): each model's speedup at each worker count, with its
-95% interval, and the count to use: the smallest whose speedup is within the margin of the
-model's best (more workers than that buy nothing measurable).
+"""A sweep: each model's speedup at each value of one setting, with its 95% interval, and
+the value to use per model.
 
-Each count's profile is an ordinary run with its own sequential baseline; every row here
+Two settings can be swept. `--workers 1,2,4`: the count to use is the smallest whose
+speedup is within the margin of the model's best (more workers than that buy nothing
+measurable). `--start-method fork,spawn`: the interpreter's default unless another method
+is faster beyond the margin (a change must pay for itself), else the fastest.
+
+Each value's profile is an ordinary run with its own sequential baseline; every row here
 comes from its timing runs (analyse.compare), so an interval is a real one.
 """
 
@@ -13,10 +17,9 @@ from collections.abc import Mapping
 import pandas as pd
 
 from profiler.analyse.compare import BASELINE
+from profiler.spine import WORKERS, Setting, Swept
 
-SCALING_COLUMNS = [
-    "model",
-    "workers",
+MEASURED_COLUMNS = [
     "reps",
     "wall_median_s",
     "speedup",
@@ -27,45 +30,62 @@ SCALING_COLUMNS = [
 ]
 
 
-def scaling(comparisons: Mapping[int, pd.DataFrame], margin: float) -> pd.DataFrame:
-    """`comparisons`: worker count -> that run's comparison.csv."""
+def scaling(
+    swept: Swept, comparisons: Mapping[Setting, pd.DataFrame], margin: float
+) -> pd.DataFrame:
+    """`comparisons`: each swept value -> that run's comparison.csv."""
+    columns = ["model", swept.setting, *MEASURED_COLUMNS]
     rows = []
-    for workers, comparison in sorted(comparisons.items()):
-        for r in comparison.to_dict("records"):
+    for value in swept.values:
+        if value not in comparisons:
+            continue
+        for r in comparisons[value].to_dict("records"):
             if r["model"] == BASELINE:
                 continue
-            rows.append({**{c: r.get(c) for c in SCALING_COLUMNS}, "workers": workers})
-    table = pd.DataFrame(rows, columns=SCALING_COLUMNS)
+            rows.append({**{c: r.get(c) for c in columns}, swept.setting: value})
+    table = pd.DataFrame(rows, columns=columns)
     table["recommended"] = False
     for _, per in table.groupby("model", sort=False):
         best = float(per["speedup"].max())
         enough = per[per["speedup"] >= best / (1.0 + margin)]
         if len(enough):
-            table.loc[enough["workers"].idxmin(), "recommended"] = True
+            table.loc[_to_use(swept, per, enough), "recommended"] = True
     return table
 
 
-def recommended(table: pd.DataFrame) -> dict[str, int]:
-    """Per model, the worker count to use."""
+def _to_use(swept: Swept, per: pd.DataFrame, enough: pd.DataFrame) -> object:
+    """The row (index) of the value to use among those within the margin of the best."""
+    if swept.setting == WORKERS:
+        return enough[WORKERS].astype(int).idxmin()
+    kept = enough[enough[swept.setting] == swept.kept]
+    return kept.index[0] if len(kept) else per["speedup"].astype(float).idxmax()
+
+
+def recommended(swept: Swept, table: pd.DataFrame) -> dict[str, Setting]:
+    """Per model, the value to use."""
     rows = table[table["recommended"].astype(bool)]
-    return {str(m): int(w) for m, w in zip(rows["model"], rows["workers"], strict=True)}
+    kind = int if swept.setting == WORKERS else str
+    return {str(m): kind(v) for m, v in zip(rows["model"], rows[swept.setting], strict=True)}
 
 
-def sweep_lines(table: pd.DataFrame, cores: int) -> list[str]:
+def sweep_lines(swept: Swept, table: pd.DataFrame, cores: int) -> list[str]:
     """What the sweep says, one line per model."""
     said = []
     for model, per in table.groupby("model", sort=False):
-        per = per.sort_values("workers")
         steps = ", ".join(
-            f"{int(r['workers'])}: {r['speedup']:.2f}x "
+            f"{r[swept.setting]}: {r['speedup']:.2f}x "
             f"[{r['speedup_ci_low']:.2f}, {r['speedup_ci_high']:.2f}]"
             for r in per.to_dict("records")
         )
         best = per[per["recommended"].astype(bool)]
-        use = (
-            f"use {int(best['workers'].iloc[0])} (more buy nothing beyond the margin)"
-            if len(best)
-            else "no count stands out"
-        )
+        use = f"use {best[swept.setting].iloc[0]}" if len(best) else "none stands out"
+        if len(best) and swept.setting == WORKERS:
+            use += " (more buy nothing beyond the margin)"
+        elif len(best) and best[swept.setting].iloc[0] == swept.kept:
+            use += " (the default; no other is faster beyond the margin)"
+        elif len(best) and swept.kept in set(per[swept.setting]):
+            use += f" (faster than the default, {swept.kept}, beyond the margin)"
+        elif len(best):
+            use += " (the fastest)"
         said.append(f"{model}: {steps}; {use}; {cores} cores")
     return said

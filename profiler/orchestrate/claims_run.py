@@ -25,6 +25,7 @@ from profiler.errors import UsageError
 from profiler.layout import RunDir
 from profiler.orchestrate.interpreters import resolve_python
 from profiler.orchestrate.lifecycle import RunSession
+from profiler.recorders import LIGHTEST
 from profiler.render.claims import claims_html
 from profiler.rundir import write_table
 from profiler.spine import ClaimsManifest, ClaimsResult, ProfileConfig, ProfileFn, ProgressFn, Step
@@ -49,6 +50,7 @@ CLAIM_RUNS = [
     ClaimRun("gil", "gil", models=("threads",), recorders=OBSERVED),
     ClaimRun("ipc", "ipc"),
     ClaimRun("fanout", "fanout"),
+    ClaimRun("blocking", "blocking", models=("asyncio",), recorders=LIGHTEST),  # loop monitor
     ClaimRun("release", "release", models=("threads", "processes"), workers=2),
     ClaimRun("holds", "holds", models=("threads", "processes"), workers=2),
     *(

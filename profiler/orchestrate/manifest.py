@@ -49,6 +49,7 @@ def manifest(
         margin=p.config.margin,
         max_slowdown=p.config.max_slowdown,
         sampled_error_pct=p.config.sampled_error_pct,
+        loop_stall_ms=p.config.loop_stall_ms,
         start_method=p.start_method,
         python=p.scenario.python,
         cpu_count=os.cpu_count(),

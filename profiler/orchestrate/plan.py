@@ -34,6 +34,15 @@ def check_workers(workers: int) -> None:
         )
 
 
+def check_loop_stall(stall_ms: float) -> None:
+    """The event-loop stall threshold: 1 ms to 10 s (the monitor samples a stall every
+    quarter of it, so below 1 ms it would sample most callbacks)."""
+    if not 1.0 <= stall_ms <= 10_000.0:
+        raise UsageError(
+            f"loop-stall-ms must be from 1 to 10000 milliseconds (default 10), got {stall_ms:g}"
+        )
+
+
 def validate(config: ProfileConfig) -> None:
     if config.size not in SIZES:
         raise UsageError(f"unknown size {config.size!r}; choose one of: {', '.join(SIZES)}")
@@ -58,6 +67,7 @@ def validate(config: ProfileConfig) -> None:
             "sampled-error must be between 0.5 and 50 percentage points (default 5), "
             f"got {config.sampled_error_pct:g}"
         )
+    check_loop_stall(config.loop_stall_ms)
     if config.repeat is not None and config.repeat < 1:
         raise UsageError(f"repeat must be a positive integer, got {config.repeat}")
     if config.workers is not None:

@@ -25,6 +25,7 @@ from profiler.orchestrate.interpreters import resolve_python
 from profiler.orchestrate.launch import RunTimeout, run_group
 from profiler.orchestrate.lifecycle import RunSession
 from profiler.orchestrate.observe import finish_all, stop_all, wrap_all
+from profiler.orchestrate.plan import check_loop_stall
 from profiler.orchestrate.recording import (
     HOOK_DIR,
     PYTHON_NAME,
@@ -39,7 +40,7 @@ from profiler.orchestrate.scenario import python_info
 from profiler.recorders import select
 from profiler.recorders.base import Target
 from profiler.recorders.system import ptrace_scope
-from profiler.spine import ProgressFn, Recorded, Step
+from profiler.spine import DEFAULT_LOOP_STALL_MS, ProgressFn, Recorded, Step
 from profiler.workload.documents import PythonInfo, RunError
 
 
@@ -50,6 +51,7 @@ class RecordConfig:
     recorders: str = "auto"
     python: str | None = None  # the interpreter perf probes; default: the command's, if Python
     timeout_s: float | None = None  # end the command after this long (None: wait)
+    loop_stall_ms: float = DEFAULT_LOOP_STALL_MS  # asyncio: a callback this long is a stall
 
 
 def resolve_command(argv: Sequence[str], python: str | None) -> tuple[list[str], str, PythonInfo]:
@@ -80,6 +82,7 @@ def resolve_command(argv: Sequence[str], python: str | None) -> tuple[list[str],
 
 def record(config: RecordConfig, progress: ProgressFn) -> Recorded:
     """Run the command under the recorders; the recording (orchestrate.recorded finishes it)."""
+    check_loop_stall(config.loop_stall_ms)
     argv, python, info = resolve_command(config.argv, config.python)
     chosen = select(config.recorders, python)
     wrappers, samplers = recording_recorders(chosen)
@@ -119,7 +122,7 @@ def record(config: RecordConfig, progress: ProgressFn) -> Recorded:
         try:
             done = run_group(
                 wrapped,
-                _env(notes_dir),
+                _env(notes_dir, config.loop_stall_ms),
                 config.timeout_s,
                 cwd=None,
                 on_start=attach,
@@ -152,8 +155,9 @@ def record(config: RecordConfig, progress: ProgressFn) -> Recorded:
     return Recorded(run_dir, manifest, recording, started, returncode or 0, interrupted)
 
 
-def _env(notes_dir: Path) -> dict[str, str]:
-    """The user's environment, with the start-up hook first on PYTHONPATH."""
+def _env(notes_dir: Path, loop_stall_ms: float) -> dict[str, str]:
+    """The user's environment, with the start-up hook first on PYTHONPATH: thread names,
+    pickling between processes (raw/record/ipc/), event-loop stalls (raw/record/loop/)."""
     env = dict(os.environ)
     path = env.get("PYTHONPATH", "")
     env["PYTHONPATH"] = str(HOOK_DIR) + (os.pathsep + path if path else "")
@@ -161,6 +165,10 @@ def _env(notes_dir: Path) -> dict[str, str]:
     ipc_dir = notes_dir.with_name("ipc")
     ipc_dir.mkdir(exist_ok=True)
     env["CONCPROF_IPC_DIR"] = str(ipc_dir)
+    loop_dir = notes_dir.with_name("loop")
+    loop_dir.mkdir(exist_ok=True)
+    env["CONCPROF_LOOP_DIR"] = str(loop_dir)
+    env["CONCPROF_LOOP_STALL_MS"] = f"{loop_stall_ms:g}"
     if ptrace_scope() == 1:  # py-spy beside the program is not its ancestor: allow it
         env["CONCPROF_PTRACER"] = str(os.getpid())
     return env

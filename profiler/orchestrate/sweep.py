@@ -1,12 +1,12 @@
-"""`concprof profile --workers 1,2,4` (`make profile WORKERS=1,2,4`): one scenario at
-several worker counts.
+"""`concprof profile --workers 1,2,4` (`make profile WORKERS=1,2,4`), or `--start-method
+fork,spawn` (`START_METHOD=fork,spawn`): one scenario at each value of one setting.
 
-Each count's profile is an ordinary run of timing runs only (no recorder: an observed run
-at every count would cost more than it tells); the scaling across them (analyse.scaling)
-names the count to use per model, and the profile with the chosen recorders then runs once
-more at the count of the fastest model. Everything goes to
-reports/<scenario>-sweep/<stamp>/: run.json, tables/scaling.csv, figures/scaling.png and
-index.html, which links every count's report.
+Each value's profile is an ordinary run of timing runs only (no recorder: an observed run
+at every value would cost more than it tells); the scaling across them (analyse.scaling)
+names the value to use per model, and the profile with the chosen recorders then runs once
+more at the value the fastest model should use. Everything goes to
+reports/<scenario>-sweep/<stamp>/: run.json, tables/scaling.csv (start_methods.csv),
+figures/scaling.png and index.html, which links every value's report.
 """
 
 from __future__ import annotations
@@ -26,7 +26,20 @@ from profiler.orchestrate.lifecycle import RunSession
 from profiler.orchestrate.plan import check_workers
 from profiler.render.sweep import sweep_html
 from profiler.rundir import write_table
-from profiler.spine import ProfileConfig, ProfileFn, ProgressFn, Step, SweepManifest, SweepResult
+from profiler.spine import (
+    START_METHOD,
+    WORKERS,
+    Manifest,
+    ProfileConfig,
+    ProfileFn,
+    ProgressFn,
+    Setting,
+    Step,
+    SweepManifest,
+    SweepResult,
+    Swept,
+)
+from profiler.workload import START_METHODS
 
 
 def worker_counts(spec: str | None) -> list[int]:
@@ -50,35 +63,56 @@ def worker_counts(spec: str | None) -> list[int]:
     return sorted(counts)
 
 
+def start_methods(spec: str | None) -> list[str]:
+    """START_METHOD as given: one method, or several comma-separated (a sweep)."""
+    if spec is None or not spec.strip():
+        return []
+    methods = [part.strip() for part in spec.split(",")]
+    unknown = [m for m in methods if m not in START_METHODS]
+    if unknown:
+        raise UsageError(
+            f"unknown start method {unknown[0]!r}; choose one or several of: "
+            f"{', '.join(START_METHODS)}"
+        )
+    if len(methods) != len(set(methods)):
+        raise UsageError(f"START_METHOD={spec} names a method twice; name each once")
+    return methods
+
+
 def profile_sweep(
-    profile: ProfileFn, config: ProfileConfig, counts: list[int], progress: ProgressFn
+    profile: ProfileFn, config: ProfileConfig, swept: Swept, progress: ProgressFn
 ) -> SweepResult:
-    """Profile `config` at each count (timing runs only), then once with its recorders at
-    the count the fastest model needs."""
+    """Profile `config` at each value of the swept setting (timing runs only), then once
+    with its recorders at the value the fastest model should use."""
     started = time.time()
+    if swept.setting == START_METHOD and config.models is None:
+        config = dataclasses.replace(config, models=("processes",))  # the only one it changes
     runs, comparisons = {}, {}
-    for count in counts:
-        progress(Step("sweep", "", 0, 0, 0, None, True, f"timing runs at {count} workers"))
-        timing_only = dataclasses.replace(config, workers=count, recorders="none")
-        runs[count], analysis = profile(timing_only, progress)
+    for value in swept.values:
+        progress(Step("sweep", "", 0, 0, 0, None, True, f"timing runs at {swept.label} {value}"))
+        timing_only = dataclasses.replace(swept.at(config, value), recorders="none")
+        runs[value], analysis = profile(timing_only, progress)
         if analysis.comparison is not None:
-            comparisons[count] = analysis.comparison
-    table = scaling(comparisons, config.margin)
+            comparisons[value] = analysis.comparison
+        if swept.setting == START_METHOD and swept.kept is None:
+            swept = dataclasses.replace(swept, kept=_default_start_method(runs[value]))
+    table = scaling(swept, comparisons, config.margin)
     cores = os.cpu_count() or 1
     result = SweepResult(
-        Path(),
-        Path(config.scenario).stem,
-        runs,
-        table,
-        sweep_lines(table, cores),
-        cores,
+        out_dir=Path(),
+        scenario=Path(config.scenario).stem,
+        swept=swept,
+        runs=runs,
+        table=table,
+        lines=sweep_lines(swept, table, cores),
+        cores=cores,
     )
-    chosen = _count_to_observe(table)
+    chosen = _value_to_observe(swept, table)
     if chosen is not None and config.recorders != "none":
-        note = f"observed run with recorders at {chosen} workers (the fastest model's count)"
+        note = f"observed run with recorders at {swept.label} {chosen} (the fastest model's)"
         progress(Step("sweep", "", 0, 0, 0, None, True, note))
-        observed_run, _ = profile(dataclasses.replace(config, workers=chosen), progress)
-        result.observed_run, result.observed_workers = observed_run, chosen
+        result.observed_run, _ = profile(swept.at(config, chosen), progress)
+        result.observed_value = chosen
     name = f"{result.scenario}-sweep"
     result.out_dir = RunSession(config.reports, name, progress, started=started).run_dir
     result.duration_s = time.time() - started
@@ -86,25 +120,38 @@ def profile_sweep(
     return result
 
 
-def _count_to_observe(table: pd.DataFrame) -> int | None:
-    """The count to use of the model that is fastest at its own count to use."""
+def _default_start_method(run_dir: Path) -> str:
+    """The start method the run's interpreter uses when none is asked for."""
+    manifest = Manifest.load(RunDir(run_dir).manifest)
+    return manifest.python.default_start_method
+
+
+def _value_to_observe(swept: Swept, table: pd.DataFrame) -> Setting | None:
+    """The value to use of the model that is fastest at its own value to use."""
     chosen = table[table["recommended"].astype(bool)]
     if chosen.empty:
         return None
-    return int(chosen.sort_values("speedup", ascending=False)["workers"].iloc[0])
+    value = chosen.sort_values("speedup", ascending=False)[swept.setting].iloc[0]
+    return int(value) if swept.setting == WORKERS else str(value)
 
 
 def save_sweep(result: SweepResult, scenario: str) -> None:
-    """run.json, tables/scaling.csv, figures/scaling.png and index.html of a sweep."""
-    write_table(result.out_dir, "scaling", result.table)
+    """run.json, the table, figures/scaling.png and index.html of a sweep."""
+    write_table(result.out_dir, result.swept.table_name, result.table)
     write_atomic(RunDir(result.out_dir).report, sweep_html(result))
+    values = list(result.runs)
+    workers = result.swept.setting == WORKERS
     SweepManifest(
         scenario=scenario,
-        workers=list(result.runs),
+        setting=result.swept.setting,
+        values=values,
+        kept=None if result.swept.kept is None else str(result.swept.kept),
+        workers=[int(v) for v in values] if workers else [],
         runs={str(k): str(v) for k, v in result.runs.items()},
         observed_run=str(result.observed_run) if result.observed_run else None,
-        observed_workers=result.observed_workers,
-        recommended=recommended(result.table),
+        observed_value=result.observed_value,
+        observed_workers=int(result.observed_value) if workers and result.observed_value else None,
+        recommended=recommended(result.swept, result.table),
         cores=result.cores,
         answer=result.lines,
         duration_s=round(result.duration_s, 1),
@@ -112,18 +159,25 @@ def save_sweep(result: SweepResult, scenario: str) -> None:
 
 
 def rebuild_sweep(out_dir: Path, saved: SweepManifest) -> SweepResult:
-    """`concprof report` on a sweep directory: its page again, from tables/scaling.csv."""
-    table = pd.read_csv(RunDir(out_dir).tables / "scaling.csv")
+    """`concprof report` on a sweep directory: its page again, from its table."""
+    kind = int if saved.setting == WORKERS else str
+    swept = Swept(saved.setting, tuple(kind(v) for v in saved.values or saved.workers), saved.kept)
+    table = pd.read_csv(RunDir(out_dir).tables / f"{swept.table_name}.csv")
     result = SweepResult(
-        out_dir,
-        Path(saved.scenario).stem,
-        {int(k): Path(v) for k, v in saved.runs.items()},
-        table,
-        sweep_lines(table, saved.cores),
-        saved.cores,
-        Path(saved.observed_run) if saved.observed_run else None,
-        saved.observed_workers,
-        saved.duration_s,
+        out_dir=out_dir,
+        scenario=Path(saved.scenario).stem,
+        swept=swept,
+        runs={kind(k): Path(v) for k, v in saved.runs.items()},
+        table=table,
+        lines=sweep_lines(swept, table, saved.cores),
+        cores=saved.cores,
+        observed_run=Path(saved.observed_run) if saved.observed_run else None,
+        observed_value=(
+            kind(saved.observed_value)
+            if saved.observed_value is not None
+            else saved.observed_workers
+        ),
+        duration_s=saved.duration_s,
     )
     write_atomic(RunDir(out_dir).report, sweep_html(result))
     return result

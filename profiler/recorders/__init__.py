@@ -21,6 +21,9 @@ SAMPLERS: dict[str, Callable[[], Sampler]] = {s.name: s.sampler for s in SOURCES
 # the row to prefer (`best`) when several recorders measured the same thing: exact first
 SOURCE_RANK: dict[str, int] = {name: rank for rank, name in enumerate(RECORDER_NAMES)}
 EXACT: frozenset[str] = frozenset(s.name for s in SOURCES if s.exact)
+# the cheapest observed run: what needs the run observed, not a recorder's view of it (the
+# event-loop monitor, the pickling accounting)
+LIGHTEST: str = procfs.SOURCE.name
 
 
 def best_source(sources: Iterable[object]) -> str | None:

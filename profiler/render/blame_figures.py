@@ -1,4 +1,5 @@
-"""The GIL blame icicle: functions weighted by the waiting they made other threads do."""
+"""Icicles: the GIL blame (functions weighted by the waiting they made other threads do)
+and the event loop's blockers (weighted by the time they blocked it)."""
 
 from __future__ import annotations
 
@@ -20,15 +21,22 @@ def _frame_label(frame: str) -> str:
     return f"{name} ({file})" if file else name
 
 
-def icicle_figure(blamed: pd.DataFrame, title: str) -> Figure | None:
-    """Root at the top; each stack's waiting caused along its frames (analyse.blame)."""
-    rows = blamed[blamed["waited_s"] > 0]
+GIL_BLAME_AXIS = (
+    "share of the waiting caused ({total:.3g} s in all): exact per holder thread (perf), "
+    "split over its GIL-holding stacks (py-spy samples)"
+)
+
+
+def icicle_figure(
+    blamed: pd.DataFrame, title: str, weight: str = "waited_s", axis: str = GIL_BLAME_AXIS
+) -> Figure | None:
+    """Root at the top; each stack's `weight` along its frames (analyse.blame: the waiting
+    caused; analyse.loop: the time a stack blocked the loop)."""
+    rows = blamed[blamed[weight] > 0]
     if rows.empty:
         return None
     weights: dict[tuple[str, ...], float] = {}
-    for stack, function, waited in zip(
-        rows["stack"], rows["function"], rows["waited_s"], strict=True
-    ):
+    for stack, function, waited in zip(rows["stack"], rows["function"], rows[weight], strict=True):
         frames = tuple(str(stack).split(";")) if stack else (str(function),)
         for depth in range(1, min(len(frames), MAX_DEPTH) + 1):
             weights[frames[:depth]] = weights.get(frames[:depth], 0.0) + float(waited)
@@ -54,10 +62,6 @@ def icicle_figure(blamed: pd.DataFrame, title: str) -> Figure | None:
     ax.set_ylim(depth_max - 0.5, -0.5)
     ax.set_xlim(0, 1)
     ax.set_yticks([])
-    ax.set_xlabel(
-        f"share of the waiting caused ({total:.3g} s in all): exact per holder thread (perf), "
-        "split over its GIL-holding stacks (py-spy samples)",
-        fontsize=8,
-    )
+    ax.set_xlabel(axis.format(total=total), fontsize=8)
     ax.set_title(title, fontsize=10, loc="left")
     return fig

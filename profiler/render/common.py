@@ -31,6 +31,8 @@ COLUMNS = {  # what a renderer needs of a table the run may not have produced
     "cores_timeline": ["model", "t_s", "core", "busy_frac", "source"],
     "threads": ["model", "pid", "tid", "thread_name", "process_role"],
     "traced_threads": ["model", "pid", "tid", "kind", "name"],
+    "loop_stalls": ["model", "pid", "tid", "function", "start_us", "duration_us"],
+    "loop_lag": ["model", "pid", "tid", "t_s", "lag_max_ms"],
 }
 
 

@@ -12,6 +12,7 @@ from profiler.atomic import write_with
 from profiler.recorders import best_source
 from profiler.render.blame_figures import icicle_figure
 from profiler.render.gil_figures import gil_states_figure, gil_timeline_figure, sampled_gil_figure
+from profiler.render.loop_figures import loop_blockers_figure, loop_lag_figure
 from profiler.render.plotting import Figure, plt
 
 MODEL_COLOURS = {
@@ -158,4 +159,8 @@ def render_figures(
         made["gil_sampled"] = sampled_gil_figure(a.threads)
     if a.cores_timeline is not None:
         made["cores"] = cores_figure(a.cores_timeline)
+    if a.loop_lag is not None and a.loop_stalls is not None and a.loop_stats is not None:
+        stall_ms = float(a.loop_stats["stall_ms"].iloc[0]) if len(a.loop_stats) else 0.0
+        made["loop_lag"] = loop_lag_figure(a.loop_lag, a.loop_stalls, stall_ms)
+        made["loop_blockers"] = loop_blockers_figure(a.loop_stalls)
     return {name: save(fig, figures_dir, name) for name, fig in made.items() if fig is not None}

@@ -2,8 +2,9 @@
 
 Per model, on one time line (models one after another, 0.5 s apart): the
 GIL state of every thread as slices (category `gil`, from perf), the
-functions of the separate viztracer run (category `function`) and each
-core's busy fraction as a counter. Process and thread names say which run
+functions of the separate viztracer run (category `function`), each
+core's busy fraction as a counter, and an event loop's stalls (category `loop`, on its
+thread) with its worst lag as a counter. Process and thread names say which run
 and which recorder they come from.
 """
 
@@ -100,8 +101,41 @@ def trace_events(models: list[str], a: RunAnalysis) -> list[dict[str, Any]]:
                     }
                 )
                 end = max(end, float(t_s) * 1e6)
+        end = max(end, _loop_events(events, a, model, offset))
         offset += end + GAP_US
     return events
+
+
+def _loop_events(events: list[dict[str, Any]], a: RunAnalysis, model: str, offset: float) -> float:
+    """An event loop's stalls as slices on its thread and its worst lag as a counter;
+    returns where they end (µs)."""
+    end = 0.0
+    stalls = table(a.loop_stalls, "loop_stalls")
+    per = stalls[stalls["model"] == model]
+    for pid, tid, function, start, dur in zip(
+        per["pid"], per["tid"], per["function"], per["start_us"], per["duration_us"], strict=True
+    ):
+        events.append(
+            _slice("loop", f"stall: {function}", pid, tid, offset + float(start), float(dur))
+        )
+        end = max(end, float(start) + float(dur))
+    lag = table(a.loop_lag, "loop_lag")
+    per = lag[lag["model"] == model]
+    for pid, tid, t_s, worst in zip(
+        per["pid"], per["tid"], per["t_s"], per["lag_max_ms"], strict=True
+    ):
+        events.append(
+            {
+                "ph": "C",
+                "pid": int(pid),
+                "tid": int(tid),
+                "name": "event loop lag (ms)",
+                "ts": offset + float(t_s) * 1e6,
+                "args": {"worst": float(worst) if worst == worst else 0.0},
+            }
+        )
+        end = max(end, float(t_s) * 1e6)
+    return end
 
 
 def render_trace(run_dir: Path, models: list[str], a: RunAnalysis) -> Path:

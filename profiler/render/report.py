@@ -72,6 +72,34 @@ def _blame_tables(a: RunAnalysis) -> dict[str, dict[str, Any] | None]:
 MAX_THREAD_ROWS = 60  # per model: a thread per request would make the page endless
 
 
+WORST_STALLS = 10  # loop_stalls.csv has every one
+LOOP_STATS_SHOWN = ["pid", "tid", "window_s", "blocked_pct", "stalls", "lag_p50_ms",
+                    "lag_p95_ms", "lag_p99_ms", "tasks_max"]  # fmt: skip
+STALL_SHOWN = ["start_us", "duration_us", "cpu_pct", "task", "coroutine", "function", "stack"]
+
+
+def _loop_tables(a: RunAnalysis) -> dict[str, dict[str, Any] | None]:
+    """The event-loop section: per loop, the blockers ranked, the worst stalls."""
+    stats, blockers, stalls = a.loop_stats, a.loop_blockers, a.loop_stalls
+    if stats is None or stats.empty:
+        return {}
+    first = ["model"] if "model" in stats else []
+    shown: dict[str, dict[str, Any] | None] = {
+        "loop_stats": _plain(stats.reindex(columns=first + LOOP_STATS_SHOWN).round(2))
+    }
+    if blockers is not None and len(blockers):
+        ranked = blockers.drop(columns=["stack"]).head(TOP_FUNCTIONS)
+        shown["loop_blockers"] = _plain(ranked.round(2))
+    if stalls is not None and len(stalls):
+        worst = stalls.sort_values("duration_us", ascending=False).head(WORST_STALLS)
+        shown["loop_worst"] = _plain(worst.reindex(columns=STALL_SHOWN).round(1))
+    return shown
+
+
+def _stall_ms(stats: pd.DataFrame | None) -> float | None:
+    return float(stats["stall_ms"].iloc[0]) if stats is not None and len(stats) else None
+
+
 def _busiest(threads: pd.DataFrame | None) -> pd.DataFrame | None:
     """The MAX_THREAD_ROWS threads per model with the most GIL and CPU activity (every
     source's rows of those threads), in their original order."""
@@ -126,6 +154,7 @@ def render_report(
         "checks": _plain(a.checks),
         "claims": _plain(a.claims),
         **_blame_tables(a),
+        **_loop_tables(a),
     }
     cores = a.cores
     cores_source = how_measured(
@@ -169,5 +198,8 @@ def render_report(
         files=[f for f in files if f != RunDir(run_dir).report.name],
         run_dir=str(run_dir),
         ceiling_assumptions=_assumptions(a.gil_ceiling),
+        stall_ms=float(a.loop_stats["stall_ms"].iloc[0])
+        if a.loop_stats is not None and len(a.loop_stats)
+        else None,
     )
     return write_atomic(RunDir(run_dir).report, html)

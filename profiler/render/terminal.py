@@ -112,14 +112,15 @@ def print_across(console: Console, result: AcrossResult) -> None:
 
 
 def print_sweep(console: Console, result: SweepResult) -> None:
-    """The scaling across worker counts (analyse.scaling) and the count to use per model."""
-    table = Table("model", "workers", "speedup", "95% CI", "vs sequential", "use", title=(
-        f"{result.scenario}: speedup by workers ({result.cores} cores; timing runs)"
+    """The scaling across a swept setting (analyse.scaling) and the value to use per model."""
+    swept = result.swept
+    table = Table("model", swept.label, "speedup", "95% CI", "vs sequential", "use", title=(
+        f"{result.scenario}: speedup by {swept.label} ({result.cores} cores; timing runs)"
     ))  # fmt: skip
     for r in result.table.to_dict("records"):
         table.add_row(
             str(r["model"]),
-            str(r["workers"]),
+            str(r[swept.setting]),
             _num(r["speedup"], ".2f") + "x",
             f"{_num(r['speedup_ci_low'], '.2f')}–{_num(r['speedup_ci_high'], '.2f')}",
             str(r["vs_sequential"]),
@@ -128,11 +129,14 @@ def print_sweep(console: Console, result: SweepResult) -> None:
     console.print(table)
     for line in result.lines:
         console.print(f"  {line}", highlight=False, soft_wrap=True, markup=False)
-    for count, run_dir in result.runs.items():
-        console.print(f"{count} workers: {RunDir(run_dir).report}", markup=False, highlight=False)
+    for value, run_dir in result.runs.items():
+        console.print(
+            f"{swept.label} {value}: {RunDir(run_dir).report}", markup=False, highlight=False
+        )
     if result.observed_run is not None:
         console.print(
-            f"observed at {result.observed_workers} workers: {RunDir(result.observed_run).report}",
+            f"observed at {swept.label} {result.observed_value}: "
+            f"{RunDir(result.observed_run).report}",
             markup=False,
             highlight=False,
         )

@@ -1,8 +1,8 @@
 """timeline.html: a self-contained interactive timeline (canvas viewer, works offline).
 
 Rows per model: each thread's GIL states (perf), each core's busy fraction,
-function spans from the separate viztracer run, and a process pool's tasks and pickling
-per process. Data is embedded as
+function spans from the separate viztracer run, a process pool's tasks and pickling
+per process, and an event loop's stalls and lag. Data is embedded as
 JSON (with `<` escaped, so no name can close the script element); the
 viewer sets every name with textContent, never as markup.
 """
@@ -148,6 +148,46 @@ def _ipc_rows(
     return rows
 
 
+def _loop_rows(
+    stalls: pd.DataFrame, lag: pd.DataFrame, table: dict[str, int]
+) -> list[dict[str, Any]]:
+    """Per event loop: its stalls as spans (what blocked it, in which task) and its worst
+    lag per moment as a shaded row (darker: later; analyse.loop)."""
+    rows = []
+    for key, per in lag.groupby(["pid", "tid"], sort=True):
+        pid, tid = (int(str(k)) for k in key)
+        mine = stalls[(stalls["pid"] == pid) & (stalls["tid"] == tid)]
+        names = [
+            f"stall {d / 1e3:.1f} ms: {f}" + (f" ({t})" if t else "")
+            for d, f, t in zip(mine["duration_us"], mine["function"], mine["task"], strict=True)
+        ]
+        rows.append(
+            {
+                "kind": "spans",
+                "label": f"event loop · stalls ({pid})",
+                "sub": f"callbacks that blocked the loop, observed run · pid {pid} · tid {tid}",
+                "starts": mine["start_us"].round(1).tolist(),
+                "ends": (mine["start_us"] + mine["duration_us"]).round(1).tolist(),
+                "depth": [0] * len(mine),
+                "names": [table.setdefault(n, len(table)) for n in names],
+            }
+        )
+        t_us = (per["t_s"] * 1e6).to_numpy()
+        width = float(t_us[1] - t_us[0]) if len(t_us) > 1 else 1_000.0
+        worst = float(per["lag_max_ms"].max()) if per["lag_max_ms"].notna().any() else 0.0
+        rows.append(
+            {
+                "kind": "core",
+                "label": f"event loop · lag ({pid})",
+                "sub": f"worst wait from ready to run, darker is later (max {worst:.1f} ms)",
+                "starts": t_us.round(1).tolist(),
+                "ends": (t_us + width).round(1).tolist(),
+                "values": (per["lag_max_ms"].fillna(0.0) / max(worst, 1e-9)).round(3).tolist(),
+            }
+        )
+    return rows
+
+
 def timeline_document(title: str, models: list[str], a: RunAnalysis) -> dict[str, Any]:
     """The viewer's data: groups (one per model) of rows, and the function-name table."""
     function_names: dict[str, int] = {}
@@ -173,6 +213,11 @@ def timeline_document(title: str, models: list[str], a: RunAnalysis) -> dict[str
             if not pickling.empty:
                 own = a.tasks[a.tasks["model"] == model]
                 rows += _ipc_rows(pickling, own, function_names)
+        if a.loop_stalls is not None and a.loop_lag is not None:
+            lag = a.loop_lag[a.loop_lag["model"] == model]
+            if not lag.empty:
+                stalled = a.loop_stalls[a.loop_stalls["model"] == model]
+                rows += _loop_rows(stalled, lag, function_names)
         if rows:
             end = max((r["ends"][-1] for r in rows if r["ends"]), default=0.0)
             groups.append({"model": model, "end_us": end, "rows": rows})

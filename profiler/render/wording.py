@@ -16,6 +16,7 @@ from profiler.answer import (
     CoresEvidence,
     GilEvidence,
     IpcEvidence,
+    LoopEvidence,
     ModelEvidence,
     RecordingAnswer,
     ThreadShare,
@@ -63,6 +64,26 @@ def recording_lines(a: RecordingAnswer) -> list[str]:
             f"({p.seconds / max(a.window_s, 1e-9) * 100:.1f}% of the {a.window_s:.1f} s "
             f"recorded); most: {p.top_site} in pid {p.top_pid}, {size(p.top_bytes)} "
             "(tables/ipc_sites.csv)"
+        )
+    if a.loop is not None and a.loop.stalls:
+        lo = a.loop
+        by = f" by {blocker_text(lo)}" if lo.blocker else ""
+        change = f". To change: {loop_change(lo)}" if lo.blocker else ""
+        lines.append(
+            f"its event loop was blocked {lo.blocked_pct:.0f}% of the time it ran{by}; other "
+            f"callbacks waited up to {lo.lag_p95_ms:.0f} ms (p95; {lo.source.split(',')[0]}; "
+            f"tables/loop_stalls.csv){change}"
+        )
+    elif a.loop is not None:
+        lo = a.loop
+        lines.append(
+            f"its event loop never ran a callback of {lo.stall_ms:g} ms or more; callbacks "
+            f"waited {lo.lag_p95_ms:.1f} ms at p95 ({lo.source.split(',')[0]})"
+        )
+    if a.attached:
+        lines.append(
+            "not seen in an attached process: its event loops' stalls and what its processes "
+            "pickle (both need the start-up hook: concprof record -- <command>)"
         )
     if a.ceiling is not None:
         c = a.ceiling
@@ -210,6 +231,49 @@ def ipc_text(i: IpcEvidence) -> str:
     )
 
 
+def loop_text(lo: LoopEvidence) -> str:
+    """What the event loop's monitor measured, for the evidence line."""
+    said = (
+        f"event loop blocked {lo.blocked_pct:.0f}% of its run ({lo.stalls} callbacks of "
+        f"{lo.stall_ms:g} ms or more"
+    )
+    if lo.blocker:
+        said += f", {lo.blocker_pct:.0f}% in {lo.blocker}"
+    return f"{said}), callbacks {lo.lag_p95_ms:.1f} ms late at p95 ({lo.source})"
+
+
+def blocker_text(lo: LoopEvidence) -> str:
+    """The function that blocked the loop, with its numbers: what it is, how long, how often."""
+    where = f" ({lo.blocker_file.rsplit('/', 1)[-1]})" if lo.blocker_file else ""
+    inside = f" in {lo.blocker_coroutines}" if lo.blocker_coroutines else ""
+    kind = f", computing {lo.blocker_cpu_pct:.0f}% of it" if known(lo.blocker_cpu_pct) else ""
+    return (
+        f"{lo.blocker}{where}, a synchronous call{inside}: {lo.blocker_mean_ms:.1f} ms each, "
+        f"{lo.blocker_stalls} times{kind}"
+    )
+
+
+def loop_change(lo: LoopEvidence) -> str:
+    """What to change so that the loop is not blocked: by what the blocker does."""
+    computes = known(lo.blocker_cpu_pct) and lo.blocker_cpu_pct >= 50.0
+    best = f"; with nothing blocking the loop, {lo.at_best:.1f}x (predicted)" if lo.at_best else ""
+    if computes:
+        return (
+            "it computes, so in a thread it would still hold the GIL: run it in a process "
+            "pool (`await loop.run_in_executor(ProcessPoolExecutor(), ...)`) or make it "
+            f"cheaper{best}"
+        )
+    off = (
+        f": {lo.without_waits:.1f}x predicted with its waiting off the loop"
+        if lo.without_waits
+        else ""
+    )
+    return (
+        "it waits without yielding: await an asyncio form of it (asyncio.sleep, an asyncio "
+        f"client) or move it off the loop (`await asyncio.to_thread(...)`){off}"
+    )
+
+
 def measured_text(e: ModelEvidence) -> str:
     """What the model's observed run measured: GIL, cores, the ceiling, the pickling ("" if
     nothing)."""
@@ -217,6 +281,7 @@ def measured_text(e: ModelEvidence) -> str:
     parts += [cores_text(e.cores)] if e.cores is not None else []
     parts += [ceiling_text(e.ceiling)] if e.ceiling is not None else []
     parts += [ipc_text(e.ipc)] if e.ipc is not None else []
+    parts += [loop_text(e.loop)] if e.loop is not None else []
     return "; ".join(parts)
 
 
@@ -247,6 +312,16 @@ def cause_text(c: Cause) -> str:
             f"{size(i.result_bytes)}; pickling, piping and unpickling take {i.share_pct:.0f}% "
             f"of each task's time ({duration(i.ipc_s)} per task against {duration(i.task_s)} "
             f"of work: {ipc_parts(i)}){queued}. To change: {change}{instead}"
+        )
+    if c.kind == "loop_blocked" and c.loop is not None:
+        lo = c.loop
+        by = f" by {blocker_text(lo)}" if lo.blocker else ""
+        instead = f"; {c.instead} {c.instead_speedup:.2f}x here" if c.instead else ""
+        change = loop_change(lo) if lo.blocker else "find what runs long between its awaits"
+        return (
+            f"{c.model} {c.speedup:.2f}x: the event loop was blocked {lo.blocked_pct:.0f}% of "
+            f"the run{by}; other callbacks waited up to {lo.lag_p95_ms:.0f} ms (p95). "
+            f"To change: {change}{instead}"
         )
     return f"{c.model}: {c.kind}"
 

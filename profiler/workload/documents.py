@@ -128,6 +128,51 @@ class IpcEvent(Document):
 
 
 @dataclass(frozen=True)
+class LoopStall(Document):
+    """One callback or task step that ran longer than the stall threshold
+    (profiler.workload.hook.concprof_loop): when, how long, what it stepped, and the stacks
+    sampled inside it (innermost first: function, file, line, the program's own)."""
+
+    start_ns: int  # CLOCK_MONOTONIC
+    duration_ns: int
+    cpu_share: float  # of the stall after its first sample, on the thread's CPU; -1 unknown
+    task: str  # the task it stepped ("" for a plain callback)
+    coroutine: str  # that task's coroutine
+    callback: str  # the callback's own name (a task step: TaskStepMethWrapper)
+    coroutine_own: bool = True  # the program's own (not a library's, not concprof's harness)
+    samples: list[Any] = field(default_factory=list)  # stacks of [function, file, line, own]
+
+
+@dataclass(frozen=True)
+class LoopReport(Document):
+    """One event loop of one process: its thread, window, steps (callbacks run), the lag from
+    ready to run (percentiles; its maximum per bin over time: [bin start ns, callbacks, max
+    lag ns]), the most tasks alive, and its stalls."""
+
+    pid: int
+    tid: int
+    stall_ns: int  # the threshold
+    poll_ns: int  # how often a running callback was sampled
+    first_ns: int
+    last_ns: int
+    steps: int
+    lagged: int  # callbacks with a known lag
+    lag_p50_ns: int
+    lag_p95_ns: int
+    lag_p99_ns: int
+    lag_max_ns: int
+    tasks_max: int
+    lag_series: list[list[int]] = field(default_factory=list)
+    stalls: list[LoopStall] = field(default_factory=list)
+
+    @classmethod
+    def of_monitor(cls, report: dict[str, Any]) -> list[LoopReport]:
+        """The loops of one process's monitor report (concprof_loop.Monitor.report)."""
+        common = {k: report[k] for k in ("pid", "stall_ns", "poll_ns")}
+        return [cls.from_json({**loop, **common}) for loop in report.get("loops", [])]
+
+
+@dataclass(frozen=True)
 class ScenarioDescription(Document):
     """`runner describe`: a scenario file's checked metadata."""
 
@@ -179,6 +224,7 @@ class RunResult(Document):
     task_records: list[TaskRecord] = field(default_factory=list)
     ipc: list[IpcEvent] = field(default_factory=list)  # observed processes runs: the pickling
     ipc_frame_bytes: dict[str, int] = field(default_factory=dict)  # a pool item's own bytes
+    loops: list[LoopReport] = field(default_factory=list)  # observed asyncio runs: the loop
     error: RunError | None = None
     ok: bool = False
     gil_enabled_after: bool | None = None  # after the window (free-threaded: re-enabled?)

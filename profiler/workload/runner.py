@@ -28,10 +28,12 @@ from profiler.workload import ipc_watch
 from profiler.workload.contract import ContractError, describe, load_checked, python_info
 from profiler.workload.documents import (
     IpcEvent,
+    LoopReport,
     RunError,
     RunResult,
 )
 from profiler.workload.gil_watch import GilWatch, gil_enabled
+from profiler.workload.hook import concprof_loop
 from profiler.workload.models import MODEL_NAMES, START_METHODS, WorkloadSpec, get_model
 from profiler.workload.models.base import (
     ModelRun,
@@ -122,6 +124,7 @@ def _run_model(args: argparse.Namespace, reference: GilReference | None) -> RunR
         this_thread()  # name this thread now, not inside the measured run
         before = resource.getrusage(resource.RUSAGE_SELF)
         children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        loop_monitor = _loop_monitor(args)
         doc.start_ns = start_ns = time.monotonic_ns()
         later: list[ModelRun] = []
         try:
@@ -141,6 +144,9 @@ def _run_model(args: argparse.Namespace, reference: GilReference | None) -> RunR
             doc.clock_tick_s = 1.0 / os.sysconf("SC_CLK_TCK")
             if reference is not None:
                 doc.gil_reference_ok = reference.end() and bool(doc.gil_reference_ok)
+            if loop_monitor is not None:
+                loop_monitor.unpatch()
+                doc.loops = LoopReport.of_monitor(loop_monitor.report())
         doc.wall_s = (end_ns - start_ns) / 1e9
         doc.ipc = _ipc_events(spec.ipc_dir, run)  # the first pass's, as its task records
         doc.ipc_frame_bytes = _frame_bytes() if doc.ipc else {}
@@ -167,6 +173,13 @@ def _run_model(args: argparse.Namespace, reference: GilReference | None) -> RunR
             doc.error = doc.error or _error("teardown", exc, args.model)
     doc.ok = doc.error is None
     return doc
+
+
+def _loop_monitor(args: argparse.Namespace) -> concprof_loop.Monitor | None:
+    """The event-loop monitor, in an observed asyncio run (timing runs have none)."""
+    if not args.task_times or args.model != "asyncio" or args.loop_stall_ms is None:
+        return None
+    return concprof_loop.install(args.loop_stall_ms)
 
 
 def _ipc_dir(args: argparse.Namespace) -> str | None:
@@ -239,6 +252,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         default=1,
         help="run the model this many times in one window (observed runs that a sampler "
         "needs longer); results and task records are those of the first pass",
+    )
+    r.add_argument(
+        "--loop-stall-ms",
+        type=float,
+        help="monitor the event loop (observed asyncio runs; hook/concprof_loop.py): a "
+        "callback longer than this is a stall",
     )
     r.add_argument(
         "--gil-reference",

@@ -54,3 +54,44 @@ def test_a_bad_worker_list_is_one_line_and_exit_2(tmp_path: Path) -> None:
     code, _out, err = concprof("profile", "cpu", "--workers", "1,two", "--out", str(tmp_path))
     assert code == 2 and err.strip().count("\n") == 0 and "not a whole number" in err, err
     assert not any(tmp_path.iterdir())
+
+
+def test_start_methods_are_compared_and_the_default_kept_unless_beaten(tmp_path: Path) -> None:
+    code, out, err = concprof(
+        "profile", "cpu", "--size", "quick", "--workers", "2", "--start-method", "fork,spawn",
+        "--repeat", "3", "--recorders", "none", "--out", str(tmp_path),
+    )  # fmt: skip
+    assert code == 0, err
+    sweep = tmp_path / "cpu-sweep" / "latest"
+    manifest = json.loads((sweep / "run.json").read_text())
+    assert manifest["setting"] == "start_method" and manifest["values"] == ["fork", "spawn"]
+    assert manifest["kept"] == "fork"  # Linux's default up to 3.13
+    table = pd.read_csv(sweep / "tables" / "start_methods.csv")
+    # processes only (the one model a start method changes), one row per method
+    assert list(table["start_method"]) == ["fork", "spawn"] and set(table["model"]) == {"processes"}
+    assert table["recommended"].sum() == 1
+    chosen = table[table["recommended"]].iloc[0]
+    fork = table[table["start_method"] == "fork"].iloc[0]
+    # spawn is chosen only when faster than fork beyond the margin (5%)
+    assert chosen["start_method"] == "fork" or chosen["speedup"] > fork["speedup"] * 1.05
+    for method, run in manifest["runs"].items():
+        assert json.loads((Path(run) / "run.json").read_text())["start_method"] == method
+    assert "processes: fork:" in out and "start method spawn:" in out
+    code, _, err = concprof("report", str(sweep))
+    assert code == 0, err
+
+
+@pytest.mark.parametrize(
+    ("flags", "says"),
+    [
+        (["--start-method", "fork,vfork"], "unknown start method 'vfork'"),
+        (["--start-method", "spawn,spawn"], "names a method twice"),
+        (["--workers", "1,2", "--start-method", "fork,spawn"], "one list at a time"),
+    ],
+)
+def test_a_bad_start_method_list_is_one_line_and_exit_2(
+    tmp_path: Path, flags: list[str], says: str
+) -> None:
+    code, _out, err = concprof("profile", "cpu", *flags, "--out", str(tmp_path))
+    assert code == 2 and err.strip().count("\n") == 0 and says in err, err
+    assert not any(tmp_path.iterdir())

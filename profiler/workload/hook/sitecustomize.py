@@ -1,7 +1,8 @@
 """`concprof record`: names every thread of the recorded program as it starts.
 
 With CONCPROF_IPC_DIR set it also accounts what the program's processes pickle for
-each other (concprof_ipc, beside it). Put on the program's PYTHONPATH (with
+each other (concprof_ipc, beside it); with CONCPROF_LOOP_DIR, its event loops' stalls
+and lag (concprof_loop). Put on the program's PYTHONPATH (with
 CONCPROF_THREADS_DIR set), Python imports
 it at start-up in every interpreter of the program, forked or spawned. It appends
 one JSON line per thread start to <CONCPROF_THREADS_DIR>/<pid>.jsonl: pid, native
@@ -93,5 +94,15 @@ if os.environ.get("CONCPROF_IPC_DIR"):  # what its processes pickle for each oth
 
         concprof_ipc.install()
     except ImportError:
+        pass  # the hook directory is not on this interpreter's path
+if os.environ.get("CONCPROF_LOOP_DIR"):  # event-loop stalls and lag
+    try:
+        import concprof_loop  # type: ignore[import-not-found]
+
+        concprof_loop.install(
+            float(os.environ.get("CONCPROF_LOOP_STALL_MS") or concprof_loop.DEFAULT_STALL_MS),
+            os.environ["CONCPROF_LOOP_DIR"],
+        )
+    except (ImportError, ValueError):
         pass  # the hook directory is not on this interpreter's path
 _chain()

@@ -1,0 +1,157 @@
+"""The event-loop monitor (workload/hook/concprof_loop.py) through the real CLI: `record` of
+asyncio programs with blocking calls of known lengths, and the asyncio model's observed run
+of the built-in `blocking` scenario.
+
+Physical bounds: a stall lasts at least the blocking call inside it and, since nothing
+else runs on the loop meanwhile, not much longer (10%: the step's own awaits and the
+monitor's clock reads are microseconds; a shared machine may stretch a 40 ms sleep by a
+few ms). Each round one event wakes the parser, the napper and then 20 tickers, in that
+order in one loop iteration: every ticker's wake-up is ready before both stalls and runs
+after them, 70 ms late, so most callbacks wait longer than the longest single stall
+(40 ms). A loop whose callbacks each take microseconds has no 10 ms stall.
+"""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from profiler.load.run import load_run
+from tests.conftest import concprof
+
+pytestmark = pytest.mark.integration
+
+ROUNDS = 8
+PARSE_MS, NAP_MS = 30.0, 40.0
+BLOCKS = textwrap.dedent(
+    f"""
+    import asyncio, time
+
+    def parse(ms):  # pure Python, holding the GIL, never yielding
+        end = time.perf_counter() + ms / 1000
+        n = 0
+        while time.perf_counter() < end:
+            n += 1
+        return n
+
+    def nap(ms):  # a synchronous wait (a blocking client would do the same)
+        time.sleep(ms / 1000)
+
+    async def parser(rounds):
+        for go in rounds:
+            await go.wait()
+            parse({PARSE_MS})
+
+    async def napper(rounds):
+        for go in rounds:
+            await go.wait()
+            nap({NAP_MS})
+
+    async def ticker(rounds):  # waits on each round's event after parser and napper
+        for go in rounds:
+            await go.wait()
+
+    async def main():
+        rounds = [asyncio.Event() for _ in range({ROUNDS})]
+        waiting = [asyncio.create_task(parser(rounds)), asyncio.create_task(napper(rounds))]
+        waiting += [asyncio.create_task(ticker(rounds)) for _ in range(20)]
+        for go in rounds:
+            await asyncio.sleep(0.01)
+            go.set()  # wakes parser, napper, then the tickers: in one iteration, in order
+        await asyncio.gather(*waiting)
+
+    asyncio.run(main())
+    print("done")
+    """
+)
+CALM = textwrap.dedent(
+    """
+    import asyncio
+
+    async def ticker(n):
+        for _ in range(n):
+            await asyncio.sleep(0.005)
+            sum(range(200))
+
+    async def main():
+        await asyncio.gather(*(ticker(100) for _ in range(20)))
+
+    asyncio.run(main())
+    """
+)
+
+
+def _record(tmp_path: Path, name: str, source: str) -> Path:
+    program = tmp_path / f"{name}.py"
+    program.write_text(source)
+    code, _out, err = concprof(
+        "record", "--out", str(tmp_path / "runs"), "--recorders", "procfs",
+        "--", sys.executable, str(program),
+    )  # fmt: skip
+    assert code == 0, err
+    return tmp_path / "runs" / f"record-{name}" / "latest"
+
+
+def test_stalls_are_timed_blamed_on_their_function_and_make_others_late(tmp_path: Path) -> None:
+    run = _record(tmp_path, "blocks", BLOCKS)
+    assert (run / "raw/record/logs/command.out").read_text().split() == ["done"]
+    a = load_run(run)
+    stalls, stats, blockers = a["loop_stalls"], a["loop_stats"], a["loop_blockers"]
+    by_function = stalls.groupby("function")["duration_us"].agg(["sum", "count"])
+    for function, known_ms in (("parse", PARSE_MS), ("nap", NAP_MS)):
+        total_ms = by_function.loc[function, "sum"] / 1e3
+        assert by_function.loc[function, "count"] == ROUNDS, by_function
+        assert ROUNDS * known_ms <= total_ms <= 1.10 * ROUNDS * known_ms, by_function
+    # each stall names the coroutine it stepped and holds the sampled stack down to it
+    assert set(stalls["coroutine"]) == {"parser", "napper"}
+    assert all(
+        s.endswith(f"{f} (blocks.py)")
+        for s, f in zip(stalls["stack"], stalls["function"], strict=True)
+    )
+    # parse computes, nap waits (the loop thread's CPU clock inside the stall)
+    cpu = stalls.groupby("function")["cpu_pct"].median()
+    assert cpu["parse"] > 50 and cpu["nap"] < 50, cpu
+    assert list(blockers["function"][:2]) == ["nap", "parse"]  # nap blocked longest
+    (row,) = stats.to_dict("records")
+    # most callbacks were due early in a 70 ms block: they waited longer than either stall
+    assert row["lag_p95_ms"] > NAP_MS, row
+    assert row["stalls"] == 2 * ROUNDS and row["tasks_max"] >= 20
+    assert 0 < row["blocked_pct"] <= 100
+    html = (run / "index.html").read_text()
+    assert "Event loop: when it was blocked" in html
+    assert (run / "figures" / "loop_lag.png").exists() and (
+        run / "figures" / "loop_blockers.png"
+    ).exists()
+    assert "event loop \\u00b7 stalls" in (run / "timeline.html").read_text()  # JSON-escaped
+    assert '"cat":"loop"' in (run / "trace.json").read_text()
+
+
+def test_a_loop_that_never_blocks_has_no_stall(tmp_path: Path) -> None:
+    run = _record(tmp_path, "calm", CALM)
+    a = load_run(run)
+    (row,) = a["loop_stats"].to_dict("records")
+    assert row["stalls"] == 0 and row["blocked_pct"] < 1.0, row
+    assert row["steps"] >= 20 * 100  # every tick was a callback the monitor timed
+    assert a["loop_stalls"].empty
+
+
+def test_the_blocking_scenario_names_the_blocker_and_the_fix(tmp_path: Path) -> None:
+    code, out, err = concprof(
+        "profile", "blocking", "--size", "quick", "--models", "sequential,asyncio",
+        "--repeat", "3", "--recorders", "procfs", "--out", str(tmp_path),
+    )  # fmt: skip
+    assert code == 0, err
+    a = load_run(tmp_path / "blocking" / "latest")
+    stats = a["loop_stats"]
+    assert set(stats["model"]) == {"asyncio"} and float(stats["blocked_pct"].max()) > 25
+    assert a["loop_blockers"]["function"].iloc[0] == "render_invoice"
+    assert a.answer is not None
+    (cause,) = [c for c in a.answer.causes if c.kind == "loop_blocked"]
+    assert cause.loop is not None and cause.loop.blocker == "render_invoice"
+    assert "the event loop was blocked" in out and "render_invoice" in out
+    assert "process pool" in out  # it computes: a thread would still hold the GIL
+    claims = a["claims"]
+    assert list(claims["claim_id"]) == [14] and claims["verdict"].iloc[0] == "holds"
