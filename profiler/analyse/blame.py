@@ -151,6 +151,9 @@ def _merged_stacks(samples: pd.DataFrame) -> pd.DataFrame:
     return samples.groupby(["leaf", "stack"], as_index=False).agg(samples=("samples", "sum"))
 
 
+CONCPROF_THREAD = "concprof-"  # a thread concprof put in the program (the loop watchdog)
+
+
 def thread_kind(name: str) -> str:
     """A thread's kind: its name without digits (`Thread-12 (process_request_thread)` and
     `Thread-13 (...)` are one kind; threads nobody named, `tid 123`, are one kind too)."""

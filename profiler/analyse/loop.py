@@ -90,15 +90,15 @@ def stalls(loops: Sequence[LoopReport], t0_ns: int) -> pd.DataFrame:
                 (
                     loop.pid,
                     loop.tid,
-                    (s.start_ns - t0_ns) / 1e3,
-                    s.duration_ns / 1e3,
-                    100.0 * s.cpu_share if s.cpu_share >= 0 else np.nan,
+                    round((s.start_ns - t0_ns) / 1e3, 3),
+                    round(s.duration_ns / 1e3, 3),
+                    round(100.0 * s.cpu_share, 2) if s.cpu_share >= 0 else np.nan,
                     s.task,
                     s.coroutine if s.coroutine_own else _own_root(s, stack),
                     function,
                     file,
                     stack,
-                    len(s.samples),
+                    sum(int(count) for count, _frames in s.samples),
                 )
             )
     return pd.DataFrame(rows, columns=STALL_COLUMNS)
@@ -148,7 +148,8 @@ def blockers(stalled: pd.DataFrame, loop_stats: pd.DataFrame) -> pd.DataFrame:
     for (function, file), per in stalled.groupby(["function", "file"], sort=False):
         duration_s = per["duration_us"] / 1e6
         cpu = per["cpu_pct"].astype(float)
-        weighted = (cpu * duration_s)[cpu.notna()].sum() / duration_s[cpu.notna()].sum()
+        known_s = float(duration_s[cpu.notna()].sum())
+        weighted = float((cpu * duration_s)[cpu.notna()].sum()) / known_s if known_s else np.nan
         rows.append(
             (
                 function,
@@ -158,7 +159,7 @@ def blockers(stalled: pd.DataFrame, loop_stats: pd.DataFrame) -> pd.DataFrame:
                 100.0 * float(duration_s.sum()) / window_s if window_s > 0 else np.nan,
                 float(duration_s.mean()) * 1e3,
                 float(duration_s.max()) * 1e3,
-                float(weighted) if cpu.notna().any() else np.nan,
+                weighted,
                 ", ".join(sorted(set(per["coroutine"].astype(str)) - {""})),
                 Counter(per["stack"]).most_common(1)[0][0],
             )
@@ -172,12 +173,12 @@ def _blamed(stall: LoopStall) -> tuple[str, str]:
     it is in), commonest over the samples (none of its own: the innermost frame); none
     sampled: its coroutine or callback."""
     found: Counter[tuple[str, str]] = Counter()
-    for sample in stall.samples:
+    for count, sample in stall.samples:
         frames = _task_frames(sample)
         own = [f for f in frames if f[3] and f[0].rsplit(".", 1)[-1] not in INLINE]
         chosen = (own or frames)[:1]
         for name, path, line, _own in chosen:
-            found[(str(name), f"{path}:{line}")] += 1
+            found[(str(name), f"{path}:{line}")] += int(count)
     if found:
         return found.most_common(1)[0][0]
     return stall.coroutine or stall.callback, ""
@@ -196,7 +197,7 @@ def _task_frames(sample: Sequence[Sequence[object]]) -> list[tuple[str, str, int
 def _own_root(stall: LoopStall, stack: str) -> str:
     """The outermost frame of the program's own code in the stall's samples: the coroutine a
     harness (concprof's observed run) or a library wrapped (its task's coroutine is theirs)."""
-    for sample in stall.samples:
+    for _count, sample in stall.samples:
         own = [name for name, _p, _l, mine in _task_frames(sample) if mine]
         if own:
             return own[-1]
@@ -206,11 +207,12 @@ def _own_root(stall: LoopStall, stack: str) -> str:
 def _stack(stall: LoopStall) -> str:
     """The commonest sampled stack, root first, as `function (file)` frames joined by ;
     (from the program's own outermost frame when its task's coroutine is a harness's)."""
-    stacks = Counter(
-        ";".join(f"{name} ({os.path.basename(path)})" for name, path, _l, _o in reversed(frames))
-        for frames in (_from_own(_task_frames(s), stall.coroutine_own) for s in stall.samples)
-        if frames
-    )
+    stacks: Counter[str] = Counter()
+    for count, sample in stall.samples:
+        frames = _from_own(_task_frames(sample), stall.coroutine_own)
+        if frames:
+            names = (f"{name} ({os.path.basename(path)})" for name, path, _l, _o in frames)
+            stacks[";".join(reversed(list(names)))] += int(count)
     if not stacks:
         return stall.coroutine or stall.callback
     return stacks.most_common(1)[0][0]

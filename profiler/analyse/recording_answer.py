@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from profiler.analyse.blame import CONCPROF_THREAD
 from profiler.analyse.evidence import loop_of
 from profiler.analysis import RunAnalysis
 from profiler.answer import Blamed, Ceiling, Pickled, RecordingAnswer, ThreadShare
@@ -34,7 +35,8 @@ def _most(best: pd.DataFrame, column: str) -> ThreadShare | None:
     """The thread with the largest share in `column` (a share that is not there: None)."""
     if best.empty or column not in best.columns:
         return None
-    known = best[best[column].notna() & (best[column] > 0)]
+    mine = best["thread_name"].astype(str).str.startswith(CONCPROF_THREAD)  # not the program's
+    known = best[best[column].notna() & (best[column] > 0) & ~mine]
     if known.empty:
         return None
     row = known.sort_values(column, ascending=False).iloc[0]

@@ -88,7 +88,8 @@ def model_tables(rec: Recordings, cpu_count: int) -> tuple[dict[str, pd.DataFram
     names = _thread_names(out.get("threads"))
     kinds = {key: blame.thread_kind(name) for key, name in names.items()}
     stacks = next((p.stacks for p in parts if p.stacks is not None), None)
-    out.update(blame_tables(out.get("gil_intervals"), stacks, cpu_count, kinds))
+    own = {key for key, name in names.items() if name.startswith(blame.CONCPROF_THREAD)}
+    out.update(blame_tables(out.get("gil_intervals"), stacks, cpu_count, kinds, own))
     for name in ("gil_wait_matrix", "gil_blame"):
         if name in out:
             out[name] = _with_names(out[name], names)
@@ -110,13 +111,17 @@ def blame_tables(
     stacks: pd.DataFrame | None,
     cpu_count: int,
     kinds: dict[tuple[int, int], str],
+    own: set[tuple[int, int]] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """gil_wait_matrix, gil_blame, gil_blame_functions, gil_ceiling (analyse.blame), from
-    perf's GIL intervals and py-spy's GIL-holding stacks."""
+    perf's GIL intervals and py-spy's GIL-holding stacks. The waits of concprof's own
+    threads in the program (`own`: the loop monitor's watchdog) stay in the matrix but are
+    nobody's blame: the program did not wait."""
     if intervals is None or intervals.empty or not intervals["state"].isin(blame.HOLDING).any():
         return {}  # no GIL trace (no perf, or a free-threaded build)
     matrix = blame.wait_matrix(intervals)
-    blamed = blame.blame(matrix, stacks, kinds)
+    waiters = pd.Series(list(zip(matrix["pid"], matrix["waiter_tid"], strict=True)), dtype=object)
+    blamed = blame.blame(matrix[~waiters.isin(own or set()).to_numpy()], stacks, kinds)
     return {
         "gil_wait_matrix": matrix,
         "gil_blame": blamed,

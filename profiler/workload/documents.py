@@ -140,7 +140,7 @@ class LoopStall(Document):
     coroutine: str  # that task's coroutine
     callback: str  # the callback's own name (a task step: TaskStepMethWrapper)
     coroutine_own: bool = True  # the program's own (not a library's, not concprof's harness)
-    samples: list[Any] = field(default_factory=list)  # stacks of [function, file, line, own]
+    samples: list[Any] = field(default_factory=list)  # [count, [[function, file, line, own]...]]
 
 
 @dataclass(frozen=True)

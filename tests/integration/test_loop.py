@@ -13,8 +13,14 @@ after them, 70 ms late, so most callbacks wait longer than the longest single st
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
 import sys
 import textwrap
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -155,3 +161,86 @@ def test_the_blocking_scenario_names_the_blocker_and_the_fix(tmp_path: Path) -> 
     assert "process pool" in out  # it computes: a thread would still hold the GIL
     claims = a["claims"]
     assert list(claims["claim_id"]) == [14] and claims["verdict"].iloc[0] == "holds"
+
+
+SHOP = textwrap.dedent(
+    """
+    import asyncio, os, signal, time
+    from aiohttp import web
+
+    def render_invoice(n):
+        time.sleep(0.02)  # a synchronous client call, made in the handler: blocks the loop
+        return "\\n".join(f"{k:>6} item-{n}-{k} {k * 1.07:>10.2f}" for k in range(2000))
+
+    async def invoice(request):
+        return web.Response(text=render_invoice(int(request.match_info["n"])))
+
+    async def health(request):
+        return web.Response(text="ok")
+
+    async def stop(request):
+        asyncio.get_running_loop().call_later(0.1, os.kill, os.getpid(), signal.SIGINT)
+        return web.Response(text="bye")
+
+    app = web.Application()
+    app.add_routes(
+        [web.get("/invoice/{n}", invoice), web.get("/health", health), web.get("/stop", stop)]
+    )
+    web.run_app(app, host="127.0.0.1", port=int(os.environ["SHOP_PORT"]), print=None)
+    """
+)
+
+
+def _get(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=30) as reply:
+        return bytes(reply.read())
+
+
+def test_a_real_aiohttp_server_under_load_names_its_blocking_handler(tmp_path: Path) -> None:
+    pytest.importorskip("aiohttp")
+    shop = tmp_path / "shop.py"
+    shop.write_text(SHOP)
+    with socket.socket() as s:  # a free loopback port for the server
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    recording = subprocess.Popen(
+        [sys.executable, "-m", "profiler", "record", "--out", str(tmp_path / "runs"),
+         "--recorders", "procfs", "--timeout", "120", "--", sys.executable, str(shop)],
+        env={**os.environ, "SHOP_PORT": str(port)}, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                _get(f"{base}/health")
+                break
+            except OSError:
+                assert time.monotonic() < deadline and recording.poll() is None
+                time.sleep(0.1)
+        # 8 clients at once, each 10 invoices (20 ms blocking each) and 10 health checks
+        with ThreadPoolExecutor(8) as pool:
+            list(
+                pool.map(
+                    lambda i: [
+                        (_get(f"{base}/invoice/{i * 100 + k}"), _get(f"{base}/health"))
+                        for k in range(10)
+                    ],
+                    range(8),
+                )
+            )
+        _get(f"{base}/stop")
+        out, err = recording.communicate(timeout=120)
+    finally:
+        if recording.poll() is None:
+            recording.kill()
+            recording.wait()
+    assert recording.returncode == 0, err
+    a = load_run(tmp_path / "runs" / "record-shop" / "latest")
+    top = a["loop_blockers"].iloc[0]
+    assert top["function"] == "render_invoice" and top["stalls"] >= 80 * 0.9, a["loop_blockers"]
+    assert 20.0 <= top["mean_ms"] <= 40.0 and top["coroutines"] == "invoice"
+    (stats,) = a["loop_stats"].to_dict("records")
+    assert stats["lag_p95_ms"] > 10.0  # 8 clients: requests queue behind the blocked handler
+    assert "render_invoice" in out and "asyncio.to_thread" in out

@@ -21,8 +21,9 @@ debug mode. What it does per callback, O(1):
 
 `report()` gives, per loop: its thread, window, steps, the lag's percentiles and its
 maximum over time, the most tasks alive, and every stall with its samples. The start-up
-hook writes it to <CONCPROF_LOOP_DIR>/loop-<pid>.json at exit and at most every 500 ms
-while a loop runs. Standard library only: the program's interpreter may not have
+hook writes it to <CONCPROF_LOOP_DIR>/loop-<pid>.json at exit and every 2 s while a loop
+runs (a program ended by a signal loses at most that much). A stall's samples are kept
+as distinct stacks with their counts. Standard library only: the program's interpreter may not have
 concprof, and this file is imported by both.
 """
 
@@ -47,9 +48,10 @@ TARGET = "asyncio.base_events"
 DEFAULT_STALL_MS = 10.0
 MAX_FRAMES = 48
 SERIES_BINS = 400  # the lag over time: its maximum in at most this many bins
-WRITE_EVERY_NS = 500_000_000
+WRITE_EVERY_NS = 2_000_000_000  # the start-up hook's file, while a loop runs (and at exit)
 TASKS_EVERY_NS = 100_000_000  # how often the watchdog counts the loop's tasks
 _clock = time.monotonic_ns
+Frame = tuple[str, str, int, bool]  # function, file, line, the program's own
 
 
 def _library_dirs() -> tuple[str, ...]:
@@ -79,7 +81,7 @@ class LoopWatch:
         self.lag = array.array("q")
         self.stalls: list[dict[str, Any]] = []
         self.current: tuple[int, int] | None = None  # (start ns, step) of the running callback
-        self.samples: list[list[tuple[str, str, int, bool]]] = []  # stacks in `current`
+        self.samples: dict[tuple[Frame, ...], int] = {}  # stacks sampled in `current`: count
         self.sampled_for: tuple[int, int] | None = None
         self.cpu_from: tuple[int, int] | None = None  # (ns, thread CPU ns) at its first sample
         self.tasks_max = 0
@@ -122,6 +124,8 @@ class Monitor:
         self.lock = threading.Lock()
         self.patched: list[tuple[Any, str, Any]] = []
         self.written = 0
+        self.written_steps = 0
+        self.write_ns = 0  # what the last write took
 
     # -- installed on asyncio ------------------------------------------------------------
     def patch(self, base_events: Any) -> None:
@@ -180,7 +184,7 @@ class Monitor:
 
     # -- a stall -----------------------------------------------------------------------
     def stalled(self, watch: LoopWatch, handle: Any, current: tuple[int, int], end: int) -> None:
-        samples = watch.samples if watch.sampled_for == current else []
+        samples = watch.samples if watch.sampled_for == current else {}
         cpu_share = -1.0
         if samples and watch.cpu_from is not None:
             at_ns, cpu_ns = watch.cpu_from
@@ -196,10 +200,10 @@ class Monitor:
                 "coroutine": coroutine,
                 "coroutine_own": own,
                 "callback": callback,
-                "samples": samples,
+                "samples": [[n, [list(f) for f in stack]] for stack, n in samples.items()],
             }
         )
-        watch.samples, watch.sampled_for, watch.cpu_from = [], None, None
+        watch.samples, watch.sampled_for, watch.cpu_from = {}, None, None
 
     def _watch(self) -> None:
         """Sample every callback that has run a quarter of the threshold; count tasks; write."""
@@ -219,15 +223,18 @@ class Monitor:
                 if watch.current is not current:
                     continue  # it ended meanwhile
                 if watch.sampled_for != current:
-                    watch.samples, watch.sampled_for = [], current
+                    watch.samples, watch.sampled_for = {}, current
                     watch.cpu_from = _cpu_of(watch.ident)
-                watch.samples.append(stack)
+                watch.samples[stack] = watch.samples.get(stack, 0) + 1
             if now - counted >= TASKS_EVERY_NS:
                 counted = now
                 for watch in loops:
                     watch.tasks_max = max(watch.tasks_max, _tasks(watch.loop()))
-            if self.out_dir and now - self.written >= WRITE_EVERY_NS and loops:
-                self.write()
+            if self.out_dir and now - self.written >= max(WRITE_EVERY_NS, 50 * self.write_ns):
+                steps = sum(w.steps for w in loops)
+                if steps != self.written_steps:  # nothing new: nothing to write
+                    self.written_steps = steps
+                    self.write()
 
     # -- what it measured ----------------------------------------------------------------
     def report(self) -> dict[str, Any]:
@@ -241,6 +248,8 @@ class Monitor:
         }
 
     def write(self) -> None:
+        """The report to out_dir; a write costs at most 2% of the time between writes (its
+        interval grows with its cost)."""
         self.written = _clock()
         report = self.report()
         if not report["loops"] or not self.out_dir:
@@ -252,6 +261,7 @@ class Monitor:
             os.replace(f"{path}.tmp", path)
         except OSError:
             pass  # the recording loses this process's loops; the program goes on
+        self.write_ns = _clock() - self.written
 
 
 def _loop_report(watch: LoopWatch) -> dict[str, Any]:
@@ -312,9 +322,9 @@ def _names(handle: Any) -> tuple[str, str, str, bool]:
     return task, coroutine, name, own
 
 
-def _stack(frame: Any) -> list[tuple[str, str, int, bool]]:
+def _stack(frame: Any) -> tuple[Frame, ...]:
     """A thread's Python stack, innermost first: (function, file, line, the program's own)."""
-    stack: list[tuple[str, str, int, bool]] = []
+    stack: list[Frame] = []
     while frame is not None and len(stack) < MAX_FRAMES:
         code = frame.f_code
         path = code.co_filename
@@ -322,7 +332,7 @@ def _stack(frame: Any) -> list[tuple[str, str, int, bool]]:
         name = getattr(code, "co_qualname", code.co_name)
         stack.append((name, path, frame.f_lineno, own))
         frame = frame.f_back
-    return stack
+    return tuple(stack)
 
 
 def _cpu_of(ident: int) -> tuple[int, int] | None:
