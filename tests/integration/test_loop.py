@@ -1,6 +1,7 @@
 """The event-loop monitor (workload/hook/concprof_loop.py) through the real CLI: `record` of
-asyncio programs with blocking calls of known lengths, and the asyncio model's observed run
-of the built-in `blocking` scenario.
+asyncio programs with blocking calls of known lengths (on 3.11, 3.10 and the free-threaded
+3.13t), of a real aiohttp server under a loopback load, and the asyncio model's observed
+run of the built-in `blocking` scenario.
 
 Physical bounds: a stall lasts at least the blocking call inside it and, since nothing
 else runs on the loop meanwhile, not much longer (10%: the step's own awaits and the
@@ -25,7 +26,9 @@ from pathlib import Path
 
 import pytest
 
+from profiler.errors import UsageError
 from profiler.load.run import load_run
+from profiler.orchestrate.interpreters import resolve_python
 from tests.conftest import concprof
 
 pytestmark = pytest.mark.integration
@@ -244,3 +247,26 @@ def test_a_real_aiohttp_server_under_load_names_its_blocking_handler(tmp_path: P
     (stats,) = a["loop_stats"].to_dict("records")
     assert stats["lag_p95_ms"] > 10.0  # 8 clients: requests queue behind the blocked handler
     assert "render_invoice" in out and "asyncio.to_thread" in out
+
+
+@pytest.mark.parametrize("version", ["3.10", "3.13t"])  # the oldest, and without a GIL
+def test_the_monitor_times_and_blames_stalls_on_other_interpreters(
+    tmp_path: Path, version: str
+) -> None:
+    try:
+        python = resolve_python(version)
+    except UsageError:
+        pytest.skip(f"no Python {version} here (pyenv; make python-ft for 3.13t)")
+    program = tmp_path / "blocks.py"
+    program.write_text(BLOCKS)
+    code, _out, err = concprof(
+        "record", "--out", str(tmp_path / "runs"), "--recorders", "procfs",
+        "--", python, str(program),
+    )  # fmt: skip
+    assert code == 0, err
+    stalls = load_run(tmp_path / "runs" / "record-blocks" / "latest")["loop_stalls"]
+    by_function = stalls.groupby("function")["duration_us"].agg(["sum", "count"])
+    for function, known_ms in (("parse", PARSE_MS), ("nap", NAP_MS)):
+        assert by_function.loc[function, "count"] == ROUNDS, by_function
+        total_ms = by_function.loc[function, "sum"] / 1e3
+        assert ROUNDS * known_ms <= total_ms <= 1.10 * ROUNDS * known_ms, by_function
