@@ -37,7 +37,7 @@ PROFILE_ARGS = $(SCENARIO) \
 	$(if $(LOOP_STALL_MS),--loop-stall-ms $(LOOP_STALL_MS))
 
 .DEFAULT_GOAL := help
-.PHONY: help profile record attach claims report view list doctor test test-fast lint bench clean venv python-ft
+.PHONY: help profile record attach claims report view list doctor test test-fast lint bench clean venv python-ft screenshot
 
 help: ## Show this help
 	@echo "usage: make TARGET [VAR=value ...]"
@@ -53,15 +53,27 @@ help: ## Show this help
 	@echo "  SAMPLED_ERROR=5 (points: py-spy's shares must be this sure to be shown)"
 	@echo "  LOOP_STALL_MS=10 (asyncio: an event-loop callback this long is a stall)"
 
+# pip's output goes to $(PIP_LOG), shown only when it fails
+PIP_LOG := $(VENV)/pip.log
+PIP = $(PY) -m pip install --disable-pip-version-check
+EXTRAS := .[recorders]
+# (named: a comma cannot be written inside $(call ...))
+DEV_EXTRAS := .[recorders,dev]
+define quietly
+	@$(1) >> $(PIP_LOG) 2>&1 || { tail -n 40 $(PIP_LOG); echo "pip failed: the whole log is $(PIP_LOG)"; exit 1; }
+endef
+
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON3) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[recorders]'
+	@echo "installing concprof into $(VENV) (once; pip's log: $(PIP_LOG))"
+	$(call quietly,$(PIP) --upgrade pip)
+	$(call quietly,$(PIP) -e '$(EXTRAS)')
 	@touch $(STAMP)
 
 # tests, lint and benchmarks also need the dev tools
 $(DEV_STAMP): $(STAMP)
-	$(PY) -m pip install --quiet -e '.[recorders,dev]'
+	@echo "installing the dev tools into $(VENV) (once; pip's log: $(PIP_LOG))"
+	$(call quietly,$(PIP) -e '$(DEV_EXTRAS)')
 	@touch $(DEV_STAMP)
 
 venv: $(DEV_STAMP) ## Create .venv with the project and its dev tools (done automatically)
@@ -99,14 +111,18 @@ test-fast: $(DEV_STAMP) ## Run the unit tests only
 	MPLBACKEND=Agg $(PY) -m pytest -q tests/unit
 
 lint: $(DEV_STAMP) ## ruff, mypy --strict (the workload side also as Python 3.10), the layer contracts
-	$(PY) -m ruff check profiler tests bench
-	$(PY) -m ruff format --check profiler tests bench
+	$(PY) -m ruff check profiler tests bench tools
+	$(PY) -m ruff format --check profiler tests bench tools
 	$(PY) -m mypy
 	$(PY) -m mypy --python-version 3.10 --follow-imports=silent profiler/workload
 	$(VENV)/bin/lint-imports --no-cache
 
 python-ft: ## Build CPython 3.13.5 free-threaded (PYTHON=3.13t) and with the GIL (PYTHON=3.13.5)
 	bash tools/python-ft.sh
+
+screenshot: $(STAMP) ## The README's first-screen image: profile io (SIZE=quick), docs/img/report_first_screen_io.png
+	$(PY) -m profiler profile io --size quick --quiet
+	$(PY) tools/first_screen.py reports/io/latest/index.html docs/img/report_first_screen_io.png
 
 bench: $(DEV_STAMP) ## Speed and memory benchmarks; writes docs/benchmarks.md
 	MPLBACKEND=Agg $(PY) bench/run.py --out docs/benchmarks.md

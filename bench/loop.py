@@ -33,7 +33,8 @@ us_per_callback = the difference with and without the monitor per callback it ti
 (steps; only where there are at least 1,000). Target: observed_ratio at most 1.10 where
 the loop runs more than a few thousand callbacks a second, and every row within the 1.5
 bound. A scenario without an
-`atask` runs its blocking `task` on the loop (one callback per run)."""
+`atask` runs its plain `task` on the loop, one callback for the whole run: a profile does
+not monitor it (these rows measured the monitor watching that one callback)."""
 
 
 def _wall_s(

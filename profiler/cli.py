@@ -32,7 +32,13 @@ def cmd_profile(args: argparse.Namespace, console: Console) -> int:
     from profiler.orchestrate.across import interpreters, profile_across
     from profiler.orchestrate.plan import parse_models
     from profiler.orchestrate.sweep import profile_sweep, start_methods, worker_counts
-    from profiler.render.terminal import print_across, print_summary, print_sweep, step_display
+    from profiler.render.terminal import (
+        print_across,
+        print_summary,
+        print_sweep,
+        step_display,
+        summary_json,
+    )
     from profiler.spine import START_METHOD, WORKERS, ProfileConfig, Swept
 
     counts = worker_counts(args.workers)
@@ -71,11 +77,16 @@ def cmd_profile(args: argparse.Namespace, console: Console) -> int:
             result = profile_across(session.profile, config, labels, on_progress)
         print_across(console, result)
         return 0
-    with step_display(console) as on_progress:
+    shown = Console(stderr=True) if args.json else console  # stdout: the JSON alone
+    detail = "quiet" if args.quiet or args.json else "verbose" if args.verbose else "normal"
+    with step_display(shown, detail) as on_progress:
         run_dir, analysis = session.profile(config, on_progress)
+    if args.json:
+        sys.stdout.write(summary_json(run_dir, analysis) + "\n")
+        return 0
     timing = analysis.timing
     repeat = int(timing["rep"].max()) if timing is not None else 0
-    print_summary(console, run_dir, analysis, repeat, config.margin)
+    print_summary(console, run_dir, analysis, repeat, config.margin, detail)
     return 0
 
 

@@ -76,6 +76,16 @@ def profile_arguments(
         help="asyncio: an event-loop callback or task step longer than this many "
         "milliseconds is a stall (default 10)",
     )
+    said = p.add_mutually_exclusive_group()
+    said.add_argument("--quiet", action="store_true", help="print the answer only")
+    said.add_argument(
+        "--verbose",
+        action="store_true",
+        help="print every step's details and the full evidence and warnings",
+    )
+    said.add_argument(
+        "--json", action="store_true", help="print the answer and the comparison as JSON"
+    )
     p.add_argument(
         "--margin",
         type=float,

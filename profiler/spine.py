@@ -70,7 +70,8 @@ class Step:
     total: int
     wall_s: float | None
     ok: bool
-    note: str = ""  # e.g. "disturbed: ... running it again"
+    note: str = ""  # e.g. "disturbed: ... running it again" (shown with --verbose)
+    brief: str = ""  # the same in a few words, shown without --verbose ("" : not shown)
 
 
 ProgressFn = Callable[[Step], None]

@@ -86,7 +86,8 @@ def timing_runs(
                 )
                 if not again or attempt > disturbance.MAX_RERUNS:
                     done += 1
-                progress(Step("timing", model, rep, done, total, doc.wall_s, doc.ok, note))
+                brief = "disturbed by other load: running it again" if note else ""
+                progress(Step("timing", model, rep, done, total, doc.wall_s, doc.ok, note, brief))
                 if not doc.ok:
                     return doc.error or RunError("task", model, None, "the run failed")
                 if not again:

@@ -77,8 +77,8 @@ def observe_within_bound(
     bound = p.config.max_slowdown
     raw = RunDir(run_dir).model_raw(model).root
 
-    def say(note: str) -> None:
-        progress(Step("observed", model, 1, step[0], step[1], None, True, note))
+    def say(note: str, brief: str) -> None:
+        progress(Step("observed", model, 1, step[0], step[1], None, True, note, brief))
 
     o = observe_model(p, model, run_dir, chosen, launcher, expected_wall_s)
     stop_cost_s = max((w.traits.stop_cost_s for w in chosen.wrappers), default=0.0)
@@ -88,7 +88,10 @@ def observe_within_bound(
             f"observed run {o.slowdown(expected_wall_s) or 0.0:.2f}x slower than timed, "
             f"beyond {bound:g}x (perf's probes, stopped part-way)"
         )
-        say(f"{why}: observing again over {again} passes")
+        say(
+            f"{why}: observing again over {again} passes",
+            "slowed by the recorders: observing again",
+        )
         _aside(raw, "slowed")
         o = replace(
             observe_model(p, model, run_dir, chosen, launcher, expected_wall_s, again),
@@ -107,7 +110,8 @@ def observe_within_bound(
     passes = f" over {o.passes} passes" if o.passes > 1 else ""
     say(
         f"observed run with perf {slowed:.2f}x slower than timed{passes}, beyond {bound:g}x: "
-        "observing again without perf"
+        "observing again without perf",
+        "perf slowed it beyond the bound: observing again without perf",
     )
     kept = _aside(raw, "probed")
     sampled = observe_model(p, model, run_dir, unprobed, launcher, expected_wall_s, o.passes)
@@ -116,7 +120,7 @@ def observe_within_bound(
         # not clearly less disturbed without perf: perf's exact run stays the source
         _aside(raw, "unprobed")
         kept.rename(raw)
-        say(f"without perf {without or 0.0:.2f}x: perf's run is kept for the shares")
+        say(f"without perf {without or 0.0:.2f}x: perf's run is kept for the shares", "")
         return o
     why = (
         f"the observed run with perf was {slowed:.2f}x slower than timed{passes}, beyond "

@@ -46,7 +46,12 @@ def claims_html(result: ClaimsResult) -> str:
         key: os.path.relpath(RunDir(path).report, result.out_dir)
         for key, path in result.run_dirs.items()
     }
+    counts = result.claims["verdict"].value_counts()
+    summary = ", ".join(
+        f"{int(counts[v])} {v}" for v in ("holds", "refuted", "inconclusive") if v in counts
+    )
     return ENV.get_template("claims.html").render(
+        summary=f"Of {len(result.claims)} claims measured here: {summary}",
         claims=result.claims.to_dict("records"),
         links=links,
         env=result.environment,

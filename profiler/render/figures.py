@@ -76,6 +76,37 @@ def speedup_figure(timing: pd.DataFrame, comparison: pd.DataFrame, title: str) -
     return fig
 
 
+def speedup_ci_figure(comparison: pd.DataFrame) -> Figure | None:
+    """The first screen's figure: each model's speedup against sequential as a bar with its
+    95% interval, fastest at the top, the baseline's 1x dashed."""
+    rows = comparison[comparison["speedup"].notna()].sort_values("speedup")
+    if rows.empty:
+        return None
+    fig, ax = plt.subplots(figsize=(5.4, 0.9 + 0.42 * len(rows)), layout="constrained")
+    speed = rows["speedup"].to_numpy(dtype=float)
+    low = rows["speedup_ci_low"].to_numpy(dtype=float)
+    high = rows["speedup_ci_high"].to_numpy(dtype=float)
+    errors = np.vstack([np.clip(speed - low, 0, None), np.clip(high - speed, 0, None)])
+    colours = [MODEL_COLOURS.get(m, "#9467bd") for m in rows["model"]]
+    y = np.arange(len(rows))
+    ax.barh(y, speed, color=colours, xerr=np.nan_to_num(errors), capsize=4, height=0.6)
+    ax.axvline(1.0, color="black", lw=0.8, ls="--")
+    for n, (value, top) in enumerate(zip(speed, high, strict=True)):
+        ax.annotate(
+            f"{value:.2f}x",
+            (np.nanmax([value, top]), n),
+            textcoords="offset points",
+            xytext=(4, 0),
+            va="center",
+            fontsize=9,
+        )
+    ax.set_yticks(y, list(rows["model"]))
+    ax.set_xlim(0, float(np.nanmax(np.concatenate([high, speed]))) * 1.25)
+    ax.set_xlabel("speedup against sequential (timing runs, 95% interval)", fontsize=8)
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
 def cores_figure(timeline: pd.DataFrame) -> Figure | None:
     """Per model: busy fraction of each core over time (best source)."""
     if timeline.empty:
@@ -144,6 +175,7 @@ def render_figures(
     made: dict[str, Figure | None] = {}
     if a.comparison is not None and a.timing is not None:  # a profile, not a recording
         made["speedup"] = speedup_figure(a.timing, a.comparison, title)
+        made["speedup_ci"] = speedup_ci_figure(a.comparison)
         made["parallelism"] = parallelism_figure(a.comparison, cores)
     if a.gil_blame is not None:
         blamed = a.gil_blame
@@ -156,6 +188,8 @@ def render_figures(
         made["gil_timeline"] = gil_timeline_figure(a.gil_intervals, a.threads)
     if a.threads is not None:
         made["gil_states"] = gil_states_figure(a.threads)
+        if len(a.threads) > 8:  # a crowd drawn as one row: every thread behind a toggle
+            made["gil_states_every"] = gil_states_figure(a.threads, crowded=False)
         made["gil_sampled"] = sampled_gil_figure(a.threads)
     if a.cores_timeline is not None:
         made["cores"] = cores_figure(a.cores_timeline)

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.patches import Rectangle
 
+from profiler.analyse.blame import thread_kind
 from profiler.recorders import EXACT
 from profiler.render.common import STATE_COLOURS
 from profiler.render.plotting import Figure, plt
@@ -34,6 +35,34 @@ def _busiest(frame: pd.DataFrame, columns: list[str], keys: list[str]) -> pd.Dat
     activity = frame.reindex(columns=columns).fillna(0.0).sum(axis=1)
     ranked = frame.assign(_activity=activity).sort_values("_activity", ascending=False)
     return ranked.groupby(keys, sort=False).head(MAX_THREADS).drop(columns="_activity")
+
+
+CROWD = 8  # more threads than this of one kind in one role are drawn as one row
+
+
+def crowds(rows: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Threads of one kind (their name without digits: analyse.blame.thread_kind) playing
+    one role in one model, more than CROWD of them, as one row: the median of each of
+    `columns`, named with their count and the range of the first column; other threads as
+    they are. threads.csv keeps every thread."""
+    kind = rows["thread_name"].astype(str).map(thread_kind)
+    out = []
+    for _, group in rows.groupby([rows["model"], rows["process_role"], kind], sort=False):
+        if len(group) <= CROWD:
+            out.append(group)
+            continue
+        first = group[columns[0]].astype(float)
+        row = group.iloc[[0]].copy()
+        for column in columns:
+            row[column] = float(group[column].astype(float).median())
+        name = thread_kind(str(group["thread_name"].iloc[0]))
+        row["thread_name"] = (
+            f"{name} ×{len(group)}: median, {columns[0].removesuffix('_pct')} "
+            f"{first.min():.0f}–{first.max():.0f}%"
+        )
+        row["pid"] = group["pid"].iloc[0] if group["pid"].nunique() == 1 else "…"
+        out.append(row)
+    return pd.concat(out) if out else rows
 
 
 def _more(total: int) -> str:
@@ -88,12 +117,15 @@ def _thread_label(row: pd.Series) -> str:
     return f"{row['thread_name']} ({row['process_role']} {row['pid']})"
 
 
-def gil_states_figure(threads: pd.DataFrame) -> Figure | None:
-    """Per model, per thread: stacked bars of the five GIL states (perf rows only)."""
+def gil_states_figure(threads: pd.DataFrame, crowded: bool = True) -> Figure | None:
+    """Per model, per thread: stacked bars of the five GIL states (perf rows only); a crowd
+    of threads of one kind as one row (crowded=False: every thread)."""
     every = threads[threads["source"].isin(EXACT)]
     if every.empty:
         return None
     busy = ["gil_hold_pct", "gil_hold_preempted_pct", "gil_wait_pct", "on_cpu_pct"]
+    if crowded:
+        every = crowds(every, [c for c in STATE_COLUMNS.values() if c in every])
     exact = _busiest(every, busy, ["model"])
     models = list(dict.fromkeys(exact["model"]))
     heights = [max(1, len(exact[exact["model"] == m])) for m in models]
@@ -145,7 +177,8 @@ def sampled_gil_figure(threads: pd.DataFrame) -> Figure | None:
         .merge(cpu[[*keys, "on_cpu_pct"]].drop_duplicates(keys), on=keys, how="outer")
     )
     total = len(wide)
-    wide = _busiest(wide, ["gil_hold_pct", "on_cpu_pct"], ["model"])
+    shares = ["gil_hold_pct", "on_cpu_pct"]
+    wide = _busiest(crowds(wide, shares), shares, ["model"])
     fig, ax = plt.subplots(figsize=(10, 1.0 + 0.3 * len(wide)), layout="constrained")
     y = np.arange(len(wide))
     hold = wide["gil_hold_pct"].to_numpy(float)

@@ -13,7 +13,7 @@ from profiler.atomic import write_atomic
 from profiler.layout import RECORDING, RunDir
 from profiler.recorders import best_source, how_measured
 from profiler.render.common import ENV
-from profiler.render.wording import answer_lines, recording_lines
+from profiler.render.wording import answer_lines, first_screen, recording_lines
 from profiler.schema import THREAD_REPORT_COLUMNS
 from profiler.spine import FULL_TRACE_PCT, Manifest, RecordingManifest
 
@@ -94,6 +94,19 @@ def _loop_tables(a: RunAnalysis) -> dict[str, dict[str, Any] | None]:
         worst = stalls.sort_values("duration_us", ascending=False).head(WORST_STALLS)
         shown["loop_worst"] = _plain(worst.reindex(columns=STALL_SHOWN).round(1))
     return shown
+
+
+COMPARISON_FIRST = [
+    *("model", "speedup", "speedup_ci_low", "speedup_ci_high", "vs_sequential", "vs_fastest"),
+    *("wall_median_s", "cpu_s", "parallelism", "peak_rss_mb"),
+]
+RECORDING_FIGURES = ("gil_states", "gil_sampled", "loop_lag", "cores")  # the first screen's
+
+
+def _first_image(figures: dict[str, list[Path]]) -> tuple[str, str] | None:
+    """A recording's first-screen figure: the first of RECORDING_FIGURES it has."""
+    name = next((n for n in RECORDING_FIGURES if n in figures), None)
+    return (name.replace("_", " "), _data_uri(figures[name][0])) if name else None
 
 
 def _stall_ms(stats: pd.DataFrame | None) -> float | None:
@@ -185,6 +198,9 @@ def render_report(
         if isinstance(manifest, Manifest)
         else {RECORDING: manifest.observed},
         answer=answer_lines(a.answer) if a.answer is not None else None,
+        first=first_screen(a.answer) if a.answer is not None else None,
+        first_image=_first_image(figures),
+        comparison_first=[c for c in COMPARISON_FIRST if c in comparison.columns],
         recording=recording_lines(said) if said is not None else [],
         comparison_columns=list(comparison.columns),
         comparison_rows=_cells(comparison),

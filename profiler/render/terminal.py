@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import math
+import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,7 +16,7 @@ from rich.table import Table
 
 from profiler.analysis import RunAnalysis
 from profiler.layout import RunDir
-from profiler.render.wording import answer_lines, recording_lines
+from profiler.render.wording import answer_lines, first_screen, recording_lines
 from profiler.spine import DEFAULT_MARGIN, AcrossResult, ProgressFn, Step, SweepResult
 
 
@@ -22,42 +25,42 @@ def _num(value: object, fmt: str) -> str:
 
 
 def comparison_table(comparison: pd.DataFrame, repeat: int, margin: float) -> Table:
+    """The timing runs per model, in the columns a person reads first (the rest is in
+    tables/comparison.csv): fits 80 columns."""
     table = Table(
-        title=f"timing runs: median of {repeat}, 95% bootstrap interval; "
-        f"differences within {margin:.0%} are 'same'",
+        title=f"timing runs: median of {repeat}, 95% interval; within {margin:.0%} is 'same'",
         title_justify="left",
     )
-    for name in (
-        "model",
-        "wall s",
-        "95% CI",
-        "speedup",
-        "95% CI",
-        "vs sequential",
-        "vs fastest",
-        "CPU s",
-        "CPU/wall",
-        "peak RSS MB",
-    ):
+    for name in ("model", "speedup", "95% CI", "vs sequential", "wall s", "CPU s", "peak MB"):
         table.add_column(
-            name,
-            justify="left" if name in ("model", "vs sequential", "vs fastest") else "right",
-            no_wrap=True,
+            name, justify="left" if name in ("model", "vs sequential") else "right", no_wrap=True
         )
     for row in comparison.itertuples():
         table.add_row(
             str(row.model),
-            _num(row.wall_median_s, ".3f"),
-            f"{_num(row.wall_ci_low_s, '.3f')}–{_num(row.wall_ci_high_s, '.3f')}",
             _num(row.speedup, ".2f") + "x",
             f"{_num(row.speedup_ci_low, '.2f')}–{_num(row.speedup_ci_high, '.2f')}",
             str(row.vs_sequential) if isinstance(row.vs_sequential, str) else "",
-            str(row.vs_fastest),
+            _num(row.wall_median_s, ".3f"),
             _num(row.cpu_s, ".2f"),
-            _num(row.parallelism, ".2f"),
             _num(row.peak_rss_mb, ".0f"),
         )
     return table
+
+
+QUIET, NORMAL, VERBOSE = "quiet", "normal", "verbose"
+
+
+def _say(console: Console, text: str, indent: str = "") -> None:
+    """A line wrapped to a terminal's width (hanging indent); piped, one line as it is."""
+    if console.is_terminal:
+        console.print(
+            textwrap.fill(text, console.width, initial_indent=indent,
+                          subsequent_indent=indent + "  "),
+            markup=False, highlight=False,
+        )  # fmt: skip
+    else:
+        console.print(indent + text, markup=False, highlight=False, soft_wrap=True)
 
 
 def print_summary(
@@ -66,22 +69,61 @@ def print_summary(
     a: RunAnalysis,
     repeat: int,
     margin: float = DEFAULT_MARGIN,
+    detail: str = NORMAL,
 ) -> None:
-    if a.comparison is not None:
+    """The table, then the answer: the verdict, each cause with what to change, one line
+    per model, one per warning (--verbose: the full evidence and warnings; --quiet: the
+    verdict and causes alone), then where everything is."""
+    if a.comparison is not None and detail != QUIET:
         console.print(comparison_table(a.comparison, repeat, margin))
     if a.answer is not None:
-        headline, causes, warnings, evidence = answer_lines(a.answer)
-        console.print(headline, highlight=False, soft_wrap=True, markup=False)
-        for cause in causes:
-            console.print(cause, highlight=False, soft_wrap=True, markup=False)
-        for warning in warnings:
-            console.print(f"warning: {warning}", highlight=False, soft_wrap=True, markup=False)
-        for line in evidence:
-            console.print(f"  {line}", highlight=False, soft_wrap=True, markup=False)
+        said = first_screen(a.answer)
+        _say(console, said.headline)
+        for cause in said.causes:
+            _say(console, cause)
+        if detail == QUIET:
+            return
+        if detail == VERBOSE:
+            words = answer_lines(a.answer)
+            for line in words.evidence:
+                _say(console, line, "  ")
+            for warning in words.warnings:
+                _say(console, f"warning: {warning}")
+        else:
+            for line in said.models:
+                _say(console, line, "  ")
+            for short, _full in said.warnings:
+                _say(console, f"warning: {short}")
     console.print(f"run directory: {run_dir}", markup=False, highlight=False)
     layout = RunDir(run_dir)
     console.print(f"report:        {layout.report}", markup=False, highlight=False)
     console.print(f"timeline:      {layout.timeline}", markup=False, highlight=False)
+
+
+def summary_json(run_dir: Path, a: RunAnalysis) -> str:
+    """`profile --json`: the answer (profiler.answer.Answer's fields), its words and the
+    comparison, as one JSON document for scripts (NaN as null)."""
+    said = first_screen(a.answer) if a.answer is not None else None
+    comparison = a.comparison if a.comparison is not None else pd.DataFrame()
+    doc = {
+        "run_dir": str(run_dir),
+        "report": str(RunDir(run_dir).report),
+        "answer": _plain(a.answer.to_json()) if a.answer is not None else None,
+        "said": said._asdict() if said is not None else None,
+        "comparison": json.loads(comparison.to_json(orient="records")),
+    }
+    return json.dumps(doc, indent=1, allow_nan=False)
+
+
+def _plain(value: object) -> object:
+    """NaN and infinities as null, all the way down."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
 
 
 def print_across(console: Console, result: AcrossResult) -> None:
@@ -196,8 +238,10 @@ def blame_lines(a: RunAnalysis, top: int = 3) -> list[str]:
 
 
 @contextmanager
-def step_display(console: Console) -> Iterator[ProgressFn]:
-    """A progress bar over a profile's runs; yields the function its steps are given to."""
+def step_display(console: Console, detail: str = NORMAL) -> Iterator[ProgressFn]:
+    """A progress bar over a profile's runs, one phase at a time (timing runs, observed
+    runs); a step's note is printed with --verbose, its brief form without, neither with
+    --quiet; yields the function its steps are given to."""
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -210,15 +254,17 @@ def step_display(console: Console) -> Iterator[ProgressFn]:
 
         def on_progress(step: Step) -> None:
             if step.phase in ("setup", "interpreter", "sweep"):  # one line each; the terminal wraps
-                bar.console.print(f"  {step.note}", markup=False, soft_wrap=True)
+                if detail != QUIET:
+                    bar.console.print(f"  {step.note}", markup=False, soft_wrap=True)
                 return
             bar.update(task_id, description=f"{step.phase} runs")
             last = f"{step.model} r{step.rep}: " + (
                 f"{step.wall_s:.3f} s" if step.wall_s is not None else "failed"
             )
             bar.update(task_id, completed=step.done, total=step.total, last=last)
-            if step.note:
+            said = step.note if detail == VERBOSE else step.brief if detail == NORMAL else ""
+            if said:
                 where = f"{step.model} r{step.rep}: " if step.model else ""
-                bar.console.print(f"  {where}{step.note}", markup=False)
+                bar.console.print(f"  {where}{said}", markup=False)
 
         yield on_progress

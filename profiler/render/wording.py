@@ -9,6 +9,7 @@ import pandas as pd
 
 from profiler.analyse.compare import MIN_RUNS, no_interval
 from profiler.answer import (
+    NAN,
     Answer,
     Cause,
     Caveat,
@@ -245,11 +246,15 @@ def loop_text(lo: LoopEvidence) -> str:
 def blocker_text(lo: LoopEvidence) -> str:
     """The function that blocked the loop, with its numbers: what it is, how long, how often."""
     where = f" ({lo.blocker_file.rsplit('/', 1)[-1]})" if lo.blocker_file else ""
-    inside = f" in {lo.blocker_coroutines}" if lo.blocker_coroutines else ""
+    inside = (
+        f" in {lo.blocker_coroutines}"
+        if lo.blocker_coroutines and lo.blocker_coroutines != lo.blocker
+        else ""
+    )
     kind = f", computing {lo.blocker_cpu_pct:.0f}% of it" if known(lo.blocker_cpu_pct) else ""
     return (
         f"{lo.blocker}{where}, a synchronous call{inside}: {lo.blocker_mean_ms:.1f} ms each, "
-        f"{lo.blocker_stalls} times{kind}"
+        f"{'once' if lo.blocker_stalls == 1 else f'{lo.blocker_stalls} times'}{kind}"
     )
 
 
@@ -424,6 +429,118 @@ def caveat_text(c: Caveat) -> str:
             "the verdicts use the undisturbed re-runs"
         )
     return c.detail or c.kind
+
+
+def warning_line(c: Caveat) -> str:
+    """A warning in one short line that says where its details are (caveat_text has them)."""
+    models = ", ".join(c.models)
+    if c.kind == "slowed":
+        which = ", ".join(f"{m} {v:.2f}x" for m, v in zip(c.models, c.values, strict=True))
+        return (
+            f"the recorders slowed the observed run beyond {c.bound:g}x ({which}): its shares "
+            "describe a slowed run; the speedups are unaffected (report: Recorders)"
+        )
+    if c.kind == "unprobed":
+        return f"{models}: GIL shares sampled by py-spy, not traced by perf (report: warnings)"
+    if c.kind == "partial_trace":
+        which = ", ".join(f"{m} {v:.0f}%" for m, v in zip(c.models, c.values, strict=True))
+        return f"the GIL was traced for part of the observed run ({which}; report: GIL)"
+    if c.kind == "few_runs":
+        return f"fewer than {c.bound:g} timing runs ({models}): no interval; use REPEAT=5"
+    if c.kind == "gil_reenabled":
+        who = f" by importing {c.detail}" if c.detail else ""
+        return f"the GIL was turned back on{who} ({models}; report: warnings)"
+    if c.kind == "disturbed":
+        return (
+            f"{c.count} of {c.total} timing runs were disturbed by other load: the verdicts "
+            "rest on them; run again on a quieter machine"
+        )
+    if c.kind == "reran":
+        return f"{c.count} timing runs disturbed by other load were run again"
+    return caveat_text(c)
+
+
+def model_line(e: ModelEvidence, baseline_rss_mb: float = NAN) -> str:
+    """One model in one line: its speedup and interval, and the measurement that explains
+    it best (the loop's stalls, the pool's pickling, the GIL's ceiling, the GIL, the
+    cores), with the recorder that measured it."""
+    if e.by_wall:
+        head = f"{e.model} {e.wall_median_s:.3f} s"
+    else:
+        interval = (
+            f" [{e.speedup_ci_low:.2f}–{e.speedup_ci_high:.2f}]" if known(e.speedup_ci_low) else ""
+        )
+        head = f"{e.model} {e.speedup:.2f}x{interval}"
+    return f"{head}: {_explains(e, baseline_rss_mb)}"
+
+
+MOSTLY_WAIT = 3.0  # threads blocked this many times as long as they run: their waits explain them
+
+
+def _explains(e: ModelEvidence, baseline_rss_mb: float) -> str:
+    memory = (
+        f"; {e.peak_rss_mb / baseline_rss_mb:.0f}x sequential's memory"
+        if known(baseline_rss_mb) and known(e.peak_rss_mb) and e.peak_rss_mb >= 2 * baseline_rss_mb
+        else ""
+    )
+    lo, i, c = e.loop, e.ipc, e.ceiling
+    if lo is not None and known(lo.blocked_pct) and lo.blocker and lo.blocked_pct >= 1.0:
+        return (
+            f"the event loop was blocked {lo.blocked_pct:.0f}% of the run by {lo.blocker} "
+            f"({lo.blocker_mean_ms:.0f} ms each; loop monitor){memory}"
+        )
+    if lo is not None and known(lo.blocked_pct):
+        return f"the event loop was never blocked long (p95 lag {lo.lag_p95_ms:.1f} ms){memory}"
+    if i is not None and known(i.share_pct):
+        return (
+            f"pickling and piping take {i.share_pct:.0f}% of each task ({duration(i.ipc_s)} "
+            f"against {duration(i.task_s)} of work); {i.workers} workers started in "
+            f"{duration(i.startup_s)}{memory}"
+        )
+    if c is not None and known(c.limit) and c.blocked_ratio >= MOSTLY_WAIT:
+        return (
+            f"the threads mostly wait (blocked {c.blocked_ratio:.0f}x as long as they run) and "
+            f"their waits overlap; the GIL is held {c.held_pct:.0f}% of their CPU work "
+            f"({c.source}){memory}"
+        )
+    if c is not None and known(c.limit):
+        return (
+            f"the GIL is held {c.held_pct:.0f}% of the threads' CPU work: at most "
+            f"{c.limit:.2f}x on {c.cores} cores ({c.source}){memory}"
+        )
+    held = [
+        (r.held_pct, g.source) for g in e.gil if g.unmeasured is None and not g.too_short
+        for r in g.roles if r.role == "main"
+    ]  # fmt: skip
+    if held:
+        pct, source = held[0]
+        return f"GIL held {pct:.0f}% in the runner process ({source}){memory}"
+    if e.cores is not None and e.cores.busy_pct:
+        busy = ", ".join(_pct(v) for v in e.cores.busy_pct)
+        return f"cores busy {busy} ({e.cores.source}){memory}"
+    if known(e.parallelism):
+        return f"CPU/wall {e.parallelism:.2f} (timing runs){memory}"
+    return "no observed run"
+
+
+class FirstScreen(NamedTuple):
+    """What a person reads first: the verdict, each cause with what to change, one line per
+    model, one line per warning (with its full text for the report's fold)."""
+
+    headline: str
+    causes: list[str]
+    models: list[str]
+    warnings: list[tuple[str, str]]  # (one line, the full text)
+
+
+def first_screen(a: Answer) -> FirstScreen:
+    baseline = next((e.peak_rss_mb for e in a.evidence if e.model == "sequential"), NAN)
+    return FirstScreen(
+        headline(a),
+        [cause_text(c) for c in a.causes],
+        [model_line(e, baseline) for e in a.evidence],
+        [(warning_line(c), caveat_text(c)) for c in a.caveats],
+    )
 
 
 class AnswerWords(NamedTuple):

@@ -124,7 +124,7 @@ def _run_model(args: argparse.Namespace, reference: GilReference | None) -> RunR
         this_thread()  # name this thread now, not inside the measured run
         before = resource.getrusage(resource.RUSAGE_SELF)
         children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        loop_monitor = _loop_monitor(args)
+        loop_monitor = _loop_monitor(args, module)
         doc.start_ns = start_ns = time.monotonic_ns()
         later: list[ModelRun] = []
         try:
@@ -175,9 +175,13 @@ def _run_model(args: argparse.Namespace, reference: GilReference | None) -> RunR
     return doc
 
 
-def _loop_monitor(args: argparse.Namespace) -> concprof_loop.Monitor | None:
-    """The event-loop monitor, in an observed asyncio run (timing runs have none)."""
+def _loop_monitor(args: argparse.Namespace, module: Any) -> concprof_loop.Monitor | None:
+    """The event-loop monitor, in an observed asyncio run of coroutines (timing runs have
+    none; a scenario without `atask` runs its plain functions on the loop one at a time:
+    one callback, nothing to watch)."""
     if not args.task_times or args.model != "asyncio" or args.loop_stall_ms is None:
+        return None
+    if getattr(module, "atask", None) is None:
         return None
     return concprof_loop.install(args.loop_stall_ms)
 

@@ -2,7 +2,7 @@
 
 A real clone of this repository's HEAD, with its own new .venv built by the
 Makefile (as a new user would), so it also checks that the Makefile installs
-everything the project needs.
+everything the project needs, quietly (no build warning on the first screen).
 """
 
 from __future__ import annotations
@@ -44,6 +44,12 @@ def test_make_profile_io_quick_in_a_fresh_clone(tmp_path: Path) -> None:
     ):
         assert (run / name).is_file(), name
     assert "fastest:" in done.stdout
+    # the install is quiet: one line, pip's output in .venv/pip.log; no build warning shown
+    installing = done.stdout.split(" -m profiler profile")[0]
+    assert "warn" not in installing.lower(), installing[-3000:]
+    for build in ("BuildBackendWarning", "DeprecationWarning", "WARNING:"):  # pip, setuptools
+        assert build not in done.stderr, done.stderr[-3000:]
+    assert (clone / ".venv" / "pip.log").is_file()
     assert "http" not in (run / "index.html").read_text().split("<body>")[0], (
         "report must work offline"
     )

@@ -3,8 +3,8 @@
 Physical bounds on 2 cores: pure-Python threads that share nothing run in parallel
 on the free-threaded build and cannot on the GIL build: a GIL lets one thread run
 Python at a time, so its threads give at most about 1x (below 1.3 with margin), and
-the free-threaded build's exceed 1.2 and its twin's by a fifth (a shared 2-core
-machine has given 1.39 where a quiet one gives 1.9); perf there gives thread and lock states, not GIL ones; an extension module that does not declare it can run without the
+the free-threaded build's exceed 1.1 and its twin's by a tenth (a quiet 2-core machine
+gives 1.9; one shared with other work has given 1.39 and 1.15); perf there gives thread and lock states, not GIL ones; an extension module that does not declare it can run without the
 GIL turns the GIL back on, and the run says which module did.
 """
 
@@ -59,7 +59,14 @@ def test_cpu_threads_scale_only_on_the_free_threaded_build(
     # 2 cores: up to 2x without a GIL; with it, one thread runs Python at a time
     free_x, twin_x = speedup[("3.13t", "threads")], speedup[("3.13.5", "threads")]
     assert twin_x < 1.3, across
-    assert free_x > 1.2 and free_x > 1.2 * twin_x, across
+    assert free_x > 1.1 and free_x > 1.1 * twin_x, across
+    # and the threads ran at once: CPU time over wall time (one core's worth with a GIL)
+    parallel = {
+        r["interpreter"]: float(r["parallelism"])
+        for r in across.to_dict("records")
+        if r["model"] == "threads"
+    }
+    assert parallel["3.13t"] > 1.3 and parallel["3.13.5"] < 1.2, across
     manifest = json.loads((tmp_path / "cpu-across" / "latest" / "run.json").read_text())
     free = json.loads((Path(manifest["runs"]["3.13t"]) / "run.json").read_text())["python"]
     assert free["free_threaded"] and free["gil_enabled"] is False
@@ -103,8 +110,9 @@ def test_perf_gives_thread_and_lock_states_without_a_gil(
         assert perf[column].notna().all(), column
     assert (workers["running_pct"] > 5.0).all()  # they do the work
     # two threads update one dict 40,000 times between them: measured 54-56% each (and
-    # 50-60% on `shared`); 5% is a bound with a wide margin
-    assert (workers["lock_wait_pct"] > 5.0).all(), workers
+    # 50-60% on `shared`), but one has shown 3.9% where the two barely overlapped (a 20 ms
+    # run): both wait for the lock, and one at least 5% of the run
+    assert (workers["lock_wait_pct"] > 0).all() and workers["lock_wait_pct"].max() > 5.0, workers
     states = set(tables["gil_intervals"]["state"])
     assert states <= set(LOCK_STATES) and "lock_wait" in states
     processes = tables["processes"]
@@ -143,4 +151,4 @@ def test_a_module_that_turns_the_gil_back_on_is_named(
     timing = load_run(tmp_path / "runs" / "uses_gilful" / "latest")["timing"]
     assert timing["free_threaded"].all() and timing["gil_enabled_after"].all()
     assert set(timing["gil_enabled_by"]) == {"gilful"}
-    assert "the GIL was turned back on at run time by importing gilful" in out
+    assert "the GIL was turned back on by importing gilful" in out

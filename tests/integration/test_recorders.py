@@ -101,6 +101,7 @@ def test_a_run_too_short_for_the_sampler_is_said_to_be(
     )
     code, out, err = concprof(
         "profile",
+        "--verbose",  # the evidence lines in full
         str(path),
         "--models",
         "threads",
@@ -130,7 +131,7 @@ def test_a_short_run_is_observed_over_several_passes_until_py_spy_is_sure(
         "def task(i):\n    return sum(k * k for k in range(200_000))\n",
     )
     code, out, err = concprof(
-        *("profile", str(path), "--models", "threads", "--repeat", "1"),
+        *("profile", "--verbose", str(path), "--models", "threads", "--repeat", "1"),
         *("--recorders", "py-spy,procfs", "--out", str(tmp_path)),
     )
     assert code == 0, err
@@ -366,6 +367,7 @@ def test_perf_discloses_its_slowdown_and_leaves_a_lone_thread_no_wait(tmp_path: 
     # GIVEN the syscalls scenario: a GIL release in every os.stat call
     code, out, err = concprof(
         "profile",
+        "--verbose",  # the evidence and the warnings in full
         "syscalls",
         "--size",
         "quick",
@@ -459,8 +461,9 @@ def test_a_run_perf_keeps_beyond_the_bound_takes_its_shares_from_a_run_without_p
     # GIVEN the syscalls scenario and a bound no probed run can keep: 1.01x (stopping perf
     # alone costs 0.3 s, 5% of even the longest window of 20 passes)
     code, out, err = concprof(
-        *("profile", "syscalls", "--size", "quick", "--models", "sequential", "--repeat", "3"),
-        *("--recorders", "perf,py-spy,procfs", "--max-slowdown", "1.01", "--out", str(tmp_path)),
+        *("profile", "--verbose", "syscalls", "--size", "quick", "--models", "sequential"),
+        *("--repeat", "3", "--recorders", "perf,py-spy,procfs", "--max-slowdown", "1.01"),
+        *("--out", str(tmp_path)),
         *("--timeout", "6"),  # passes are limited to half the timeout: a shorter test
     )
     assert code == 0, err

@@ -51,7 +51,9 @@ SERIES_BINS = 400  # the lag over time: its maximum in at most this many bins
 WRITE_EVERY_NS = 2_000_000_000  # the start-up hook's file, while a loop runs (and at exit)
 TASKS_EVERY_NS = 100_000_000  # how often the watchdog counts the loop's tasks
 _clock = time.monotonic_ns
-Frame = tuple[str, str, int, bool]  # function, file, line, the program's own
+Frame = tuple[str, str, int]  # function, file, line (whether it is the program's own is
+# decided when the report is written: a real path takes system calls, which would hand the
+# GIL back to the stalled thread in the middle of a sample)
 
 
 def _library_dirs() -> tuple[str, ...]:
@@ -59,11 +61,23 @@ def _library_dirs() -> tuple[str, ...]:
     packages, concprof's own files (the harness around a scenario)."""
     paths = sysconfig.get_paths()
     dirs = {paths.get(k, "") for k in ("stdlib", "platstdlib", "purelib", "platlib")}
-    dirs.add(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # profiler/workload
-    return tuple(sorted(d for d in dirs if d))
+    dirs.add(os.path.dirname(os.path.dirname(__file__)))  # profiler/workload
+    return tuple(sorted({os.path.realpath(d) + os.sep for d in dirs if d}))
 
 
 _LIBRARY = _library_dirs()
+_OWN: dict[str, bool] = {}  # file -> the program's own (its real path outside _LIBRARY)
+
+
+def _own(path: str) -> bool:
+    """Whether code in `path` is the program's own: not the standard library, installed
+    packages or concprof (compared as real paths: a run may reach them through links)."""
+    own = _OWN.get(path)
+    if own is None:
+        own = _OWN[path] = not path.startswith("<") and not os.path.realpath(path).startswith(
+            _LIBRARY
+        )
+    return own
 
 
 class LoopWatch:
@@ -145,6 +159,9 @@ class Monitor:
                 return run(handle)
             watch = ready.concprof_watch
             start = _clock()
+            if not watch.ident:  # the loop's thread, known before its first callback runs
+                watch.ident, watch.tid = threading.get_ident(), threading.get_native_id()
+                watch.first_ns = start
             step = watch.steps = watch.steps + 1
             current = watch.current = (start, step)
             try:
@@ -154,9 +171,6 @@ class Monitor:
                 watch.current = None
                 watch.started.append(start)
                 watch.lag.append(start - ready.popped_ns if ready.popped_ns else -1)
-                if not watch.first_ns:
-                    watch.first_ns = start
-                    watch.ident, watch.tid = threading.get_ident(), threading.get_native_id()
                 watch.last_ns = end
                 if end - start >= monitor.stall_ns:
                     monitor.stalled(watch, handle, current, end)
@@ -200,7 +214,7 @@ class Monitor:
                 "coroutine": coroutine,
                 "coroutine_own": own,
                 "callback": callback,
-                "samples": [[n, [list(f) for f in stack]] for stack, n in samples.items()],
+                "samples": samples,
             }
         )
         watch.samples, watch.sampled_for, watch.cpu_from = {}, None, None
@@ -264,6 +278,11 @@ class Monitor:
         self.write_ns = _clock() - self.written
 
 
+def _samples(samples: dict[tuple[Frame, ...], int]) -> list[Any]:
+    """A stall's stacks as written: [count, [[function, file, line, the program's own]...]]."""
+    return [[n, [[*f, _own(f[1])] for f in stack]] for stack, n in samples.items()]
+
+
 def _loop_report(watch: LoopWatch) -> dict[str, Any]:
     lags = sorted(lag for lag in watch.lag if lag >= 0)
     return {
@@ -278,7 +297,7 @@ def _loop_report(watch: LoopWatch) -> dict[str, Any]:
         "lag_max_ns": lags[-1] if lags else -1,
         "lag_series": _series(watch),
         "tasks_max": watch.tasks_max,
-        "stalls": list(watch.stalls),
+        "stalls": [{**s, "samples": _samples(s["samples"])} for s in list(watch.stalls)],
     }
 
 
@@ -317,20 +336,19 @@ def _names(handle: Any) -> tuple[str, str, str, bool]:
         coro = owner.get_coro()
         coroutine = getattr(coro, "__qualname__", "") or type(coro).__name__
         code = getattr(coro, "cr_code", None)
-        own = code is None or not code.co_filename.startswith(_LIBRARY)
+        own = code is None or _own(code.co_filename)
     name = getattr(callback, "__qualname__", "") or type(callback).__name__
     return task, coroutine, name, own
 
 
 def _stack(frame: Any) -> tuple[Frame, ...]:
-    """A thread's Python stack, innermost first: (function, file, line, the program's own)."""
+    """A thread's Python stack, innermost first: (function, file, line). No system call."""
     stack: list[Frame] = []
     while frame is not None and len(stack) < MAX_FRAMES:
         code = frame.f_code
         path = code.co_filename
-        own = not path.startswith(_LIBRARY) and not path.startswith("<")
         name = getattr(code, "co_qualname", code.co_name)
-        stack.append((name, path, frame.f_lineno, own))
+        stack.append((name, path, frame.f_lineno))
         frame = frame.f_back
     return tuple(stack)
 
