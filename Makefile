@@ -37,7 +37,7 @@ PROFILE_ARGS = $(SCENARIO) \
 	$(if $(LOOP_STALL_MS),--loop-stall-ms $(LOOP_STALL_MS))
 
 .DEFAULT_GOAL := help
-.PHONY: help profile record attach claims report view list doctor test test-fast lint bench clean venv python-ft screenshot
+.PHONY: help profile record attach claims report view list doctor test test-fast lint bench clean venv python-ft screenshot compare
 
 help: ## Show this help
 	@echo "usage: make TARGET [VAR=value ...]"
@@ -88,6 +88,10 @@ record: $(STAMP) ## Record a command of yours: threads, GIL, blame, cores (CMD="
 attach: $(STAMP) ## Record a running process for a while (PID=1234 [DURATION=10])
 	$(if $(PID),,$(error give the process: make attach PID=1234 [DURATION=10]))
 	$(PY) -m profiler attach $(PID) $(if $(DURATION),--duration $(DURATION))
+
+compare: $(STAMP) ## Compare two runs, NEW against BASE; exit 1 if a model got slower (BASE=dir NEW=dir)
+	$(if $(and $(BASE),$(NEW)),,$(error give both runs: make compare BASE=reports/io/<stamp> NEW=reports/io/latest))
+	$(PY) -m profiler compare $(BASE) $(NEW) $(if $(MARGIN),--margin $(MARGIN)) $(if $(MODELS),--models $(MODELS))
 
 report: $(STAMP) ## Re-render a run directory from its saved artifacts (RUN=path)
 	$(PY) -m profiler report $(RUN)

@@ -16,7 +16,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from profiler.cli_args import Parser, attach_arguments, profile_arguments, record_arguments
+from profiler.cli_args import (
+    Parser,
+    attach_arguments,
+    compare_arguments,
+    profile_arguments,
+    record_arguments,
+)
 from profiler.errors import RunFailed, Terminated, UsageError, terminate
 from profiler.layout import RunDir
 
@@ -87,6 +93,8 @@ def cmd_profile(args: argparse.Namespace, console: Console) -> int:
     timing = analysis.timing
     repeat = int(timing["rep"].max()) if timing is not None else 0
     print_summary(console, run_dir, analysis, repeat, config.margin, detail)
+    if args.baseline:  # then compared with it, and exit as `concprof compare` does
+        return _compare(console, Path(args.baseline), run_dir, args, Path(args.out))
     return 0
 
 
@@ -129,6 +137,32 @@ def cmd_claims(args: argparse.Namespace, console: Console) -> int:
         f"claims report: {result.out_dir / 'index.html'} ({result.duration_s:.0f} s)", markup=False
     )
     return 0
+
+
+def cmd_compare(args: argparse.Namespace, console: Console) -> int:
+    """Compare two runs (NEW against BASE): which model got faster or slower, beyond the
+    noise; exit 1 when one is significantly slower (a CI gate)."""
+    return _compare(console, Path(args.base), Path(args.new), args, Path(args.out))
+
+
+def _compare(console: Console, base: Path, new: Path, args: argparse.Namespace, out: Path) -> int:
+    from profiler.orchestrate.compare_runs import CompareConfig, compare
+    from profiler.orchestrate.plan import parse_models
+    from profiler.render.terminal import print_compare
+
+    result = compare(
+        CompareConfig(
+            base=base,
+            new=new,
+            reports=out,
+            margin=args.margin / 100.0,
+            models=parse_models(args.gate_models) if args.gate_models else None,
+            fail_on=args.fail_on,
+            allow_mismatch=args.allow_mismatch,
+        )
+    )
+    print_compare(console, result, args.format)
+    return result.exit_code
 
 
 def cmd_report(args: argparse.Namespace, console: Console) -> int:
@@ -295,6 +329,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     record_arguments(add("record", cmd_record))
     attach_arguments(add("attach", cmd_attach))
+
+    p = add("compare", cmd_compare)
+    p.add_argument("base", help="the run to compare against (a run directory or .../latest)")
+    p.add_argument("new", help="the run to judge")
+    p.add_argument("--out", default="reports", help="reports directory (default reports)")
+    compare_arguments(p)
 
     p = add("report", cmd_report)
     p.add_argument("run_dir")

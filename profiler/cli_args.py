@@ -69,13 +69,7 @@ def profile_arguments(
         help="how much perf's GIL probes may slow an observed run (default 1.5): their "
         "trace stops when its cost reaches the bound, and the report says what it covered",
     )
-    p.add_argument(
-        "--loop-stall-ms",
-        type=float,
-        default=10.0,
-        help="asyncio: an event-loop callback or task step longer than this many "
-        "milliseconds is a stall (default 10)",
-    )
+    loop_stall_argument(p)
     said = p.add_mutually_exclusive_group()
     said.add_argument("--quiet", action="store_true", help="print the answer only")
     said.add_argument(
@@ -87,11 +81,62 @@ def profile_arguments(
         "--json", action="store_true", help="print the answer and the comparison as JSON"
     )
     p.add_argument(
+        "--baseline",
+        help="a run to compare this one with afterwards (exit as `concprof compare` does)",
+    )
+    compare_arguments(p, profile=True)
+    p.add_argument(
         "--margin",
         type=float,
         default=5.0,
         help="practical-equivalence margin in percent (default 5): a difference whose whole "
         "interval lies inside it is reported as 'same', never as faster or slower",
+    )
+
+
+def compare_arguments(p: argparse.ArgumentParser, profile: bool = False) -> None:
+    """The gate's options, shared by `compare` and `profile --baseline` (which has its own
+    --margin and --models, so its gate's models are --gate-models)."""
+    with_margin = not profile
+    if with_margin:
+        p.add_argument(
+            "--margin",
+            type=float,
+            default=5.0,
+            help="practical-equivalence margin in percent (default 5): a change whose whole "
+            "interval lies inside it is 'same'",
+        )
+    p.add_argument(
+        "--fail-on",
+        default="slower",
+        help="slower (default: exit 1 when a model is significantly slower in NEW) or never",
+    )
+    p.add_argument(
+        "--gate-models" if profile else "--models",
+        dest="gate_models",
+        help="the models the gate looks at, comma-separated (default: every model)",
+    )
+    p.add_argument(
+        "--allow-mismatch",
+        action="store_true",
+        help="compare runs of different scenarios, sizes, workers or interpreters anyway",
+    )
+    p.add_argument(
+        "--format",
+        default="text",
+        choices=["text", "markdown"],
+        help="markdown: a summary for a pull-request comment",
+    )
+
+
+def loop_stall_argument(p: argparse.ArgumentParser) -> None:
+    """--loop-stall-ms, for profile and record."""
+    p.add_argument(
+        "--loop-stall-ms",
+        type=float,
+        default=10.0,
+        help="asyncio: an event-loop callback or task step longer than this many "
+        "milliseconds is a stall (default 10)",
     )
 
 
@@ -105,13 +150,7 @@ def record_arguments(p: argparse.ArgumentParser) -> None:
         help="the interpreter whose GIL perf traces (default: the command, when it is a Python)",
     )
     p.add_argument("--timeout", type=float, help="end the command after this many seconds")
-    p.add_argument(
-        "--loop-stall-ms",
-        type=float,
-        default=10.0,
-        help="asyncio: an event-loop callback or task step longer than this many "
-        "milliseconds is a stall (default 10)",
-    )
+    loop_stall_argument(p)
 
 
 def attach_arguments(p: argparse.ArgumentParser) -> None:

@@ -453,6 +453,28 @@ class Recorded:
 
 
 @dataclass
+class CompareResult:
+    """Two runs side by side (orchestrate.compare_runs, analyse.diff)."""
+
+    out_dir: Path
+    base: Path
+    new: Path
+    kind: str  # profile, or a recording (record, attach)
+    title: str
+    table: pd.DataFrame  # analyse.diff.DIFF_COLUMNS
+    blame: pd.DataFrame  # analyse.diff.BLAME_DIFF_COLUMNS
+    margin: float
+    mismatches: list[str] = field(default_factory=list)  # compared anyway (--allow-mismatch)
+    warnings: list[str] = field(default_factory=list)  # other machines, disturbed runs
+    failing: list[str] = field(default_factory=list)  # models significantly slower in NEW
+
+    @property
+    def exit_code(self) -> int:
+        """0: no model significantly slower (or the gate is off); 1: one is."""
+        return 1 if self.failing else 0
+
+
+@dataclass
 class SweepResult:
     """A profile at several values of one setting (orchestrate.sweep): their runs and the
     scaling."""

@@ -345,34 +345,26 @@ def causes_for(evidence: list[ModelEvidence], cores: int) -> list[Cause]:
             and known(e.loop.blocked_pct)
             and e.loop.blocked_pct >= LOOP_BLOCKED_PCT
         ):
-            better = next(
-                (o for o in by_speed if o.model != e.model and o.speedup > e.speedup), None
-            )
-            causes.append(
-                Cause(
-                    "loop_blocked",
-                    model=e.model,
-                    speedup=e.speedup,
-                    loop=e.loop,
-                    instead=better.model if better else "",
-                    instead_speedup=better.speedup if better else NAN,
-                )
-            )
+            causes.append(_cause(e, by_speed, "loop_blocked"))
     for e in evidence:
         if e.ipc is None or not known(e.speedup) or not known(e.ipc.share_pct):
             continue
         allowed = max(1, min(e.ipc.workers, cores))
         if e.ipc.share_pct < SERIALISATION_SHARE_PCT or e.speedup >= FALLS_SHORT * allowed:
             continue
-        better = next((o for o in by_speed if o.model != e.model and o.speedup > e.speedup), None)
-        causes.append(
-            Cause(
-                "serialisation",
-                model=e.model,
-                speedup=e.speedup,
-                ipc=e.ipc,
-                instead=better.model if better else "",
-                instead_speedup=better.speedup if better else NAN,
-            )
-        )
+        causes.append(_cause(e, by_speed, "serialisation"))
     return causes
+
+
+def _cause(e: ModelEvidence, by_speed: list[ModelEvidence], kind: str) -> Cause:
+    """A cause of `kind` for model `e`, with its evidence and the model that does better."""
+    better = next((o for o in by_speed if o.model != e.model and o.speedup > e.speedup), None)
+    return Cause(
+        kind,
+        model=e.model,
+        speedup=e.speedup,
+        ipc=e.ipc if kind == "serialisation" else None,
+        loop=e.loop if kind == "loop_blocked" else None,
+        instead=better.model if better else "",
+        instead_speedup=better.speedup if better else NAN,
+    )

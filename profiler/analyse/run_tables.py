@@ -114,14 +114,17 @@ def blame_tables(
     own: set[tuple[int, int]] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """gil_wait_matrix, gil_blame, gil_blame_functions, gil_ceiling (analyse.blame), from
-    perf's GIL intervals and py-spy's GIL-holding stacks. The waits of concprof's own
-    threads in the program (`own`: the loop monitor's watchdog) stay in the matrix but are
-    nobody's blame: the program did not wait."""
+    perf's GIL intervals and py-spy's GIL-holding stacks. Waits by or behind concprof's
+    own threads in the program (`own`: the loop monitor's watchdog) stay in the matrix but
+    are not blame: the program's code neither waited nor made anyone wait there."""
     if intervals is None or intervals.empty or not intervals["state"].isin(blame.HOLDING).any():
         return {}  # no GIL trace (no perf, or a free-threaded build)
     matrix = blame.wait_matrix(intervals)
+    mine = own or set()
     waiters = pd.Series(list(zip(matrix["pid"], matrix["waiter_tid"], strict=True)), dtype=object)
-    blamed = blame.blame(matrix[~waiters.isin(own or set()).to_numpy()], stacks, kinds)
+    holders = pd.Series(list(zip(matrix["pid"], matrix["holder_tid"], strict=True)), dtype=object)
+    ours = (waiters.isin(mine) | holders.isin(mine)).to_numpy()
+    blamed = blame.blame(matrix[~ours], stacks, kinds)
     return {
         "gil_wait_matrix": matrix,
         "gil_blame": blamed,

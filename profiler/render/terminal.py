@@ -16,8 +16,16 @@ from rich.table import Table
 
 from profiler.analysis import RunAnalysis
 from profiler.layout import RunDir
+from profiler.render.diff import compare_markdown, model_change, verdict_line
 from profiler.render.wording import answer_lines, first_screen, recording_lines
-from profiler.spine import DEFAULT_MARGIN, AcrossResult, ProgressFn, Step, SweepResult
+from profiler.spine import (
+    DEFAULT_MARGIN,
+    AcrossResult,
+    CompareResult,
+    ProgressFn,
+    Step,
+    SweepResult,
+)
 
 
 def _num(value: object, fmt: str) -> str:
@@ -124,6 +132,28 @@ def _plain(value: object) -> object:
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     return value
+
+
+def print_compare(console: Console, result: CompareResult, fmt: str = "text") -> None:
+    """NEW against BASE: the verdict and the gate, one line per model, the warnings (the
+    differences first); `markdown`: the pull-request summary."""
+    if fmt == "markdown":
+        console.print(compare_markdown(result), markup=False, highlight=False, soft_wrap=True)
+        return
+    for difference in result.mismatches:
+        _say(console, f"warning: compared anyway, the runs differ in {difference}")
+    _say(console, f"{result.title}: {verdict_line(result)}")
+    for r in result.table.to_dict("records"):
+        _say(console, model_change(r), "  ")
+    changed = result.blame.head(3) if result.kind != "profile" else result.blame.head(0)
+    for r in changed.to_dict("records"):
+        _say(
+            console,
+            f"  GIL blame {r['function']}: {r['base_waited_s']:.3f} s → {r['new_waited_s']:.3f} s",
+        )
+    for warning in result.warnings:
+        _say(console, f"warning: {warning}")
+    console.print(f"comparison:    {RunDir(result.out_dir).report}", markup=False, highlight=False)
 
 
 def print_across(console: Console, result: AcrossResult) -> None:

@@ -31,9 +31,14 @@ def _share(t: ThreadShare) -> str:
     return f"{t.pct:.0f}%{err}"
 
 
+LOOP_FIRST_PCT = 10.0  # an event loop blocked this much of its run is what a recording says first
+
+
 def recording_lines(a: RecordingAnswer) -> list[str]:
-    """A recording's answer in two or three lines: who held the GIL and who waited, the
-    function that made them wait, the ceiling; each with the recorder that measured it."""
+    """A recording's answer in a few lines: who held the GIL and who waited, the function
+    that made them wait, what its processes pickled, what blocked its event loop (first,
+    when it was blocked at least LOOP_FIRST_PCT of the time), the ceiling; each with the
+    recorder that measured it."""
     if a.holder is None:
         first = (
             f"GIL: no thread's share was measured in the {a.window_s:.1f} s recorded "
@@ -45,9 +50,11 @@ def recording_lines(a: RecordingAnswer) -> list[str]:
             f"GIL held most by {h.name} (pid {h.pid}): {_share(h)} of the "
             f"{a.window_s:.1f} s recorded ({h.source})"
         )
-        if a.waiter is not None:
+        if a.waiter is not None and a.waiter.pct >= 0.5:
             w = a.waiter
             first += f"; waited for most by {w.name} (pid {w.pid}): {_share(w)} ({w.source})"
+        elif a.waiter is not None:
+            first += f"; no thread waited for it as much as 1% ({a.waiter.source})"
         else:
             first += "; waiting for it is measured by perf only"
     lines = [first]
@@ -70,10 +77,12 @@ def recording_lines(a: RecordingAnswer) -> list[str]:
         lo = a.loop
         by = f" by {blocker_text(lo)}" if lo.blocker else ""
         change = f". To change: {loop_change(lo)}" if lo.blocker else ""
-        lines.append(
+        at = 0 if lo.blocked_pct >= LOOP_FIRST_PCT else len(lines)  # the answer, first
+        lines.insert(
+            at,
             f"its event loop was blocked {lo.blocked_pct:.0f}% of the time it ran{by}; other "
             f"callbacks waited up to {lo.lag_p95_ms:.0f} ms (p95; {lo.source.split(',')[0]}; "
-            f"tables/loop_stalls.csv){change}"
+            f"tables/loop_stalls.csv){change}",
         )
     elif a.loop is not None:
         lo = a.loop

@@ -69,8 +69,8 @@ def assert_first_screen(m: dict[str, float]) -> None:
 
 def test_a_profiles_first_screen(tmp_path: Path) -> None:
     code, _, err = concprof(
-        "profile", "cpu", "--size", "quick", "--repeat", "3", "--recorders", "procfs",
-        "--out", str(tmp_path / "runs"),
+        "profile", "cpu", "--size", "quick", "--models", "sequential,threads", "--repeat", "3",
+        "--recorders", "procfs", "--out", str(tmp_path / "runs"),
     )  # fmt: skip
     assert code == 0, err
     assert_first_screen(measured(tmp_path / "runs" / "cpu" / "latest" / "index.html", tmp_path))
