@@ -5,13 +5,13 @@ the offline page."""
 from __future__ import annotations
 
 import json
-import math
 import os
 from collections.abc import Hashable, Mapping
 from typing import Any
 
 import pandas as pd
 
+from profiler.answer import known
 from profiler.render.common import ENV
 from profiler.spine import CompareResult
 
@@ -24,12 +24,12 @@ def model_change(r: Mapping[Hashable, Any]) -> str:
     ratio = float(r["wall_ratio"])
     interval = (
         f" [{r['wall_ratio_ci_low']:.2f}–{r['wall_ratio_ci_high']:.2f}]"
-        if _known(r["wall_ratio_ci_low"])
+        if known(r["wall_ratio_ci_low"])
         else ""
     )
     speedup = (
         f"; speedup {r['base_speedup']:.2f}x → {r['new_speedup']:.2f}x"
-        if _known(r["base_speedup"]) and _known(r["new_speedup"])
+        if known(r["base_speedup"]) and known(r["new_speedup"])
         else ""
     )
     return f"{model}: {r['verdict']}, NEW takes {ratio:.2f}x BASE's time{interval}{speedup}"
@@ -69,13 +69,13 @@ def compare_markdown(result: CompareResult) -> str:
     for r in result.table.to_dict("records"):
         ci = (
             f"{r['wall_ratio_ci_low']:.2f}–{r['wall_ratio_ci_high']:.2f}"
-            if _known(r.get("wall_ratio_ci_low"))
+            if known(r.get("wall_ratio_ci_low"))
             else ""
         )
-        ratio = f"{r['wall_ratio']:.2f}x" if _known(r.get("wall_ratio")) else ""
+        ratio = f"{r['wall_ratio']:.2f}x" if known(r.get("wall_ratio")) else ""
         speedup = (
             f"{r['base_speedup']:.2f}x → {r['new_speedup']:.2f}x"
-            if _known(r.get("base_speedup")) and _known(r.get("new_speedup"))
+            if known(r.get("base_speedup")) and known(r.get("new_speedup"))
             else ""
         )
         verdict = r["verdict"] if isinstance(r.get("verdict"), str) else r["in_runs"]
@@ -123,7 +123,3 @@ def compare_html(result: CompareResult) -> str:
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     records: list[dict[str, Any]] = json.loads(frame.to_json(orient="records"))
     return records
-
-
-def _known(value: object) -> bool:
-    return isinstance(value, int | float) and math.isfinite(value)

@@ -11,30 +11,18 @@ the ceiling stays between 1 and the core count.
 
 from __future__ import annotations
 
-import gzip
-import json
-import shutil
-
 import pandas as pd
 import pytest
 
 from profiler.analyse import blame, ceiling
-from profiler.analyse.run_tables import model_tables
 from profiler.analysis import RunAnalysis
-from profiler.load.model_dir import load_recordings, recording_window
-from profiler.spine import Recording
 from tests.conftest import DATA
+from tests.support.recorded import hog_analysis
 
 
 @pytest.fixture(scope="module")
 def hog_tables(tmp_path_factory: pytest.TempPathFactory) -> RunAnalysis:
-    raw = tmp_path_factory.mktemp("record_hog")
-    for path in (DATA / "record_hog").iterdir():
-        shutil.copy(path, raw / path.name)
-    (raw / "perf.txt").write_bytes(gzip.decompress((raw / "perf.txt.gz").read_bytes()))
-    recording = Recording.from_json(json.loads((raw / "recording.json").read_text()))
-    frames = model_tables(load_recordings(raw, recording_window(recording)), cpu_count=2)[0]
-    return RunAnalysis.from_frames(frames)
+    return hog_analysis(tmp_path_factory.mktemp("record_hog"))
 
 
 def golden_intervals() -> pd.DataFrame:

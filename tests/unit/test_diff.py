@@ -5,9 +5,6 @@ as BASE and NEW, and the golden run's GIL blame.
 
 from __future__ import annotations
 
-import gzip
-import json
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -15,12 +12,11 @@ import pandas as pd
 
 from profiler.analyse.compare import compare, used_runs
 from profiler.analyse.diff import diff_blame, diff_models
-from profiler.analyse.run_tables import model_tables
 from profiler.analysis import RunAnalysis
-from profiler.load.model_dir import load_recordings, recording_window
 from profiler.render.diff import verdict_line
-from profiler.spine import CompareResult, Recording
+from profiler.spine import CompareResult
 from tests.conftest import DATA
+from tests.support.recorded import hog_analysis
 
 
 def run(label: str) -> RunAnalysis:
@@ -76,21 +72,8 @@ def test_the_blame_by_function_side_by_side() -> None:
     assert np.isclose(top["change_s"], top["base_waited_s"])
 
 
-def hog_analysis(tmp_path: Path) -> RunAnalysis:
-    """The tables of a real `concprof record` of tests/data/record_hog/hog.py (perf,
-    py-spy, procfs): a thread that hogs the GIL and four that wake every millisecond."""
-    raw = tmp_path / "record_hog"
-    raw.mkdir()
-    for path in (DATA / "record_hog").iterdir():
-        shutil.copy(path, raw / path.name)
-    (raw / "perf.txt").write_bytes(gzip.decompress((raw / "perf.txt.gz").read_bytes()))
-    recording = Recording.from_json(json.loads((raw / "recording.json").read_text()))
-    frames = model_tables(load_recordings(raw, recording_window(recording)), cpu_count=2)[0]
-    return RunAnalysis.from_frames(frames)
-
-
 def test_two_recordings_compare_their_gil_blame(tmp_path: Path) -> None:
-    base = hog_analysis(tmp_path)
+    base = hog_analysis(tmp_path)  # a real recording of tests/data/record_hog/hog.py
     blamed = base.gil_blame_functions
     assert blamed is not None
     # NEW: the same program with the hog's share of the blame halved
