@@ -169,12 +169,14 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
     """Re-render tables, figures and index.html of a run directory from its raw/ files."""
     from profiler.orchestrate.across import rebuild_across
     from profiler.orchestrate.claims_run import rebuild_claims
+    from profiler.orchestrate.compare_runs import rebuild_compare
     from profiler.orchestrate.recorded import rebuild_recording
     from profiler.orchestrate.session import rebuild
     from profiler.orchestrate.sweep import rebuild_sweep
     from profiler.spine import (
         AcrossManifest,
         ClaimsManifest,
+        CompareManifest,
         RecordingManifest,
         SweepManifest,
         load_manifest,
@@ -191,6 +193,8 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
         rebuild_claims(run_dir, saved)
     elif isinstance(saved, SweepManifest):
         rebuild_sweep(run_dir, saved)
+    elif isinstance(saved, CompareManifest):
+        rebuild_compare(run_dir, saved)
     elif isinstance(saved, RecordingManifest):  # a recording: no models to compare
         rebuild_recording(run_dir, saved)
     else:

@@ -351,6 +351,27 @@ class ClaimsManifest(Document):
         return write_json(path, self.to_json())
 
 
+@dataclass
+class CompareManifest(Document):
+    """run.json of a comparison (`concprof compare BASE NEW`): the two runs, the margin, what
+    was compared anyway, the warnings and the gate's outcome."""
+
+    kind: str = "compare"
+    status: str = "complete"  # written once, after its page
+    base: str = ""
+    new: str = ""
+    of: str = "profile"  # profile, or a recording (record, attach)
+    title: str = ""
+    margin: float = DEFAULT_MARGIN
+    mismatches: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    failing: list[str] = field(default_factory=list)
+    duration_s: float = 0.0
+
+    def save(self, path: Path) -> Path:
+        return write_json(path, self.to_json())
+
+
 Setting = int | str  # a worker count or a start method
 WORKERS = "workers"
 START_METHOD = "start_method"
@@ -409,7 +430,9 @@ class SweepManifest(Document):
         return write_json(path, self.to_json())
 
 
-AnyManifest = Manifest | RecordingManifest | AcrossManifest | ClaimsManifest | SweepManifest
+AnyManifest = (
+    Manifest | RecordingManifest | AcrossManifest | ClaimsManifest | SweepManifest | CompareManifest
+)
 
 
 def load_manifest(path: Path) -> AnyManifest:
@@ -428,6 +451,8 @@ def load_manifest(path: Path) -> AnyManifest:
         return RecordingManifest.from_json(doc)
     if kind == "sweep":
         return SweepManifest.from_json(doc)
+    if kind == "compare":
+        return CompareManifest.from_json(doc)
     return Manifest.from_json(doc)
 
 

@@ -1,6 +1,6 @@
 """`concprof compare BASE NEW` (`make compare BASE=... NEW=...`), and `profile --baseline`:
 two run directories side by side, written to reports/compare/<stamp>/ (compare.csv,
-compare_blame.csv, compare.json, index.html), and the gate: exit 1 when a model is
+compare_blame.csv, compare.json, index.html, run.json), and the gate: exit 1 when a model is
 significantly slower in NEW.
 
 Like with like: two profiles must match in scenario, size, tasks, workers, start method
@@ -15,19 +15,24 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from profiler.analyse.diff import diff_blame, diff_models
+import pandas as pd
+
+from profiler.analyse.diff import BLAME_DIFF_COLUMNS, diff_blame, diff_models
 from profiler.analysis import RunAnalysis
 from profiler.atomic import write_atomic, write_json
 from profiler.errors import UsageError
 from profiler.layout import RunDir
 from profiler.load.run import load_run
+from profiler.orchestrate.lifecycle import RunSession
 from profiler.render.diff import compare_doc, compare_html
-from profiler.rundir import create_run_dir, write_table
+from profiler.rundir import write_table
 from profiler.spine import (
     DEFAULT_MARGIN,
+    CompareManifest,
     CompareResult,
     Manifest,
     RecordingManifest,
+    Step,
     load_manifest,
 )
 
@@ -81,7 +86,8 @@ def compare(config: CompareConfig) -> CompareResult:
         if config.fail_on == "slower"
         else []
     )
-    out_dir = create_run_dir(config.reports, "compare", time.time())
+    started = time.time()
+    out_dir = RunSession(config.reports, "compare", _silent, started=started).run_dir
     result = CompareResult(
         out_dir=out_dir,
         base=runs[0],
@@ -100,7 +106,43 @@ def compare(config: CompareConfig) -> CompareResult:
         write_table(out_dir, "compare_blame", result.blame)
     write_json(out_dir / "compare.json", compare_doc(result))
     write_atomic(RunDir(out_dir).report, compare_html(result))
+    CompareManifest(
+        base=str(result.base),
+        new=str(result.new),
+        of=result.kind,
+        title=result.title,
+        margin=result.margin,
+        mismatches=result.mismatches,
+        warnings=result.warnings,
+        failing=result.failing,
+        duration_s=round(time.time() - started, 3),
+    ).save(RunDir(out_dir).manifest)  # last: the directory is complete
     return result
+
+
+def rebuild_compare(out_dir: Path, saved: CompareManifest) -> CompareResult:
+    """`concprof report` on a comparison: its page again, from its tables and run.json."""
+    tables = RunDir(out_dir).tables
+    blame = tables / "compare_blame.csv"
+    result = CompareResult(
+        out_dir=out_dir,
+        base=Path(saved.base),
+        new=Path(saved.new),
+        kind=saved.of,
+        title=saved.title,
+        table=pd.read_csv(tables / "compare.csv"),
+        blame=pd.read_csv(blame) if blame.is_file() else pd.DataFrame(columns=BLAME_DIFF_COLUMNS),
+        margin=saved.margin,
+        mismatches=saved.mismatches,
+        warnings=saved.warnings,
+        failing=saved.failing,
+    )
+    write_atomic(RunDir(out_dir).report, compare_html(result))
+    return result
+
+
+def _silent(step: Step) -> None:
+    """A comparison has no progress to show: it reads two finished runs."""
 
 
 def _run_dir(path: Path, name: str) -> Path:

@@ -2,7 +2,8 @@
 
 GIVEN a profile (the golden run), an across-interpreter comparison (built from the
 recorded tables in tests/data/across_noisy, saved as `profile --python A,B` saves
-it) and a claims directory (saved as `concprof claims` saves it), WHEN `concprof
+it), a claims directory (saved as `concprof claims` saves it) and a comparison of two
+runs (`concprof compare`, the golden run against itself), WHEN `concprof
 report DIR` runs in-process, THEN it exits 0 and writes the directory's page
 again; a directory that is not a run is a one-line usage error (exit 2).
 (Recordings and attaches: tests/integration/test_lifecycle.py.)
@@ -22,7 +23,7 @@ from profiler.analyse.claim_registry import judge
 from profiler.cli import main
 from profiler.orchestrate.across import save_across
 from profiler.orchestrate.claims_run import environment, save_claims
-from profiler.spine import AcrossResult, ClaimsResult
+from profiler.spine import AcrossResult, ClaimsResult, CompareManifest, load_manifest
 from tests.conftest import DATA
 
 
@@ -32,12 +33,28 @@ def report(run: Path) -> str:
     return (run / "index.html").read_text()
 
 
-def test_a_profile(tmp_path: Path) -> None:
+def golden(tmp_path: Path) -> Path:
     run = tmp_path / "golden"
     shutil.copytree(DATA / "golden_run", run)
     for packed in run.rglob("*.gz"):
         packed.with_suffix("").write_bytes(gzip.decompress(packed.read_bytes()))
-    assert "threads" in report(run)
+    return run
+
+
+def test_a_profile(tmp_path: Path) -> None:
+    assert "threads" in report(golden(tmp_path))
+
+
+def test_a_comparison(tmp_path: Path) -> None:
+    run = golden(tmp_path)
+    out = tmp_path / "reports"
+    assert main(["compare", str(run), str(run), "--out", str(out), "--format", "text"]) == 0
+    (done,) = (out / "compare").glob("2*")
+    saved = load_manifest(done / "run.json")
+    assert isinstance(saved, CompareManifest) and saved.status == "complete"
+    assert saved.base == saved.new == str(run.resolve()) and saved.failing == []
+    page = report(done)
+    assert "threads" in page and "no model is significantly slower" in page
 
 
 def test_an_across_directory(tmp_path: Path) -> None:
