@@ -34,7 +34,9 @@ PROFILE_ARGS = $(SCENARIO) \
 	$(if $(TIMEOUT),--timeout $(TIMEOUT)) \
 	$(if $(MAX_SLOWDOWN),--max-slowdown $(MAX_SLOWDOWN)) \
 	$(if $(SAMPLED_ERROR),--sampled-error $(SAMPLED_ERROR)) \
-	$(if $(LOOP_STALL_MS),--loop-stall-ms $(LOOP_STALL_MS))
+	$(if $(LOOP_STALL_MS),--loop-stall-ms $(LOOP_STALL_MS)) \
+	$(if $(DASK_SCHEDULER),--dask-scheduler $(DASK_SCHEDULER)) \
+	$(if $(DASK_THREADS),--dask-threads $(DASK_THREADS))
 
 .DEFAULT_GOAL := help
 .PHONY: help profile record attach claims report view list doctor test test-fast lint bench clean venv python-ft screenshot compare
@@ -46,19 +48,21 @@ help: ## Show this help
 	@echo
 	@echo "profile variables: SCENARIO=<name>|path/to/file.py (make list: io cpu mixed ipc release"
 	@echo "  holds spawn fanout gil files syscalls)  SIZE=quick|default|large"
-	@echo "  MODELS=sequential,threads,processes,asyncio  WORKERS=N (or 1,2,4: a sweep)  REPEAT=N"
+	@echo "  MODELS=sequential,threads,processes,asyncio[,dask]  WORKERS=N (or 1,2,4: a sweep)  REPEAT=N"
 	@echo "  RECORDERS=auto|none|name,name  PYTHON=3.13|/path/to/python  START_METHOD=fork|spawn|forkserver (or several: a sweep)"
 	@echo "  MARGIN=5 (percent: differences inside it are 'same')  TIMEOUT=600 (s per model run)"
 	@echo "  MAX_SLOWDOWN=1.5 (how much perf's GIL probes may slow an observed run)"
 	@echo "  SAMPLED_ERROR=5 (points: py-spy's shares must be this sure to be shown)"
 	@echo "  LOOP_STALL_MS=10 (asyncio: an event-loop callback this long is a stall)"
+	@echo "  DASK_SCHEDULER=tcp://HOST:PORT (dask: an existing cluster; default a LocalCluster)"
+	@echo "  DASK_THREADS=1 (dask: threads per LocalCluster worker)"
 
 # pip's output goes to $(PIP_LOG), shown only when it fails
 PIP_LOG := $(VENV)/pip.log
 PIP = $(PY) -m pip install --disable-pip-version-check
-EXTRAS := .[recorders]
-# (named: a comma cannot be written inside $(call ...))
-DEV_EXTRAS := .[recorders,dev]
+# (named: a comma cannot be written inside $(call ...)); dask: the dask model's cluster
+EXTRAS := .[recorders,dask]
+DEV_EXTRAS := .[recorders,dask,dev]
 define quietly
 	@$(1) >> $(PIP_LOG) 2>&1 || { tail -n 40 $(PIP_LOG); echo "pip failed: the whole log is $(PIP_LOG)"; exit 1; }
 endef

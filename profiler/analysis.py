@@ -49,6 +49,8 @@ class RunAnalysis(Mapping[str, pd.DataFrame]):
     loop_stats: Frame = None  # per event loop: blocked share, steps, lag percentiles
     loop_lag: Frame = None  # per event loop: the worst lag over time
     loop_blockers: Frame = None  # the functions that blocked the loop, by stall time
+    dask_tasks: Frame = None  # the dask model: every task as Dask's task stream saw it
+    dask_workers: Frame = None  # the dask model: its cluster's workers (analyse.dask)
     prediction: Frame = None  # each model's speedup predicted from the sequential run
     claims: Frame = None  # the claims this run settles
     advice: Frame = None  # the answer in words, as saved (tables/advice.csv)

@@ -106,14 +106,44 @@ class LoopEvidence(Document):
 
 
 @dataclass(frozen=True)
+class DaskEvidence(Document):
+    """What a task costs on the dask model's cluster beyond its own work (analyse.dask)."""
+
+    workers: int = 0
+    threads_per_worker: int = 1
+    slots: int = 0  # worker threads in all
+    running: int = 0  # of which can run at once (on this machine: at most its cores)
+    tasks: int = 0
+    task_s: float = NAN  # a task alone: the sequential timing runs' median wall / tasks
+    overhead_s: float = NAN  # per task: running x wall / tasks - task_s (timing runs)
+    overhead_low_s: float = NAN  # the same at the wall interval's ends
+    overhead_high_s: float = NAN
+    share_pct: float = NAN  # overhead_s of overhead_s + task_s
+    break_even_s: float = NAN  # the task length from which Dask beats one process
+    transfer_s: float = NAN  # per task: fetching inputs from other workers
+    deserialize_s: float = NAN  # per task: unpacking it on the worker
+    idle_pct: float = NAN  # of the workers' threads' time in the observed window, not computing
+    startup_s: float = NAN  # the cluster up and the scenario shipped (outside the timed runs)
+    stretch: float = NAN  # a task's compute here / alone (sequential): threads taking turns
+    reruns: int = 0  # tasks run more than once (their worker died)
+    left: int = 0  # workers that left during the observed run
+    local: bool = True  # every worker on this machine
+    scheduler: str = ""
+    started_here: bool = True  # a LocalCluster concprof started
+    cores: int = 0  # this machine's
+    source: str = "Dask's task stream, observed run; wall time, timing runs"
+
+
+@dataclass(frozen=True)
 class Cause(Document):
     """Why a model gains less than it could, with numbers, and what to change."""
 
-    kind: str = ""  # serialisation | loop_blocked
+    kind: str = ""  # serialisation | loop_blocked | dask_overhead | dask_gil
     model: str = ""
     speedup: float = NAN
     ipc: IpcEvidence | None = None
     loop: LoopEvidence | None = None
+    dask: DaskEvidence | None = None
     instead: str = ""  # a model that does better here
     instead_speedup: float = NAN
 
@@ -138,6 +168,7 @@ class ModelEvidence(Document):
     ceiling: CeilingEvidence | None = None
     ipc: IpcEvidence | None = None
     loop: LoopEvidence | None = None  # asyncio: what blocked its event loop
+    dask: DaskEvidence | None = None  # dask: what a task costs on the cluster
     predicted: float | None = None  # the speedup the sequential run predicts (analyse.predict)
     limited_by: str = ""  # what bounds the prediction
     agrees: bool | None = None  # the prediction inside the measured interval (± the margin)
@@ -171,6 +202,7 @@ class Caveat(Document):
 
     kind: str = (
         ""  # slowed | unprobed | partial_trace | few_runs | gil_reenabled | disturbed | reran
+        # | dask_left
     )
     models: list[str] = field(default_factory=list)
     values: list[float] = field(default_factory=list)  # per model: slowdown x, traced %

@@ -64,6 +64,8 @@ def cmd_profile(args: argparse.Namespace, console: Console) -> int:
         max_slowdown=args.max_slowdown,
         sampled_error_pct=args.sampled_error,
         loop_stall_ms=args.loop_stall_ms,
+        dask_scheduler=args.dask_scheduler,
+        dask_threads=args.dask_threads,
     )
     labels = interpreters(args.python)
     lists = [name for name, n in (("WORKERS", len(counts)), ("START_METHOD", len(methods)),

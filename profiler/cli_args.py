@@ -70,6 +70,19 @@ def profile_arguments(
         "trace stops when its cost reaches the bound, and the report says what it covered",
     )
     loop_stall_argument(p)
+    p.add_argument(
+        "--dask-scheduler",
+        metavar="ADDRESS",
+        help="the dask model on an existing cluster (tcp://HOST:PORT), which concprof "
+        "never stops; default: a LocalCluster of WORKERS processes on 127.0.0.1 that it "
+        "starts and stops for each run",
+    )
+    p.add_argument(
+        "--dask-threads",
+        type=int,
+        default=1,
+        help="threads per worker of the LocalCluster the dask model starts (default 1)",
+    )
     said = p.add_mutually_exclusive_group()
     said.add_argument("--quiet", action="store_true", help="print the answer only")
     said.add_argument(

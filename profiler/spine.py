@@ -57,6 +57,8 @@ class ProfileConfig:
     max_slowdown: float = DEFAULT_MAX_SLOWDOWN  # exact probes may slow an observed run this much
     sampled_error_pct: float = DEFAULT_SAMPLED_ERROR_PCT  # 95% error a sampled share may have
     loop_stall_ms: float = DEFAULT_LOOP_STALL_MS  # asyncio: a callback this long is a stall
+    dask_scheduler: str | None = None  # dask: an existing cluster (None: a LocalCluster)
+    dask_threads: int = 1  # dask: threads per LocalCluster worker
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,12 @@ class Plan:
             *(
                 ["--loop-stall-ms", f"{self.config.loop_stall_ms:g}"]
                 if task_times and model == "asyncio"
+                else []
+            ),
+            *(["--dask-threads", str(self.config.dask_threads)] if model == "dask" else []),
+            *(
+                ["--dask-scheduler", self.config.dask_scheduler]
+                if model == "dask" and self.config.dask_scheduler
                 else []
             ),
         ]
@@ -269,6 +277,8 @@ class Manifest(RunManifest):
     sampled_error_pct: float = DEFAULT_SAMPLED_ERROR_PCT
     loop_stall_ms: float = DEFAULT_LOOP_STALL_MS
     start_method: str = ""
+    dask_scheduler: str | None = None  # the dask model's cluster, when it was not started here
+    dask_threads: int = 1
     observed: dict[str, Observed] = field(default_factory=dict)
     advice: dict[str, Any] | None = None  # the answer (tables/advice.csv has the same)
 

@@ -7,11 +7,13 @@ from dataclasses import replace
 
 import pandas as pd
 
+from profiler.analyse import dask
 from profiler.analyse.evidence import (
     causes_for,
     caveats_for,
     ceiling_evidence,
     cores_evidence,
+    dask_left,
     gil_evidence,
     ipc_evidence,
     loop_evidence,
@@ -23,7 +25,7 @@ from profiler.answer import Answer, ModelEvidence, Why
 from profiler.recorders import best_source
 from profiler.spine import DEFAULT_MARGIN
 
-SIMPLICITY = ("sequential", "asyncio", "threads", "processes")  # simpler first
+SIMPLICITY = ("sequential", "asyncio", "threads", "processes", "dask")  # simpler first
 CPU_FLOOR_S = 0.01  # CPU times within a clock tick of each other are equal
 RSS_FLOOR_MB = 1.0
 
@@ -43,8 +45,12 @@ class Measured:
         prediction: pd.DataFrame | None = None,
         loop_stats: pd.DataFrame | None = None,
         loop_blockers: pd.DataFrame | None = None,
+        dask_tasks: pd.DataFrame | None = None,
+        dask_workers: pd.DataFrame | None = None,
+        task_rows: pd.DataFrame | None = None,
     ) -> None:
         self.cpu_count = cpu_count
+        self.dask = dask.evidence(dask_tasks, dask_workers, comparison, task_rows, cpu_count)
         self.loop = loop_evidence(loop_stats, loop_blockers, comparison, cpu_count)
         self.predicted = (
             {str(r["model"]): r for r in prediction.to_dict("records")}
@@ -69,6 +75,7 @@ class Measured:
             ceiling=self.ceiling.get(model),
             ipc=self.ipc.get(model),
             loop=self.loop.get(model),
+            dask=self.dask.get(model),
             predicted=float(guess["predicted_speedup"]) if guess else None,
             limited_by=str(guess["limited_by"]) if guess else "",
             agrees=bool(guess["agrees"]) if guess and guess["agrees"] is not None else None,
@@ -218,5 +225,5 @@ def recommend(
         fastest=str(fastest["model"]),
         why=why,
         causes=causes_for(evidence, measured.cpu_count),
-        caveats=caveats,
+        caveats=caveats + dask_left(evidence),
     )

@@ -39,6 +39,7 @@ REGISTRY: tuple[ClaimSpec, ...] = (
     ClaimSpec(12, (ft.GIL_CPU, ft.FT_CPU), ft.claim_12),
     ClaimSpec(13, (ft.FT_SHARED, ft.FT_CPU), ft.claim_13),
     ClaimSpec(14, ("blocking",), c.claim_14),
+    ClaimSpec(15, ("tiny", "chunky"), c.claim_15),
 )
 
 

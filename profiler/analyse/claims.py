@@ -339,3 +339,47 @@ def claim_14(runs: Runs) -> Claim:
         f"(holds); blocked under {BLOCKED_REFUTES_PCT:.0f}% (refuted)",
         verdict,
     )
+
+
+DASK_KEEPS_UP = 0.8  # dask at this share of processes' speedup or more keeps up
+
+
+def claim_15(runs: Runs) -> Claim:
+    text = (
+        "Dask's per-task overhead decides: many tiny tasks lose to a process pool, "
+        "few long ones keep up."
+    )
+    pairs = {k: (_row(runs.get(k, NONE), "dask"), _row(runs.get(k, NONE), "processes"))
+             for k in ("tiny", "chunky")}  # fmt: skip
+    if any(d is None or p is None for d, p in pairs.values()):
+        return _missing(15, text, "tiny, chunky", "dask and processes on tiny and chunky")
+    (tiny_d, tiny_p), (long_d, long_p) = (
+        (d, p) for d, p in pairs.values() if d is not None and p is not None
+    )
+    tiny_loses = float(tiny_d["speedup_ci_high"]) < float(tiny_p["speedup_ci_low"])
+    tiny_wins = float(tiny_d["speedup_ci_low"]) > float(tiny_p["speedup_ci_high"])
+    keeps_up = float(long_d["speedup"]) >= DASK_KEEPS_UP * float(long_p["speedup"])
+    falls_behind = float(long_d["speedup_ci_high"]) < DASK_KEEPS_UP * float(
+        long_p["speedup_ci_low"]
+    )
+    verdict = (
+        "holds"
+        if tiny_loses and keeps_up
+        else "refuted"
+        if tiny_wins or falls_behind
+        else "inconclusive"
+    )
+    return Claim(
+        15,
+        text,
+        "tiny, chunky",
+        "timing runs of the same pure-Python work as 400 tasks of about 1 ms (tiny) and 8 "
+        "of about 0.3 s (chunky), on a process pool and a LocalCluster of as many "
+        "single-threaded workers",
+        f"tiny: dask {_speedup_text(tiny_d)}, processes {_speedup_text(tiny_p)}; chunky: "
+        f"dask {_speedup_text(long_d)}, processes {_speedup_text(long_p)}",
+        f"on tiny dask's interval below processes', and on chunky dask at least "
+        f"{DASK_KEEPS_UP:g} of processes' speedup (holds); on tiny dask's interval above "
+        f"processes', or on chunky below {DASK_KEEPS_UP:g} of it (refuted)",
+        verdict,
+    )

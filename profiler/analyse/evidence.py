@@ -205,6 +205,15 @@ def caveats_for(
     return caveats
 
 
+def dask_left(evidence: list[ModelEvidence]) -> list[Caveat]:
+    """A Dask cluster that lost workers during the observed run."""
+    return [
+        Caveat("dask_left", models=[e.model], count=e.dask.left)
+        for e in evidence
+        if e.dask is not None and e.dask.left
+    ]
+
+
 def gil_reenabled(timing: pd.DataFrame) -> list[Caveat]:
     """On a free-threaded build: the models whose runs ended with the GIL turned back on."""
     if "gil_enabled_after" not in timing.columns:
@@ -331,10 +340,15 @@ FALLS_SHORT = 0.8  # a pool gaining less than this of its cores' worth falls sho
 LOOP_BLOCKED_PCT = 10.0  # an event loop blocked this much of its run is named as the cause
 
 
+DASK_OVERHEAD_SHARE_PCT = 25.0  # a cluster's per-task overhead this share of a task is named
+DASK_STRETCH = 1.5  # tasks computing this much longer than alone: the worker's threads' GIL
+
+
 def causes_for(evidence: list[ModelEvidence], cores: int) -> list[Cause]:
     """What holds a model back, where the figures say it: a process pool that gains less
     than its cores allow while pickling takes a large share of each task; an event loop
-    blocked a large share of its run."""
+    blocked a large share of its run; a Dask cluster whose per-task overhead is a large
+    share of a task, or whose workers' threads take turns at the GIL."""
     causes = []
     by_speed = sorted(
         (e for e in evidence if known(e.speedup)), key=lambda e: e.speedup, reverse=True
@@ -353,6 +367,17 @@ def causes_for(evidence: list[ModelEvidence], cores: int) -> list[Cause]:
         if e.ipc.share_pct < SERIALISATION_SHARE_PCT or e.speedup >= FALLS_SHORT * allowed:
             continue
         causes.append(_cause(e, by_speed, "serialisation"))
+    for e in evidence:
+        d = e.dask
+        if d is None or not known(e.speedup):
+            continue
+        allowed = max(1, d.running)
+        if e.speedup >= FALLS_SHORT * allowed:
+            continue
+        if d.threads_per_worker > 1 and known(d.stretch) and d.stretch >= DASK_STRETCH:
+            causes.append(_cause(e, by_speed, "dask_gil"))
+        elif known(d.share_pct) and d.share_pct >= DASK_OVERHEAD_SHARE_PCT:
+            causes.append(_cause(e, by_speed, "dask_overhead"))
     return causes
 
 
@@ -365,6 +390,7 @@ def _cause(e: ModelEvidence, by_speed: list[ModelEvidence], kind: str) -> Cause:
         speedup=e.speedup,
         ipc=e.ipc if kind == "serialisation" else None,
         loop=e.loop if kind == "loop_blocked" else None,
+        dask=e.dask if kind.startswith("dask") else None,
         instead=better.model if better else "",
         instead_speedup=better.speedup if better else NAN,
     )

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from profiler.analyse import blame, ceiling, disturbance, ipc, loop
+from profiler.analyse import blame, ceiling, dask, disturbance, ipc, loop
 from profiler.analyse.advice import Measured, recommend
 from profiler.analyse.claim_registry import judge
 from profiler.analyse.compare import compare
@@ -244,6 +244,10 @@ def build_tables(run_dir: Path, manifest: Manifest | None = None) -> RunAnalysis
             observed = observed.merge(ipc.per_task(doc, pickling), on="index", how="left")
             collected.setdefault("ipc", []).append(ipc.per_worker(doc, model, pickling))
             collected.setdefault("ipc_spans", []).append(ipc.spans(doc, model, pickling))
+        if doc.dask is not None:  # a Dask cluster: its tasks and workers (analyse.dask)
+            per_task = dask.tasks(doc, model)
+            collected.setdefault("dask_tasks", []).append(per_task)
+            collected.setdefault("dask_workers", []).append(dask.workers(doc, model, per_task))
         if doc.loops:  # an asyncio run: its event loop's stalls and lag (analyse.loop)
             t0 = doc.start_ns or 0
             for name, frame in loop_tables(doc.loops, t0, model).items():
@@ -292,6 +296,9 @@ def build_tables(run_dir: Path, manifest: Manifest | None = None) -> RunAnalysis
         analysis.prediction,
         analysis.loop_stats,
         analysis.loop_blockers,
+        analysis.dask_tasks,
+        analysis.dask_workers,
+        analysis.tasks,
     )
     analysis.answer = recommend(comparison, timing, measured, manifest.margin)
     return analysis

@@ -53,6 +53,8 @@ CLAIM_RUNS = [
     ClaimRun("blocking", "blocking", models=("asyncio",), recorders=LIGHTEST),  # loop monitor
     ClaimRun("release", "release", models=("threads", "processes"), workers=2),
     ClaimRun("holds", "holds", models=("threads", "processes"), workers=2),
+    ClaimRun("tiny", "tiny", models=("processes", "dask"), workers=2),  # a LocalCluster
+    ClaimRun("chunky", "chunky", models=("processes", "dask"), workers=2),
     *(
         ClaimRun(f"spawn:{m}", "spawn", models=("threads", "processes"), start_method=m)
         for m in ("fork", "spawn", "forkserver")

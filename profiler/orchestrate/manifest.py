@@ -51,6 +51,8 @@ def manifest(
         sampled_error_pct=p.config.sampled_error_pct,
         loop_stall_ms=p.config.loop_stall_ms,
         start_method=p.start_method,
+        dask_scheduler=p.config.dask_scheduler,
+        dask_threads=p.config.dask_threads,
         python=p.scenario.python,
         cpu_count=os.cpu_count(),
         kernel=platform.release(),

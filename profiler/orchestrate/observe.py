@@ -61,9 +61,12 @@ def observe_model(
     launcher: Launcher,
     expected_wall_s: float | None = None,
     min_passes: int = 1,
+    setup_s: float = 0.0,
 ) -> Observed:
     """`expected_wall_s`: the timing runs' median, from which the probes' budget follows;
-    `min_passes`: model runs in the window at least (a second attempt, session.py).
+    `min_passes`: model runs in the window at least (a second attempt, session.py);
+    `setup_s`: what the runner does before the window that the probes see too (a Dask
+    cluster's start-up), added to the budget so that it does not spend it before the window.
 
     With py-spy and without perf, a model run too short for py-spy's error bound
     (--sampled-error) is run several times in one observed window (the runner's
@@ -85,7 +88,11 @@ def observe_model(
         if sampler_hz and expected_wall_s
         else 1,
     )
-    budget = (p.config.max_slowdown - 1.0) * expected_wall_s * passes if expected_wall_s else None
+    budget = (
+        (p.config.max_slowdown - 1.0) * (expected_wall_s * passes + setup_s)
+        if expected_wall_s
+        else None
+    )
     contain = launcher.contain
     target = Target(
         python=p.python,

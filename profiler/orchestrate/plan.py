@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from profiler.errors import UsageError
 from profiler.orchestrate.interpreters import resolve_python
-from profiler.orchestrate.scenario import load_scenario
+from profiler.orchestrate.scenario import check_dask, load_scenario
 from profiler.recorders.names import parse_recorders
 from profiler.spine import SIZES, Plan, ProfileConfig
-from profiler.workload import MODEL_NAMES, START_METHODS
+from profiler.workload import DEFAULT_MODELS, MODEL_NAMES, START_METHODS
 
 DEFAULT_REPEAT = {"quick": 3, "default": 5, "large": 5}
 MAX_WORKERS = 4096  # more threads or processes than this is a mistake, not a workload
@@ -74,7 +74,33 @@ def validate(config: ProfileConfig) -> None:
         check_workers(config.workers)
     if config.models is not None:
         parse_models(",".join(config.models))
+    check_dask_options(config)
     parse_recorders(config.recorders)
+
+
+DASK_SCHEMES = ("tcp", "tls")
+MAX_DASK_THREADS = 256
+
+
+def check_dask_options(config: ProfileConfig) -> None:
+    """--dask-threads 1..256; --dask-scheduler SCHEME://HOST:PORT, and only with dask."""
+    if not 1 <= config.dask_threads <= MAX_DASK_THREADS:
+        raise UsageError(
+            f"dask-threads must be from 1 to {MAX_DASK_THREADS} (default 1), "
+            f"got {config.dask_threads}"
+        )
+    address = config.dask_scheduler
+    if address is None:
+        return
+    scheme, _, rest = address.partition("://")
+    host, _, port = rest.rpartition(":")
+    if scheme not in DASK_SCHEMES or not host or not port.isdigit():
+        raise UsageError(
+            f"dask-scheduler must be an address like tcp://127.0.0.1:8786 "
+            f"({' or '.join(DASK_SCHEMES)}), got {address!r}"
+        )
+    if config.models is not None and "dask" not in config.models:
+        raise UsageError("--dask-scheduler is for the dask model: add dask to --models")
 
 
 def plan(config: ProfileConfig) -> Plan:
@@ -82,10 +108,14 @@ def plan(config: ProfileConfig) -> Plan:
     python = resolve_python(config.python)
     scenario = load_scenario(config.scenario, python)
     workers = scenario.resolve_workers(config.workers)
-    models = config.models or tuple(scenario.models) or MODEL_NAMES
+    models = config.models or tuple(scenario.models) or DEFAULT_MODELS
     allows_baseline = not scenario.models or "sequential" in scenario.models
     if "sequential" not in models and allows_baseline:  # speedups need the baseline
         models = ("sequential", *models)
+    if "dask" in models:  # its dependency and its cluster, before anything runs
+        check_dask(python, scenario.path, config.dask_scheduler)
+    elif config.dask_scheduler:
+        raise UsageError("--dask-scheduler is for the dask model: add dask to --models")
     return Plan(
         config=config,
         python=python,

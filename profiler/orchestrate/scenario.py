@@ -100,3 +100,35 @@ def python_info(python: str) -> PythonInfo:
         return PythonInfo.from_json(json.loads(last))
     except (ValueError, TypeError, AttributeError):
         return PythonInfo(executable=python)
+
+
+DASK_CONNECT_TIMEOUT_S = 10.0  # a scheduler that has not answered by then is not there
+
+
+def check_dask(python: str, scenario_path: str, scheduler: str | None) -> list[str]:
+    """Before the dask model runs (runner `dask-check`, in the workload's interpreter):
+    dask.distributed importable there and, with a scheduler, the cluster answering within
+    DASK_CONNECT_TIMEOUT_S and each worker importing the scenario. Its workers' addresses;
+    UsageError with one line otherwise."""
+    argv = [python, "-m", RUNNER, "dask-check", "--scenario", scenario_path]
+    argv += ["--timeout", f"{DASK_CONNECT_TIMEOUT_S:g}"]
+    argv += ["--dask-scheduler", scheduler] if scheduler else []
+    with package_path() as path_dir:
+        try:
+            done = run_group(
+                argv, runner_env(path_dir), timeout_s=DASK_CONNECT_TIMEOUT_S + DESCRIBE_TIMEOUT_S
+            )
+        except RunTimeout:
+            raise UsageError(
+                f"the Dask cluster at {scheduler} did not answer the check within "
+                f"{DASK_CONNECT_TIMEOUT_S + DESCRIBE_TIMEOUT_S:g} s"
+            ) from None
+    if done.returncode != 0:
+        lines = done.stderr.strip().splitlines()
+        reason = lines[-1] if lines else f"exit code {done.returncode}"
+        raise UsageError(reason.removeprefix("concprof: "))
+    last = (done.stdout.strip().splitlines() or ["{}"])[-1]
+    try:
+        return [str(w) for w in json.loads(last).get("workers", [])]
+    except (ValueError, AttributeError):
+        return []

@@ -104,6 +104,15 @@ def timing_medians(timing_dir: Path) -> dict[str, float]:
     return {model: statistics.median(values) for model, values in walls.items()}
 
 
+def setup_medians(timing_dir: Path) -> dict[str, float]:
+    """Each model's median start-up before its window, where it has one (a Dask cluster's)."""
+    setups: dict[str, list[float]] = {}
+    for _, doc in read_docs(timing_dir):
+        if doc.ok and doc.dask is not None:
+            setups.setdefault(doc.model, []).append(doc.dask.startup_s)
+    return {model: statistics.median(values) for model, values in setups.items()}
+
+
 def check_results(timing_dir: Path) -> RunError | None:
     """All models must return the same results (same digest of the ordered results)."""
     digests: dict[str, set[str]] = {}
@@ -190,11 +199,12 @@ def observed_runs(
     error (a timeout, a failed run or recorder), or None."""
     error = None
     expected = timing_medians(RunDir(run_dir).timing)
+    setups = setup_medians(RunDir(run_dir).timing)
     for n, model in enumerate(p.models, 1):
         try:
             observed[model] = observe_within_bound(
                 p, model, run_dir, chosen, launcher, expected.get(model), progress,
-                (n, len(p.models)),
+                (n, len(p.models)), setups.get(model, 0.0),
             )  # fmt: skip
         except RunTimeout as exc:
             return timeout_error(model, "observed", exc, p.scenario.path)

@@ -72,15 +72,17 @@ def observe_within_bound(
     expected_wall_s: float | None,
     progress: ProgressFn,
     step: tuple[int, int],
+    setup_s: float = 0.0,
 ) -> Observed:
-    """observe_model, then the two fallbacks above when perf slowed the run beyond the bound."""
+    """observe_model, then the two fallbacks above when perf slowed the run beyond the bound
+    (`setup_s`: observe.observe_model's)."""
     bound = p.config.max_slowdown
     raw = RunDir(run_dir).model_raw(model).root
 
     def say(note: str, brief: str) -> None:
         progress(Step("observed", model, 1, step[0], step[1], None, True, note, brief))
 
-    o = observe_model(p, model, run_dir, chosen, launcher, expected_wall_s)
+    o = observe_model(p, model, run_dir, chosen, launcher, expected_wall_s, setup_s=setup_s)
     stop_cost_s = max((w.traits.stop_cost_s for w in chosen.wrappers), default=0.0)
     again = longer_window(o, expected_wall_s, bound, p.config.timeout_s, stop_cost_s)
     if again > 1:
@@ -94,7 +96,7 @@ def observe_within_bound(
         )
         _aside(raw, "slowed")
         o = replace(
-            observe_model(p, model, run_dir, chosen, launcher, expected_wall_s, again),
+            observe_model(p, model, run_dir, chosen, launcher, expected_wall_s, again, setup_s),
             slowed_first=why,
         )
     slowed = o.slowdown(expected_wall_s)

@@ -11,6 +11,7 @@ from profiler.analysis import RunAnalysis
 from profiler.atomic import write_with
 from profiler.recorders import best_source
 from profiler.render.blame_figures import icicle_figure
+from profiler.render.dask_figures import break_even_figure, dask_tasks_figure
 from profiler.render.gil_figures import gil_states_figure, gil_timeline_figure, sampled_gil_figure
 from profiler.render.loop_figures import loop_blockers_figure, loop_lag_figure
 from profiler.render.plotting import Figure, plt
@@ -197,4 +198,10 @@ def render_figures(
         stall_ms = float(a.loop_stats["stall_ms"].iloc[0]) if len(a.loop_stats) else 0.0
         made["loop_lag"] = loop_lag_figure(a.loop_lag, a.loop_stalls, stall_ms)
         made["loop_blockers"] = loop_blockers_figure(a.loop_stalls)
+    if a.dask_tasks is not None:
+        made["dask_tasks"] = dask_tasks_figure(a.dask_tasks)
+    evidence = a.answer.evidence if a.answer is not None else []
+    for e in evidence:
+        if e.dask is not None:
+            made["dask_break_even"] = break_even_figure(e, evidence)
     return {name: save(fig, figures_dir, name) for name, fig in made.items() if fig is not None}

@@ -13,7 +13,7 @@ from profiler.atomic import write_atomic
 from profiler.layout import RECORDING, RunDir
 from profiler.recorders import best_source, how_measured
 from profiler.render.common import ENV
-from profiler.render.wording import answer_lines, first_screen, recording_lines
+from profiler.render.wording import answer_lines, dask_text, first_screen, recording_lines
 from profiler.schema import THREAD_REPORT_COLUMNS
 from profiler.spine import FULL_TRACE_PCT, Manifest, RecordingManifest
 
@@ -94,6 +94,23 @@ def _loop_tables(a: RunAnalysis) -> dict[str, dict[str, Any] | None]:
         worst = stalls.sort_values("duration_us", ascending=False).head(WORST_STALLS)
         shown["loop_worst"] = _plain(worst.reindex(columns=STALL_SHOWN).round(1))
     return shown
+
+
+DASK_WORKERS_SHOWN = ["model", "worker", "pid", "local", "nthreads", "tasks", "compute_s",
+                      "busy_pct", "cpu_s", "peak_rss_mb", "startup_s", "left"]  # fmt: skip
+
+
+def _dask(a: RunAnalysis) -> dict[str, Any]:
+    """The Dask section: its workers, and each dask model's per-task costs in words."""
+    if a.dask_workers is None or a.dask_workers.empty:
+        return {}
+    lines = [
+        f"{e.model}: {dask_text(e.dask)}"
+        for e in (a.answer.evidence if a.answer is not None else [])
+        if e.dask is not None
+    ]
+    workers = a.dask_workers.reindex(columns=DASK_WORKERS_SHOWN).round(3)
+    return {"dask_workers": _plain(workers), "dask_lines": lines}
 
 
 COMPARISON_FIRST = [
@@ -214,6 +231,7 @@ def render_report(
         files=[f for f in files if f != RunDir(run_dir).report.name],
         run_dir=str(run_dir),
         ceiling_assumptions=_assumptions(a.gil_ceiling),
+        dask=_dask(a),
         stall_ms=float(a.loop_stats["stall_ms"].iloc[0])
         if a.loop_stats is not None and len(a.loop_stats)
         else None,

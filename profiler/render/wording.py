@@ -15,6 +15,7 @@ from profiler.answer import (
     Caveat,
     CeilingEvidence,
     CoresEvidence,
+    DaskEvidence,
     GilEvidence,
     IpcEvidence,
     LoopEvidence,
@@ -241,6 +242,53 @@ def ipc_text(i: IpcEvidence) -> str:
     )
 
 
+def signed_duration(seconds: float) -> str:
+    """A duration that noise may have made negative: said as none beyond it."""
+    return duration(seconds) if seconds > 0 else "0 (none measurable)"
+
+
+def cluster_text(d: DaskEvidence) -> str:
+    where = "on this machine" if d.local else f"at {d.scheduler}"
+    started = "started for the run" if d.started_here else "already running"
+    return (
+        f"{d.workers} worker{'s' if d.workers != 1 else ''} × {d.threads_per_worker} "
+        f"thread{'s' if d.threads_per_worker != 1 else ''} {where}, {started}"
+    )
+
+
+def break_even_text(d: DaskEvidence) -> str:
+    if d.running < 2:
+        return "with one worker thread running at a time it never beats one process"
+    if not known(d.break_even_s) or d.break_even_s <= 0:
+        return "it beats one process at any task length here"
+    return f"it beats one process for tasks longer than {duration(d.break_even_s)}"
+
+
+def dask_text(d: DaskEvidence) -> str:
+    """What the task stream and the timing runs say a task costs on the cluster."""
+    interval = (
+        f" [{signed_duration(d.overhead_low_s)}, {signed_duration(d.overhead_high_s)}]"
+        if known(d.overhead_low_s) and known(d.overhead_high_s)
+        else ""
+    )
+    said = (
+        f"per task {signed_duration(d.overhead_s)}{interval} beyond its "
+        f"{duration(d.task_s)} of work (scheduling, sending it and its result, idle "
+        f"threads); {break_even_text(d)} ({cluster_text(d)}); transfer "
+        f"{duration(d.transfer_s)} and deserialising {duration(d.deserialize_s)} per task; "
+        f"threads idle {max(0.0, d.idle_pct):.0f}% of the observed window; cluster up in "
+        f"{d.startup_s:.2f} s, outside the timed runs"
+    )
+    if d.threads_per_worker > 1 and known(d.stretch):
+        said += f"; a task computed {d.stretch:.2f}x as long as alone"
+    if d.left:
+        said += (
+            f"; {d.left} worker{'s' if d.left != 1 else ''} left during the observed run (its "
+            "tasks ran again on the others)"
+        )
+    return f"{said} ({d.source})"
+
+
 def loop_text(lo: LoopEvidence) -> str:
     """What the event loop's monitor measured, for the evidence line."""
     said = (
@@ -296,6 +344,7 @@ def measured_text(e: ModelEvidence) -> str:
     parts += [ceiling_text(e.ceiling)] if e.ceiling is not None else []
     parts += [ipc_text(e.ipc)] if e.ipc is not None else []
     parts += [loop_text(e.loop)] if e.loop is not None else []
+    parts += [dask_text(e.dask)] if e.dask is not None else []
     return "; ".join(parts)
 
 
@@ -336,6 +385,26 @@ def cause_text(c: Cause) -> str:
             f"{c.model} {c.speedup:.2f}x: the event loop was blocked {lo.blocked_pct:.0f}% of "
             f"the run{by}; other callbacks waited up to {lo.lag_p95_ms:.0f} ms (p95). "
             f"To change: {change}{instead}"
+        )
+    if c.kind == "dask_overhead" and c.dask is not None:
+        d = c.dask
+        instead = f"; or {c.instead} ({c.instead_speedup:.2f}x here)" if c.instead else ""
+        return (
+            f"{c.model} {c.speedup:.2f}x: each task costs {duration(d.overhead_s)} on the "
+            f"cluster beyond its {duration(d.task_s)} of work ({d.share_pct:.0f}% of its "
+            f"time there: scheduling, sending it and its result, idle threads), so "
+            f"{break_even_text(d)} ({cluster_text(d)}). To change: give each task more "
+            f"work (map over chunks of the inputs: at {duration(9 * d.overhead_s)} of work "
+            f"per task the overhead is a tenth){instead}"
+        )
+    if c.kind == "dask_gil" and c.dask is not None:
+        d = c.dask
+        instead = f"; or {c.instead} ({c.instead_speedup:.2f}x here)" if c.instead else ""
+        return (
+            f"{c.model} {c.speedup:.2f}x: a task computed {d.stretch:.2f}x as long as it does "
+            f"alone, because the {d.threads_per_worker} threads of each worker take turns "
+            f"at the GIL. To change: one thread per worker and more workers (--dask-threads "
+            f"1; on a cluster `dask worker --nthreads 1 --nworkers N`){instead}"
         )
     return f"{c.model}: {c.kind}"
 
@@ -437,6 +506,13 @@ def caveat_text(c: Caveat) -> str:
             f"{c.count} timing runs disturbed by other load on the machine were run again; "
             "the verdicts use the undisturbed re-runs"
         )
+    if c.kind == "dask_left":
+        return (
+            f"{c.count} Dask worker{'s' if c.count != 1 else ''} left the cluster during the "
+            f"observed run of {', '.join(c.models)} (died or was stopped): the scheduler ran "
+            "its tasks again on the others; the run finished, and its figures include the "
+            "lost work (tables/dask_workers.csv: left)"
+        )
     return c.detail or c.kind
 
 
@@ -500,6 +576,13 @@ def _explains(e: ModelEvidence, baseline_rss_mb: float) -> str:
         )
     if lo is not None and known(lo.blocked_pct):
         return f"the event loop was never blocked long (p95 lag {lo.lag_p95_ms:.1f} ms){memory}"
+    d = e.dask
+    if d is not None and known(d.overhead_s):
+        return (
+            f"{signed_duration(d.overhead_s)} per task beyond its {duration(d.task_s)} of "
+            f"work; {break_even_text(d)} ({cluster_text(d)}; cluster up in "
+            f"{d.startup_s:.2f} s){memory}"
+        )
     if i is not None and known(i.share_pct):
         return (
             f"pickling and piping take {i.share_pct:.0f}% of each task ({duration(i.ipc_s)} "

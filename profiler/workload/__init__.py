@@ -7,5 +7,7 @@ task may run inside a measured region (tests/unit/test_workload_stdlib.py enforc
 from __future__ import annotations
 
 RUNNER = f"{__name__}.runner"  # `python -m` this: profiler.workload.runner
-MODEL_NAMES: tuple[str, ...] = ("sequential", "threads", "processes", "asyncio")
+DEFAULT_MODELS: tuple[str, ...] = ("sequential", "threads", "processes", "asyncio")
+# dask (a dask.distributed cluster: local by default, any by address) runs when asked for
+MODEL_NAMES: tuple[str, ...] = (*DEFAULT_MODELS, "dask")
 START_METHODS: tuple[str, ...] = ("fork", "spawn", "forkserver")  # for processes

@@ -173,6 +173,59 @@ class LoopReport(Document):
 
 
 @dataclass(frozen=True)
+class DaskTask(Document):
+    """One task as Dask's task stream saw it (the dask model's observed run): the worker and
+    thread that ran it, its compute span on this machine's CLOCK_MONOTONIC (the worker's
+    wall clock shifted by the runner's offset: exact on this machine, as good as the
+    hosts' clock sync elsewhere), and what else the worker did for it."""
+
+    index: int
+    key: str
+    worker: str  # the worker's address
+    pid: int
+    tid: int  # native thread id (0: unknown)
+    thread: str  # the thread's name on the worker
+    start_ns: int  # compute, CLOCK_MONOTONIC
+    end_ns: int
+    transfer_s: float = 0.0  # fetching its inputs from other workers
+    deserialize_s: float = 0.0  # unpacking the task on the worker
+    other_s: float = 0.0  # any other action the stream names (disk reads, ...)
+    nbytes: int = 0  # the result's size, as Dask estimates it
+    status: str = "OK"
+
+
+@dataclass(frozen=True)
+class DaskWorker(Document):
+    """One worker of the cluster: where it is, its threads, and the CPU it spent over the
+    measured window (read once before and once after it, on the worker)."""
+
+    address: str
+    pid: int
+    host: str
+    nthreads: int
+    user_s: float = 0.0
+    sys_s: float = 0.0
+    peak_rss_kb: int = 0
+    local: bool = True  # on this machine: concprof's recorders can see it
+
+
+@dataclass
+class DaskRun(Document):
+    """The dask model's cluster: which, who started it, how long its start took (outside
+    the measured window), its workers, and (observed runs) every task of the first pass."""
+
+    scheduler: str = ""
+    started_here: bool = True  # a LocalCluster concprof started (and stopped)
+    startup_s: float = 0.0  # the cluster up, the client connected, the scenario shipped
+    threads_per_worker: int = 1
+    workers: list[DaskWorker] = field(default_factory=list)
+    tasks: list[DaskTask] = field(default_factory=list)
+    left: list[str] = field(default_factory=list)  # workers gone during the window
+    joined: list[str] = field(default_factory=list)  # workers that came during it
+    version: str = ""  # distributed's
+
+
+@dataclass(frozen=True)
 class ScenarioDescription(Document):
     """`runner describe`: a scenario file's checked metadata."""
 
@@ -225,6 +278,7 @@ class RunResult(Document):
     ipc: list[IpcEvent] = field(default_factory=list)  # observed processes runs: the pickling
     ipc_frame_bytes: dict[str, int] = field(default_factory=dict)  # a pool item's own bytes
     loops: list[LoopReport] = field(default_factory=list)  # observed asyncio runs: the loop
+    dask: DaskRun | None = None  # the dask model: its cluster, workers and (observed) tasks
     error: RunError | None = None
     ok: bool = False
     gil_enabled_after: bool | None = None  # after the window (free-threaded: re-enabled?)

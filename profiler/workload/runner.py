@@ -17,6 +17,7 @@ import multiprocessing
 import os
 import resource
 import shutil
+import signal
 import sys
 import threading
 import time
@@ -90,6 +91,8 @@ def _run_model(args: argparse.Namespace, reference: GilReference | None) -> RunR
         start_method=args.start_method or multiprocessing.get_start_method(),
         task_times=args.task_times,
         ipc_dir=_ipc_dir(args),
+        dask_scheduler=args.dask_scheduler,
+        dask_threads=args.dask_threads,
     )
     doc = RunResult(
         scenario=printable(Path(path).stem),
@@ -114,6 +117,16 @@ def _run_model(args: argparse.Namespace, reference: GilReference | None) -> RunR
     # e.g. the loopback server: not measured
     doc.helper_pids = [p for p in _children_of_self() if p != doc.gil_reference_pid]
     model_fn = get_model(args.model)
+    cluster = None
+    if args.model == "dask":  # up before the window, like a scenario's setup
+        from profiler.workload.models import dask_model
+
+        try:
+            cluster = dask_model.open_cluster(spec, observed=args.task_times)
+        except Exception as exc:
+            doc.error = _error("setup", exc, args.model)
+            _call_quietly(teardown)
+            return doc
     try:
         if reference is not None:
             doc.gil_reference_ok = reference.begin()
@@ -148,6 +161,9 @@ def _run_model(args: argparse.Namespace, reference: GilReference | None) -> RunR
                 loop_monitor.unpatch()
                 doc.loops = LoopReport.of_monitor(loop_monitor.report())
         doc.wall_s = (end_ns - start_ns) / 1e9
+        if cluster is not None:  # the workers' CPU and the task stream, read after the window
+            closing, cluster = cluster, None
+            dask_model.close_cluster(closing, run, doc)
         doc.ipc = _ipc_events(spec.ipc_dir, run)  # the first pass's, as its task records
         doc.ipc_frame_bytes = _frame_bytes() if doc.ipc else {}
         merge_passes(run, later)
@@ -167,6 +183,8 @@ def _run_model(args: argparse.Namespace, reference: GilReference | None) -> RunR
         doc.error = _error("model", exc, args.model)
     finally:  # teardown runs after any failure, SystemExit and Ctrl-C included
         try:
+            if cluster is not None:  # the window failed: the cluster closed all the same
+                cluster.close()
             if teardown is not None:
                 teardown()
         except (Exception, SystemExit) as exc:
@@ -233,11 +251,62 @@ def write_atomic(path: str, text: str) -> None:
     os.replace(tmp, path)
 
 
+def dask_check(args: argparse.Namespace) -> int:
+    """`runner dask-check`: 0 and the workers as JSON, or 2 and one line on stderr."""
+    try:
+        import distributed  # noqa: F401  (what the dask model measures)
+
+        from profiler.workload.models import dask_model
+    except ImportError as exc:
+        sys.stderr.write(
+            f"concprof: the dask model needs dask.distributed in {sys.executable} ({exc}): "
+            "pip install 'concprof[dask]' (or 'dask[distributed]')\n"
+        )
+        return 2
+    if not args.dask_scheduler:
+        sys.stdout.write(json.dumps({"workers": []}) + "\n")
+        return 0
+    path = str(Path(args.scenario).resolve())
+
+    def too_late(signum: int, frame: Any) -> None:
+        raise TimeoutError(f"no answer within {args.timeout:g} s")
+
+    # Dask's own connect timeout does not cover a peer that accepts and never answers
+    signal.signal(signal.SIGALRM, too_late)
+    signal.setitimer(signal.ITIMER_REAL, args.timeout)
+    try:
+        workers = dask_model.check_cluster(
+            args.dask_scheduler, path, module_name_for(path), args.timeout
+        )
+    except ImportError as exc:
+        sys.stderr.write(f"concprof: {exc}; install it there, or run without --dask-scheduler\n")
+        return 2
+    except (OSError, TimeoutError) as exc:
+        sys.stderr.write(
+            f"concprof: no Dask scheduler answered at {args.dask_scheduler} within "
+            f"{args.timeout:g} s ({type(exc).__name__}); start one (`dask scheduler`, "
+            "`dask worker ADDRESS`) or leave out --dask-scheduler for a local cluster\n"
+        )
+        return 2
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+    sys.stdout.write(json.dumps({"workers": workers}) + "\n")
+    return 0
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m profiler.workload.runner")
     sub = parser.add_subparsers(dest="command", required=True)
     d = sub.add_parser("describe", help="print the scenario's metadata as JSON")
     d.add_argument("scenario")
+    c = sub.add_parser(
+        "dask-check",
+        help="before the dask model runs: dask.distributed importable here and, with "
+        "--dask-scheduler, the cluster answering and every worker importing the scenario",
+    )
+    c.add_argument("--scenario", required=True)
+    c.add_argument("--dask-scheduler")
+    c.add_argument("--timeout", type=float, default=10.0)
     r = sub.add_parser("run", help="run one model over the scenario's tasks")
     r.add_argument("--scenario", required=True)
     r.add_argument("--model", required=True, choices=MODEL_NAMES)
@@ -264,6 +333,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "callback longer than this is a stall",
     )
     r.add_argument(
+        "--dask-scheduler",
+        help="the dask model on an existing cluster (tcp://HOST:PORT); default: a "
+        "LocalCluster of --workers processes started and stopped by this run",
+    )
+    r.add_argument("--dask-threads", type=int, default=1, help="threads per LocalCluster worker")
+    r.add_argument(
         "--gil-reference",
         action="store_true",
         help="start py-spy's round counter (workload/models/reference.py); observed runs only",
@@ -278,6 +353,8 @@ def main(argv: list[str] | None = None) -> int:
             described = describe(args.scenario)  # whatever the scenario printed came before
             sys.stdout.write("\n" + json.dumps(described.to_json()) + "\n")
             return 0
+        if args.command == "dask-check":
+            return dask_check(args)
         dump_stacks_on_signal()  # a run that hangs is asked where (profiler.orchestrate.launch)
         doc = run_model(args)
     except ContractError as exc:

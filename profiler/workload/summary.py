@@ -64,7 +64,9 @@ def summarise(
     """
     me = os.getpid()
     per_pid: dict[int, tuple[float, float, int]] = dict(run.worker_usage)
-    via_proc = spec.start_method == "forkserver" and model == "processes"
+    # forkserver's workers are not our children; a Dask cluster's workers say their own
+    # (usage deltas over the window, read on each local worker: models.dask_model)
+    via_proc = (spec.start_method == "forkserver" and model == "processes") or model == "dask"
     user_s = usage_delta[0] + children_delta[0]
     sys_s = usage_delta[1] + children_delta[1]
     if via_proc:

@@ -89,7 +89,7 @@ def test_fanout_memory_claim() -> None:
 
 def test_judge_returns_every_claim_once() -> None:
     claims = judge({})
-    assert list(claims["claim_id"]) == list(range(1, 15))
+    assert list(claims["claim_id"]) == list(range(1, 16))
     assert set(claims["verdict"]) == {"inconclusive"}
 
 

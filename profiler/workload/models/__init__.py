@@ -19,6 +19,8 @@ def get_model(name: str) -> ModelFn:
         from profiler.workload.models.processes import run
     elif name == "asyncio":
         from profiler.workload.models.asyncio_model import run
+    elif name == "dask":
+        from profiler.workload.models.dask_model import run
     else:
         raise KeyError(name)
     return run

@@ -37,6 +37,8 @@ class WorkloadSpec:
     start_method: str
     task_times: bool = False  # observed runs: two clock reads around every task
     ipc_dir: str | None = None  # observed processes runs: where workers write their pickling
+    dask_scheduler: str | None = None  # dask: an existing cluster (None: a LocalCluster)
+    dask_threads: int = 1  # dask: threads per worker of the LocalCluster
 
 
 class TaskOutcome(NamedTuple):
