@@ -47,21 +47,13 @@ def cluster(tmp_path: Path) -> Iterator[str]:
     address = f"tcp://127.0.0.1:{free_port()}"
     port = address.rsplit(":", 1)[1]
     logs = (tmp_path / "cluster.log").open("w")
+    scheduler = [str(DASK), "scheduler", "--host", "127.0.0.1", "--port", port, "--no-dashboard"]
+    worker = [str(DASK), "worker", address, "--nthreads", "1", "--host", "127.0.0.1",
+              "--no-dashboard", "--no-nanny"]  # fmt: skip
     procs = [
-        subprocess.Popen(
-            [str(DASK), "scheduler", "--host", "127.0.0.1", "--port", port,
-             "--no-dashboard"],
-            stdout=logs, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+        subprocess.Popen(argv, stdout=logs, stderr=subprocess.STDOUT)
+        for argv in (scheduler, worker, worker)
     ]
-    for _ in range(2):
-        procs.append(
-            subprocess.Popen(
-                [str(DASK), "worker", address, "--nthreads", "1", "--host", "127.0.0.1",
-                 "--no-dashboard", "--no-nanny"],
-                stdout=logs, stderr=subprocess.STDOUT,
-            )  # fmt: skip
-        )
     try:
         with distributed.Client(address, timeout=30) as client:
             client.wait_for_workers(2, timeout=60)
@@ -101,7 +93,9 @@ def test_an_existing_cluster_is_used_and_left_running(cluster: str, tmp_path: Pa
     # concprof did not start this cluster: it is still running, with both workers
     with distributed.Client(cluster, timeout=10) as client:
         assert len(client.scheduler_info()["workers"]) == 2
-        plugins = client.run_on_scheduler(lambda dask_scheduler: list(dask_scheduler.worker_plugins))
+        plugins = client.run_on_scheduler(
+            lambda dask_scheduler: list(dask_scheduler.worker_plugins)
+        )
         assert "concprof-scenario" not in plugins  # its plugin was removed after the run
 
 

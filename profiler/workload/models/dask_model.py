@@ -39,9 +39,9 @@ CONNECT_TIMEOUT_S = 10.0
 
 
 def _ship(source: str, path: str, module_name: str) -> str:
-    """On a worker or the scheduler: the scenario file imported as `module_name` (what pickle
-    looks up for `task`), afresh for each run. Self-contained: it is sent by value, so a worker needs
-    neither concprof nor the file."""
+    """On a worker or the scheduler: the scenario file imported as `module_name` (what
+    pickle looks up for `task`), afresh for each run. Self-contained: it is sent by value,
+    so a worker needs neither concprof nor the file."""
     module = types.ModuleType(module_name)
     module.__file__ = path
     sys.modules[module_name] = module
