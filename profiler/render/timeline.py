@@ -1,8 +1,8 @@
 """timeline.html: a self-contained interactive timeline (canvas viewer, works offline).
 
 Rows per model: each thread's GIL states (perf), each core's busy fraction,
-function spans from the separate viztracer run, a process pool's tasks and pickling
-per process, and an event loop's stalls and lag. Data is embedded as
+function spans from the separate viztracer run, a process pool's tasks and pickling per
+process, a Dask cluster's tasks per worker thread, and an event loop's stalls and lag. Data is embedded as
 JSON (with `<` escaped, so no name can close the script element); the
 viewer sets every name with textContent, never as markup.
 """
@@ -148,6 +148,34 @@ def _ipc_rows(
     return rows
 
 
+def _dask_rows(tasks: pd.DataFrame, table: dict[str, int]) -> list[dict[str, Any]]:
+    """Per worker thread of a Dask cluster: its tasks' compute spans (depth 0) and what it
+    spent fetching or unpacking each (depth 1, just before), from Dask's task stream."""
+    rows = []
+    for key, per in tasks.groupby(["worker", "pid", "thread_name"], sort=True):
+        worker, pid, thread = (str(k) for k in key)
+        starts = (per["start_s"] * 1e6).round(1).tolist()
+        ends = ((per["start_s"] + per["compute_s"]) * 1e6).round(1).tolist()
+        names = [f"task {int(i)} ({s})" for i, s in zip(per["index"], per["status"], strict=True)]
+        extra = per["transfer_s"] + per["deserialize_s"]
+        fetched = per[extra > 0]
+        before = extra[extra > 0]
+        rows.append(
+            {
+                "kind": "spans",
+                "label": f"dask · {worker.split('://')[-1]} ({pid})",
+                "sub": f"tasks (top) and their transfer and deserialising (below), Dask's task "
+                f"stream · {thread}",
+                "starts": starts + ((fetched["start_s"] - before) * 1e6).round(1).tolist(),
+                "ends": ends + (fetched["start_s"] * 1e6).round(1).tolist(),
+                "depth": [0] * len(per) + [1] * len(fetched),
+                "names": [table.setdefault(n, len(table)) for n in names]
+                + [table.setdefault("transfer, deserialise", len(table))] * len(fetched),
+            }
+        )
+    return rows
+
+
 def _loop_rows(
     stalls: pd.DataFrame, lag: pd.DataFrame, table: dict[str, int]
 ) -> list[dict[str, Any]]:
@@ -213,6 +241,10 @@ def timeline_document(title: str, models: list[str], a: RunAnalysis) -> dict[str
             if not pickling.empty:
                 own = a.tasks[a.tasks["model"] == model]
                 rows += _ipc_rows(pickling, own, function_names)
+        if a.dask_tasks is not None:
+            ran = a.dask_tasks[a.dask_tasks["model"] == model]
+            if not ran.empty:
+                rows += _dask_rows(ran, function_names)
         if a.loop_stalls is not None and a.loop_lag is not None:
             lag = a.loop_lag[a.loop_lag["model"] == model]
             if not lag.empty:
