@@ -2,8 +2,8 @@
 
 Rows per model: each thread's GIL states (perf), each core's busy fraction,
 function spans from the separate viztracer run, a process pool's tasks and pickling per
-process, a Dask cluster's tasks per worker thread, and an event loop's stalls and lag. Data is embedded as
-JSON (with `<` escaped, so no name can close the script element); the
+process, a Dask cluster's tasks per worker thread, and an event loop's stalls and lag.
+Data is embedded as JSON (with `<` escaped, so no name can close the script element); the
 viewer sets every name with textContent, never as markup.
 """
 
