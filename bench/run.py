@@ -25,6 +25,7 @@ from pathlib import Path
 import pandas as pd
 from accuracy import TARGET_POINTS, bench_accuracy_matrix  # bench/ is the script's dir
 from correction import bench_correction
+from dask_cluster import DASK_TEXT, bench_dask
 from fidelity import FIDELITY_TEXT, bench_fidelity
 from ipc import IPC_TEXT, bench_ipc
 from loop import LOOP_TEXT, bench_loop
@@ -310,7 +311,7 @@ def main() -> int:
         "--only",
         choices=[
             *("loading", "timeline", "fidelity", "versions", "observer", "correction"),
-            *("ipc", "loop"),
+            *("ipc", "loop", "dask"),
         ],
         help="run one part, print it",
     )
@@ -323,6 +324,9 @@ def main() -> int:
         return 0
     if args.only == "loop":
         print(markdown(bench_loop(args.pairs)))
+        return 0
+    if args.only == "dask":
+        print(markdown(bench_dask(args.pairs)))
         return 0
     if args.only in ("versions", "observer", "correction"):
         parts = {
@@ -350,6 +354,7 @@ def main() -> int:
     overhead = bench_overhead(args.pairs)
     ipc = bench_ipc(args.pairs)
     loop = bench_loop(args.pairs)
+    dasked = bench_dask(args.pairs)
     fidelity = bench_fidelity(args.pairs)
     env = (
         f"{os.cpu_count()} cores, {platform.system()} {platform.release()}, "
@@ -459,6 +464,12 @@ observed wall / clean wall. Target: perf tier at most 1.10 on `cpu`.
 {markdown(fidelity)}
 
 Rows within the target: {int(fidelity["within_target"].sum())} of {len(fidelity)}.
+
+### The dask model against a plain Dask program; the break-even task length
+
+{DASK_TEXT}
+
+{markdown(dasked)}
 """
     write_atomic(Path(args.out), text)
     print(text)
