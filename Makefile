@@ -46,8 +46,9 @@ help: ## Show this help
 	@echo
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  %-10s %s\n", $$1, $$2}'
 	@echo
-	@echo "profile variables: SCENARIO=<name>|path/to/file.py (make list: io cpu mixed ipc release"
-	@echo "  holds spawn fanout gil files syscalls)  SIZE=quick|default|large"
+	@echo "profile variables: SCENARIO=<name>|path/to/file.py (make list: io cpu mixed ipc blocking"
+	@echo "  release holds spawn fanout gil files syscalls independent shared tiny chunky)"
+	@echo "  SIZE=quick|default|large"
 	@echo "  MODELS=sequential,threads,processes,asyncio[,dask]  WORKERS=N (or 1,2,4: a sweep)  REPEAT=N"
 	@echo "  RECORDERS=auto|none|name,name  PYTHON=3.13|/path/to/python  START_METHOD=fork|spawn|forkserver (or several: a sweep)"
 	@echo "  MARGIN=5 (percent: differences inside it are 'same')  TIMEOUT=600 (s per model run)"

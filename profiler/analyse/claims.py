@@ -373,8 +373,8 @@ def claim_15(runs: Runs) -> Claim:
         15,
         text,
         "tiny, chunky",
-        "timing runs of the same pure-Python work as 400 tasks of about 1 ms (tiny) and 8 "
-        "of about 0.3 s (chunky), on a process pool and a LocalCluster of as many "
+        "timing runs of the same pure-Python work as many tasks of about 1 ms (tiny) and a "
+        "few of about 0.3 s (chunky), on a process pool and a LocalCluster of as many "
         "single-threaded workers",
         f"tiny: dask {_speedup_text(tiny_d)}, processes {_speedup_text(tiny_p)}; chunky: "
         f"dask {_speedup_text(long_d)}, processes {_speedup_text(long_p)}",

@@ -105,7 +105,7 @@ class Cluster:
     doc: DaskRun
     usage_before: dict[str, tuple[int, float, float, int]] = field(default_factory=dict)
     stream: Any = None  # distributed.get_task_stream, observed runs
-    keys: list[str] = field(default_factory=list)  # the first pass's task keys, in order
+    first: list[Any] | None = None  # the first pass's futures (observed runs), in order
     offset_ns: int = 0  # this machine's wall clock minus its CLOCK_MONOTONIC
 
     def close(self) -> None:
@@ -233,8 +233,8 @@ def run(scenario: ModuleType, spec: WorkloadSpec) -> ModelRun:
     except Exception as exc:
         failed = next((i for i, f in enumerate(futures) if f.status == "error"), len(futures) - 1)
         result.failure = (failed, describe_error(exc))
-    if not _open.keys:
-        _open.keys = [str(f.key) for f in futures]
+    if _open.stream is not None and _open.first is None:
+        _open.first = futures  # its keys are read after the window (O(1) here)
     return result
 
 
@@ -295,7 +295,7 @@ def _tasks(
     usage: dict[str, tuple[int, float, float, int]],
 ) -> list[DaskTask]:
     """The first pass's tasks from the task stream, on this machine's monotonic clock."""
-    index = {key: i for i, key in enumerate(opened.keys)}
+    index = {str(f.key): i for i, f in enumerate(opened.first or [])}
     out = []
     for entry in stream:
         key = str(entry.get("key", ""))
