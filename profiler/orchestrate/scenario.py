@@ -102,7 +102,8 @@ def python_info(python: str) -> PythonInfo:
         return PythonInfo(executable=python)
 
 
-DASK_CONNECT_TIMEOUT_S = 10.0  # a scheduler that has not answered by then is not there
+# a scheduler that has not answered by then is not there
+DASK_CONNECT_TIMEOUT_S = float(os.environ.get("CONCPROF_DASK_CONNECT_TIMEOUT_S", "10"))
 
 
 def check_dask(python: str, scenario_path: str, scheduler: str | None) -> list[str]:

@@ -18,13 +18,13 @@ import pandas as pd
 import psutil
 import pytest
 
-from profiler.orchestrate.scenario import DASK_CONNECT_TIMEOUT_S
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.integration
 pytest.importorskip("distributed")
 
 SLACK_S = 30.0  # the CLI's own start and the scenario's check, on a loaded machine
+CONNECT_S = 3.0  # CONCPROF_DASK_CONNECT_TIMEOUT_S here (default 10)
 
 
 def run(args: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -47,12 +47,14 @@ def test_a_scheduler_that_does_not_answer_is_one_line_and_exit_2(tmp_path: Path)
         address = f"tcp://127.0.0.1:{silent.getsockname()[1]}"
         started = time.monotonic()
         done = run(["profile", "cpu", "--models", "sequential,dask", "--dask-scheduler",
-                    address, "--out", str(tmp_path)])  # fmt: skip
+                    address, "--out", str(tmp_path)],
+                   env={"CONCPROF_DASK_CONNECT_TIMEOUT_S": f"{CONNECT_S:g}"})  # fmt: skip
         took = time.monotonic() - started
     assert done.returncode == 2, done.stdout + done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and f"no Dask scheduler answered at {address}" in lines[0], lines
-    assert took < DASK_CONNECT_TIMEOUT_S + SLACK_S  # it gave up at its timeout, not later
+    assert f"within {CONNECT_S:g} s" in lines[0]
+    assert took < CONNECT_S + SLACK_S  # it gave up at its timeout, not at the run's
     assert not any(tmp_path.iterdir())  # refused before any run directory
 
 
@@ -104,12 +106,12 @@ def test_a_worker_that_dies_mid_run_is_said_and_nothing_outlives_the_run(
     marks.mkdir()
     before = spawned()
     done = run(
-        ["profile", str(path), "--repeat", "3", "--recorders", "procfs", "--workers", "2",
+        ["profile", str(path), "--repeat", "1", "--recorders", "procfs", "--workers", "2",
          "--out", str(tmp_path / "out")],
         env={"CONCPROF_TEST_DIE_DIR": str(marks)},
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
-    assert len(list(marks.iterdir())) >= 4  # a worker died in each of the 4 dask runs
+    assert len(list(marks.iterdir())) >= 2  # a worker died in each dask run (timing, observed)
     said = " ".join(done.stdout.split())
     assert "1 Dask worker left the cluster during the observed run of dask" in said, said
     workers = pd.read_csv(tmp_path / "out" / "dies" / "latest" / "tables" / "dask_workers.csv")

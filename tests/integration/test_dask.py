@@ -63,7 +63,7 @@ def cluster(tmp_path: Path) -> Iterator[str]:
             proc.terminate()
         for proc in procs:
             try:
-                proc.wait(timeout=20)
+                proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()

@@ -31,7 +31,13 @@ from types import ModuleType
 from typing import Any
 
 from profiler.workload.documents import DaskRun, DaskTask, DaskWorker, RunResult
-from profiler.workload.models.base import ModelRun, ThreadIds, WorkloadSpec, describe_error
+from profiler.workload.models.base import (
+    ModelRun,
+    ThreadIds,
+    WorkloadSpec,
+    describe_error,
+    snapshot_threads,
+)
 
 PLUGIN = "concprof-scenario"  # the worker plugin's name on the cluster
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -243,6 +249,7 @@ def close_cluster(opened: Cluster, run: ModelRun, doc: RunResult) -> None:
     workers left or joined, then the cluster closed (stopped only if this run started it).
     Nothing here is measured."""
     global _open
+    run.threads = run.threads or snapshot_threads()  # the cluster's threads, named while alive
     try:
         dask = opened.doc
         info = opened.client.scheduler_info().get("workers", {})
@@ -276,6 +283,7 @@ def close_cluster(opened: Cluster, run: ModelRun, doc: RunResult) -> None:
         doc.dask = dask
     finally:
         _open = None
+        opened.first = None
         opened.close()
 
 
