@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from pathlib import Path
 
 from profiler.errors import UsageError
@@ -67,10 +68,7 @@ def describe_scenario(python: str, scenario_path: str) -> ScenarioDescription:
                 f"{scenario_path}: importing it did not finish within {DESCRIBE_TIMEOUT_S:g} s "
                 "(does it block or loop at import?); a scenario file must import quickly"
             ) from None
-    if done.returncode != 0:
-        lines = done.stderr.strip().splitlines()
-        reason = lines[-1] if lines else f"exit code {done.returncode}"
-        raise UsageError(reason.removeprefix("concprof: "))
+    refused(done)
     last = (done.stdout.strip().splitlines() or [""])[-1]
     try:
         return ScenarioDescription.from_json(json.loads(last))
@@ -79,6 +77,14 @@ def describe_scenario(python: str, scenario_path: str) -> ScenarioDescription:
             f"{scenario_path}: the runner's description was not readable: "
             f"{last[:80]!r} (does the scenario write to stdout at import?)"
         ) from None
+
+
+def refused(done: subprocess.CompletedProcess[str]) -> None:
+    """A runner check that failed: its last line of stderr, as one line (UsageError)."""
+    if done.returncode != 0:
+        lines = done.stderr.strip().splitlines()
+        reason = lines[-1] if lines else f"exit code {done.returncode}"
+        raise UsageError(reason.removeprefix("concprof: "))
 
 
 def load_scenario(name_or_path: str, python: str) -> Scenario:
@@ -124,10 +130,7 @@ def check_dask(python: str, scenario_path: str, scheduler: str | None) -> list[s
                 f"the Dask cluster at {scheduler} did not answer the check within "
                 f"{DASK_CONNECT_TIMEOUT_S + DESCRIBE_TIMEOUT_S:g} s"
             ) from None
-    if done.returncode != 0:
-        lines = done.stderr.strip().splitlines()
-        reason = lines[-1] if lines else f"exit code {done.returncode}"
-        raise UsageError(reason.removeprefix("concprof: "))
+    refused(done)
     last = (done.stdout.strip().splitlines() or ["{}"])[-1]
     try:
         return [str(w) for w in json.loads(last).get("workers", [])]

@@ -15,10 +15,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
-import psutil
 import pytest
 
 from tests.conftest import REPO
+from tests.support.processes import spawned
 
 pytestmark = pytest.mark.integration
 pytest.importorskip("distributed")
@@ -87,15 +87,6 @@ def task(i):
         pass
     return i * 2
 '''
-
-
-def spawned() -> set[int]:
-    found = set()
-    for proc in psutil.process_iter(["cmdline"]):
-        line = " ".join(proc.info["cmdline"] or [])
-        if "multiprocessing" in line and "spawn" in line:
-            found.add(proc.pid)
-    return found
 
 
 def test_a_worker_that_dies_mid_run_is_said_and_nothing_outlives_the_run(

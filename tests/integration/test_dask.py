@@ -28,6 +28,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import REPO, concprof
+from tests.support.processes import spawned
 
 pytestmark = pytest.mark.integration
 distributed = pytest.importorskip("distributed")
@@ -99,19 +100,8 @@ def test_an_existing_cluster_is_used_and_left_running(cluster: str, tmp_path: Pa
         assert "concprof-scenario" not in plugins  # its plugin was removed after the run
 
 
-def dask_processes() -> set[int]:
-    import psutil
-
-    found = set()
-    for proc in psutil.process_iter(["cmdline"]):
-        line = " ".join(proc.info["cmdline"] or [])
-        if "multiprocessing" in line and "spawn" in line:
-            found.add(proc.pid)
-    return found
-
-
 def test_many_tiny_tasks_name_dasks_overhead_and_the_break_even(tmp_path: Path) -> None:
-    before = dask_processes()
+    before = spawned()
     code, out, err = concprof(
         "profile", "tiny", "--size", "quick", "--models", "sequential,processes,dask",
         "--repeat", "3", "--recorders", "procfs", "--workers", "2", "--out", str(tmp_path),
@@ -134,7 +124,7 @@ def test_many_tiny_tasks_name_dasks_overhead_and_the_break_even(tmp_path: Path) 
     mine = observed[(observed["model"] == "dask") & (observed["rep"] == 0)]
     assert set(mine["pid"]) == set(workers["pid"])
     # the LocalCluster concprof started is gone
-    assert not (dask_processes() - before), "a LocalCluster process outlived the run"
+    assert not (spawned() - before), "a LocalCluster process outlived the run"
 
 
 LACKS = '''
