@@ -61,9 +61,13 @@ help: ## Show this help
 # pip's output goes to $(PIP_LOG), shown only when it fails
 PIP_LOG := $(VENV)/pip.log
 PIP = $(PY) -m pip install --disable-pip-version-check
-# (named: a comma cannot be written inside $(call ...)); dask: the dask model's cluster
-EXTRAS := .[recorders,dask]
+# (named: a comma cannot be written inside $(call ...)); dask: the dask model's cluster,
+# installed when MODELS names it (and for the tests)
+EXTRAS := .[recorders]
+DASK_EXTRAS := .[recorders,dask]
 DEV_EXTRAS := .[recorders,dask,dev]
+DASK_STAMP := $(VENV)/.dask-installed
+WANTS_DASK := $(if $(findstring dask,$(MODELS)),$(DASK_STAMP))
 define quietly
 	@$(1) >> $(PIP_LOG) 2>&1 || { tail -n 40 $(PIP_LOG); echo "pip failed: the whole log is $(PIP_LOG)"; exit 1; }
 endef
@@ -79,11 +83,16 @@ $(STAMP): pyproject.toml
 $(DEV_STAMP): $(STAMP)
 	@echo "installing the dev tools into $(VENV) (once; pip's log: $(PIP_LOG))"
 	$(call quietly,$(PIP) -e '$(DEV_EXTRAS)')
-	@touch $(DEV_STAMP)
+	@touch $(DEV_STAMP) $(DASK_STAMP)
+
+$(DASK_STAMP): $(STAMP)
+	@echo "installing dask.distributed into $(VENV) for the dask model (once; pip's log: $(PIP_LOG))"
+	$(call quietly,$(PIP) -e '$(DASK_EXTRAS)')
+	@touch $(DASK_STAMP)
 
 venv: $(DEV_STAMP) ## Create .venv with the project and its dev tools (done automatically)
 
-profile: $(STAMP) ## Profile a scenario under every model (SCENARIO=io by default)
+profile: $(STAMP) $(WANTS_DASK) ## Profile a scenario under every model (SCENARIO=io by default)
 	$(PY) -m profiler profile $(PROFILE_ARGS)
 
 record: $(STAMP) ## Record a command of yours: threads, GIL, blame, cores (CMD="python app.py")
@@ -101,7 +110,7 @@ compare: $(STAMP) ## Compare two runs, NEW against BASE; exit 1 if a model got s
 report: $(STAMP) ## Re-render a run directory from its saved artifacts (RUN=path)
 	$(PY) -m profiler report $(RUN)
 
-claims: $(STAMP) ## Measure the article's claims (SIZE=quick by default); writes docs/claims.md
+claims: $(STAMP) $(DASK_STAMP) ## Measure the article's claims (SIZE=quick by default); writes docs/claims.md
 	$(PY) -m profiler claims --size $(or $(SIZE),quick) --doc docs/claims.md
 
 view: $(STAMP) ## Open a run's trace.json in vizviewer, offline (RUN=path)

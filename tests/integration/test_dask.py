@@ -103,7 +103,7 @@ def test_an_existing_cluster_is_used_and_left_running(cluster: str, tmp_path: Pa
 def test_many_tiny_tasks_name_dasks_overhead_and_the_break_even(tmp_path: Path) -> None:
     before = spawned()
     code, out, err = concprof(
-        "profile", "tiny", "--size", "quick", "--models", "sequential,processes,dask",
+        "profile", "tiny", "--size", "quick", "--models", "sequential,dask",
         "--repeat", "3", "--recorders", "procfs", "--workers", "2", "--out", str(tmp_path),
     )  # fmt: skip
     assert code == 0, out + err

@@ -164,7 +164,9 @@ def test_io_threads_hold_the_gil_briefly(tmp_path: Path) -> None:
     run = profile(tmp_path, "io", "--size", "quick", "--workers", "8", "--models", "threads")
     rows = best_threads(run, "threads")
     workers = rows[rows["thread_name"].str.startswith("worker_")]
-    assert len(workers) == 8
+    # the pool's 8 threads; an observed run made longer runs the pool again, whose threads
+    # are named "worker_3 (pass 2)" and so on (a CI run had 20 passes: 160 rows)
+    assert len(workers[workers["thread_name"].str.fullmatch(r"worker_\d+")]) == 8, workers
     assert (holds(workers) < 20.0).all(), workers
     manifest = json.loads((run / "run.json").read_text())
     assert manifest["observed"]["threads"]["ok"]
