@@ -89,3 +89,25 @@ def test_a_worker_that_left_is_a_warning() -> None:
     answer = recommend(comparison, None, measured)
     assert answer is not None
     assert [c.count for c in answer.caveats if c.kind == "dask_left"] == [1]
+
+
+def test_threads_of_one_worker_taking_turns_at_the_gil_are_the_cause() -> None:
+    # GIVEN the recorded run as if each worker had run 2 threads and every task had
+    # computed twice as long as alone (what a worker's threads taking turns at the GIL do
+    # to pure Python)
+    doc, comparison, task_rows = recorded()
+    tasks = dask.tasks(doc, "dask")
+    alone = float((task_rows[task_rows["model"] == "sequential"].eval("end_s - start_s")).mean())
+    tasks["compute_s"] = 2.0 * alone
+    workers = dask.workers(doc, "dask", tasks).assign(nthreads=2)
+    measured = Measured(None, None, None, None, comparison, cpu_count=2, dask_tasks=tasks,
+                        dask_workers=workers, task_rows=task_rows)  # fmt: skip
+    answer = recommend(comparison, None, measured)
+    assert answer is not None
+    (cause,) = [c for c in answer.causes if c.model == "dask"]
+    # THEN the GIL is named, not the overhead, with the stretch and the fix
+    assert cause.kind == "dask_gil" and cause.dask is not None
+    assert cause.dask.stretch == pytest.approx(2.0)
+    assert cause.dask.slots == 4 and cause.dask.running == 2  # 4 threads, 2 cores
+    said = cause_text(cause)
+    assert "2.00x as long as it does alone" in said and "--dask-threads 1" in said
