@@ -67,7 +67,10 @@ def test_cpu_threads_do_not_scale_processes_do(tmp_path: Path) -> None:
     assert code == 0, err
     s = speedups(run)
     assert s["threads"] < 1.3, s
-    assert s["processes"] > 1.3, s
+    # two processes on two cores run the tasks at once, GIL-bound threads one at a time:
+    # processes clearly ahead of threads (a quiet machine: 1.9x against 0.95x). Against
+    # threads, not against a fixed 1.3: a shared VM once gave both less (1.26x, 0.74x)
+    assert s["processes"] > 1.15 and s["processes"] > 1.3 * s["threads"], s
     assert len(digests(run)) == 1
 
 
