@@ -8,8 +8,9 @@ Bounds: two runs of the same configuration differ only by the machine's drift be
 them, which on this shared 2-core machine reaches 10-20% (docs/benchmarks.md's fidelity
 pairs), so that comparison uses a 25% margin: a real change beyond it would be called.
 Processes at one worker against two on two cores take about twice as long (the whole
-interval far beyond the default 5% margin); at the default size (16 tasks of ~0.1 s), as
-at size quick (4 tasks) a worker's start-up and a busy moment once made it only 1.18x.
+interval far beyond the default 5% margin): `chunky` at size quick, two tasks of ~0.3 s,
+one per worker, so a worker's start-up (~10 ms with fork) is small beside the work (`cpu`
+at size quick, 4 tasks of 0.1 s, once gave only 1.18x: start-up and a busy moment).
 """
 
 from __future__ import annotations
@@ -26,20 +27,22 @@ from tests.integration.test_record import program
 
 pytestmark = pytest.mark.integration
 
-CPU = ("profile", "cpu", "--models", "sequential,processes", "--repeat", "4",
-       "--recorders", "none")  # fmt: skip
+# chunky at size quick: 2 tasks of ~0.3 s of pure Python, one per worker; a process's
+# start-up (~10 ms with fork) is small beside a task, and a profile takes a few seconds
+CPU = ("profile", "chunky", "--size", "quick", "--models", "sequential,processes",
+       "--repeat", "4", "--recorders", "none")  # fmt: skip
 
 
 @pytest.fixture(scope="module")
 def cpu_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """cpu at 2 workers twice, then at 1 worker with the first as its baseline (`profile
+    """chunky at 2 workers twice, then at 1 worker with the first as its baseline (`profile
     --baseline`: it compares and exits as `compare` does, 1: processes got slower)."""
     root = tmp_path_factory.mktemp("compare")
     runs = {}
     for name in ("a", "b"):
         code, _, err = concprof(*CPU, "--workers", "2", "--out", str(root / name))
         assert code == 0, err
-        runs[name] = (root / name / "cpu" / "latest").resolve()
+        runs[name] = (root / name / "chunky" / "latest").resolve()
     code, out, err = concprof(
         *CPU, "--workers", "1", "--out", str(root / "one"), "--baseline", str(runs["a"]),
         "--allow-mismatch",
@@ -47,7 +50,7 @@ def cpu_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     assert code == 1 and "slower in NEW: " in out, out + err
     said = json.loads((root / "one" / "compare" / "latest" / "compare.json").read_text())
     assert "processes" in said["failing"] and said["exit_code"] == 1, said
-    runs["one"] = (root / "one" / "cpu" / "latest").resolve()
+    runs["one"] = (root / "one" / "chunky" / "latest").resolve()
     return runs
 
 
