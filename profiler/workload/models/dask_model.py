@@ -81,23 +81,22 @@ def _plugin_classes() -> tuple[type, type]:
     the task graph (since distributed 2024.x) and so needs the module too."""
     from distributed.diagnostics.plugin import SchedulerPlugin, WorkerPlugin
 
-    class ScenarioOnWorkers(WorkerPlugin):  # type: ignore[misc,unused-ignore]
+    class Carries:
         name = PLUGIN
 
         def __init__(self, source: str, path: str, module_name: str) -> None:
             self.source, self.path, self.module_name = source, path, module_name
 
+        def ship(self) -> None:
+            _ship(self.source, self.path, self.module_name)
+
+    class ScenarioOnWorkers(Carries, WorkerPlugin):  # type: ignore[misc,unused-ignore]
         def setup(self, worker: Any) -> None:
-            _ship(self.source, self.path, self.module_name)
+            self.ship()
 
-    class ScenarioOnScheduler(SchedulerPlugin):  # type: ignore[misc,unused-ignore]
-        name = PLUGIN
-
-        def __init__(self, source: str, path: str, module_name: str) -> None:
-            self.source, self.path, self.module_name = source, path, module_name
-
+    class ScenarioOnScheduler(Carries, SchedulerPlugin):  # type: ignore[misc,unused-ignore]
         async def start(self, scheduler: Any) -> None:
-            _ship(self.source, self.path, self.module_name)
+            self.ship()
 
     return ScenarioOnWorkers, ScenarioOnScheduler
 
@@ -257,6 +256,7 @@ def close_cluster(opened: Cluster, run: ModelRun, doc: RunResult) -> None:
         before = opened.usage_before
         dask.left = sorted(set(before) - set(after))
         dask.joined = sorted(set(after) - set(before))
+        here = _this_host()  # once: a name lookup
         for address, (pid, user_s, sys_s, rss_kb) in sorted(after.items()):
             was = before.get(address)
             meta = info.get(address, {})
@@ -270,7 +270,7 @@ def close_cluster(opened: Cluster, run: ModelRun, doc: RunResult) -> None:
                     user_s - (was[1] if was else 0.0),
                     sys_s - (was[2] if was else 0.0),
                     rss_kb,
-                    host in LOCAL_HOSTS or host == _this_host(),
+                    host in LOCAL_HOSTS or host == here,
                 )
             )
         if opened.stream is not None:
